@@ -1,0 +1,300 @@
+//! The command line: argument definitions and the commands they run.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::calendar::{parse_duration, MINUTE};
+use crate::erlang::{erlang_b, Queue};
+use crate::experiment;
+use crate::report;
+use crate::scenario::{self, Scenario};
+
+#[derive(Parser, Debug)]
+#[command(name = "nursequeue", version, about = "Simulate shared, multi-region nurse telephone queues (1177-style advice lines)")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Simulate a scenario and print a summary (or JSON, or write all tables to a folder).
+    Run(RunArgs),
+    /// Validate a scenario: list every problem with file, line and column.
+    Check(CheckArgs),
+    /// Analytic Erlang C / Erlang A figures for one stationary queue.
+    Erlang(ErlangArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct ScenarioArgs {
+    /// The scenario file (TOML).
+    pub scenario: PathBuf,
+    /// Override any scenario key, e.g. --set region.Kalmar.shifts.0.nurses=7 (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub scenario: ScenarioArgs,
+    /// Output format on standard output.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Write summary.json, regions.csv, by_hour.csv and flows.csv into this folder.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Number of replications (overrides the scenario's `replications`).
+    #[arg(long)]
+    pub replications: Option<u32>,
+    /// Random seed (overrides the scenario's `seed`).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Worker threads (default: all cores). Results do not depend on it.
+    #[arg(long, default_value_t = 0)]
+    pub threads: usize,
+}
+
+#[derive(Args, Debug)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub scenario: ScenarioArgs,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+#[derive(Args, Debug)]
+pub struct ErlangArgs {
+    /// Calls arriving per period (see --per).
+    #[arg(long)]
+    pub calls: f64,
+    /// The period of --calls, e.g. 30m, 1h, 1w.
+    #[arg(long, default_value = "1h")]
+    pub per: String,
+    /// Mean handle time (talk + after-call work), e.g. 3m, 12m.
+    #[arg(long = "handle-time", alias = "aht")]
+    pub handle_time: String,
+    /// Mean patience (exponential) before a caller hangs up, or `none` (Erlang C).
+    #[arg(long, default_value = "none")]
+    pub patience: String,
+    /// Nurses: one number, or a range such as 10..16 for a table.
+    #[arg(long)]
+    pub nurses: String,
+    /// Service-level threshold(s), e.g. 20s or 5m,10m.
+    #[arg(long, default_value = "5m", value_delimiter = ',')]
+    pub within: Vec<String>,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+/// An error for the user, with its exit code: 2 for invalid input, 1 otherwise.
+#[derive(Debug)]
+pub struct Failure {
+    pub code: u8,
+    pub message: String,
+}
+
+fn invalid(message: impl Into<String>) -> Failure {
+    Failure { code: 2, message: message.into() }
+}
+
+fn failed(message: impl Into<String>) -> Failure {
+    Failure { code: 1, message: message.into() }
+}
+
+/// Parses arguments and runs the command; what `main` calls.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    match execute(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(f) => {
+            eprint!("{}", f.message);
+            if !f.message.ends_with('\n') {
+                eprintln!();
+            }
+            ExitCode::from(f.code)
+        }
+    }
+}
+
+pub fn execute(cli: Cli) -> Result<(), Failure> {
+    match cli.command {
+        Command::Run(args) => run(args),
+        Command::Check(args) => check(args),
+        Command::Erlang(args) => erlang(args),
+    }
+}
+
+fn load(args: &ScenarioArgs) -> Result<Scenario, Failure> {
+    scenario::load_file(&args.scenario, &args.set).map_err(|e| invalid(e.to_string()))
+}
+
+fn check(args: CheckArgs) -> Result<(), Failure> {
+    let s = load(&args.scenario)?;
+    let nurses: u32 = s.regions.iter().flat_map(|r| r.shifts.iter().map(|sh| sh.nurses)).max().unwrap_or(0);
+    println!(
+        "{}: valid — {} region{}, {} agreement{}, {} target{}, {} replications of {} (largest shift: {} nurses)",
+        args.scenario.scenario.display(),
+        s.regions.len(),
+        plural(s.regions.len()),
+        s.agreements.len(),
+        plural(s.agreements.len()),
+        s.targets.len(),
+        plural(s.targets.len()),
+        s.replications,
+        crate::calendar::format_duration(s.horizon),
+        nurses
+    );
+    Ok(())
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
+
+fn run(args: RunArgs) -> Result<(), Failure> {
+    let mut s = load(&args.scenario)?;
+    if let Some(r) = args.replications {
+        if r == 0 {
+            return Err(invalid("--replications must be at least 1"));
+        }
+        s.replications = r;
+    }
+    if let Some(seed) = args.seed {
+        s.seed = seed;
+    }
+    let summary = experiment::run(&s, args.threads).map_err(|e| failed(format!("cannot start {} worker threads: {e}", args.threads)))?;
+    if let Some(dir) = &args.out {
+        report::write_outputs(dir, &summary).map_err(|e| failed(format!("cannot write results to {}: {e}", dir.display())))?;
+    }
+    match args.format {
+        Format::Json => println!("{}", serde_json::to_string_pretty(&report::summary_json(&summary)).expect("json")),
+        Format::Text => print!("{}", report::text(&s, &summary)),
+    }
+    if let (Some(dir), Format::Text) = (&args.out, args.format) {
+        println!("Tables written to {}", dir.display());
+    }
+    Ok(())
+}
+
+fn minutes(flag: &str, text: &str) -> Result<f64, Failure> {
+    parse_duration(text).map(|t| t as f64 / MINUTE as f64).map_err(|e| invalid(format!("--{flag}: {e}")))
+}
+
+fn nurse_range(text: &str) -> Result<Vec<u32>, Failure> {
+    let bad = || invalid(format!("--nurses `{text}`: give a number such as 13 or a range such as 10..16"));
+    let (lo, hi) = match text.split_once("..") {
+        Some((a, b)) => (a.trim().parse::<u32>().map_err(|_| bad())?, b.trim().trim_start_matches('=').parse::<u32>().map_err(|_| bad())?),
+        None => {
+            let n = text.trim().parse::<u32>().map_err(|_| bad())?;
+            (n, n)
+        }
+    };
+    if lo == 0 || hi < lo || hi > 100_000 {
+        return Err(bad());
+    }
+    Ok((lo..=hi).collect())
+}
+
+fn erlang(args: ErlangArgs) -> Result<(), Failure> {
+    let per = minutes("per", &args.per)?;
+    if !(args.calls.is_finite() && args.calls > 0.0) || per <= 0.0 {
+        return Err(invalid("--calls and --per must be positive"));
+    }
+    let handle = minutes("handle-time", &args.handle_time)?;
+    if handle <= 0.0 {
+        return Err(invalid("--handle-time must be longer than zero"));
+    }
+    let theta = if args.patience == "none" {
+        0.0
+    } else {
+        let p = minutes("patience", &args.patience)?;
+        if p <= 0.0 {
+            return Err(invalid("--patience must be longer than zero, or none"));
+        }
+        1.0 / p
+    };
+    let within: Vec<(String, f64)> = args.within.iter().map(|w| Ok((w.trim().to_string(), minutes("within", w)?))).collect::<Result<_, Failure>>()?;
+    let lambda = args.calls / per;
+    let rows: Vec<serde_json::Value> = nurse_range(&args.nurses)?
+        .into_iter()
+        .map(|n| erlang_row(Queue { lambda, mu: 1.0 / handle, theta, n }, &within))
+        .collect();
+    match args.format {
+        Format::Json => println!("{}", serde_json::to_string_pretty(&serde_json::Value::Array(rows)).expect("json")),
+        Format::Text => print!("{}", erlang_text(lambda, handle, theta, &within, &rows)),
+    }
+    Ok(())
+}
+
+fn erlang_row(q: Queue, within: &[(String, f64)]) -> serde_json::Value {
+    let finite = |x: f64| x.is_finite().then_some(x);
+    let mut row = serde_json::json!({
+        "model": if q.theta > 0.0 { "erlang_a" } else { "erlang_c" },
+        "nurses": q.n,
+        "offered_load": q.load(),
+        "stable": q.is_stable(),
+        "p_wait": finite(q.p_wait()),
+        "p_abandon": finite(q.p_abandon()),
+        "mean_wait_answered": finite(q.mean_wait_answered()),
+        "mean_wait_all": finite(q.mean_wait_all()),
+        "occupancy": finite(q.occupancy()),
+        "erlang_b_blocking": erlang_b(q.n, q.load()),
+    });
+    let obj = row.as_object_mut().expect("object");
+    for (label, t) in within {
+        let stable = q.is_stable();
+        obj.insert(format!("answered_within_{label}"), stable.then(|| q.answered_within(*t)).into());
+        obj.insert(format!("answered_within_{label}_of_answered"), stable.then(|| q.answered_within_of_answered(*t)).into());
+        obj.insert(format!("answered_within_{label}_short_abandons_excluded"), stable.then(|| q.answered_within_short_abandons_excluded(*t)).into());
+    }
+    row
+}
+
+fn erlang_text(lambda: f64, handle: f64, theta: f64, within: &[(String, f64)], rows: &[serde_json::Value]) -> String {
+    let model = if theta > 0.0 { format!("Erlang A (M/M/n+M), mean patience {:.2} min", 1.0 / theta) } else { "Erlang C (M/M/n, callers never hang up)".into() };
+    let mut out = format!("{model}\narrivals {:.4} calls/min, mean handle time {:.2} min, offered load {:.3} Erlang\n\n", lambda, handle, lambda * handle);
+    let pct = |v: &serde_json::Value| v.as_f64().map_or("—".into(), |x| format!("{:.2}", 100.0 * x));
+    let min = |v: &serde_json::Value| v.as_f64().map_or("—".into(), |x| format!("{x:.3}"));
+    let mut header: Vec<String> = ["nurses", "P(wait) %", "P(abandon) %"].map(String::from).to_vec();
+    for (l, _) in within {
+        header.extend([format!("≤{l} % of offered"), format!("≤{l} % of answered"), format!("≤{l} % excl. short abandons")]);
+    }
+    header.extend(["mean wait answered (min)", "mean wait all (min)", "occupancy %"].map(String::from));
+    let mut lines = vec![header];
+    for r in rows {
+        let mut line = vec![r["nurses"].to_string(), pct(&r["p_wait"]), pct(&r["p_abandon"])];
+        for (l, _) in within {
+            line.extend([pct(&r[format!("answered_within_{l}")]), pct(&r[format!("answered_within_{l}_of_answered")]), pct(&r[format!("answered_within_{l}_short_abandons_excluded")])]);
+        }
+        line.extend([min(&r["mean_wait_answered"]), min(&r["mean_wait_all"]), pct(&r["occupancy"])]);
+        lines.push(line);
+    }
+    let widths: Vec<usize> = (0..lines[0].len()).map(|c| lines.iter().map(|l| l[c].chars().count()).max().unwrap_or(0)).collect();
+    for l in &lines {
+        let cells: Vec<String> = l.iter().enumerate().map(|(i, c)| format!("{}{c}", " ".repeat(widths[i] - c.chars().count()))).collect();
+        out += &(cells.join("  ") + "\n");
+    }
+    if rows.iter().any(|r| r["stable"] == false) {
+        out += "\n— : unstable without abandonment (offered load ≥ nurses): the queue grows without bound.\n";
+    }
+    out
+}

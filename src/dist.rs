@@ -1,0 +1,152 @@
+//! Distributions of handle time and patience, and their samplers.
+//!
+//! All parameters are in milliseconds of simulated time. Samples are rounded to
+//! the engine's millisecond clock.
+
+use crate::calendar::Time;
+use rand::{Rng, RngExt};
+use rand_distr::{Distribution, Exp1, StandardNormal};
+
+/// A distribution as the user declared it (validated).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Dist {
+    Exponential { mean: f64 },
+    LogNormal { mean: f64, cv: f64 },
+    Gamma { mean: f64, cv: f64 },
+    Weibull { mean: f64, cv: f64 },
+    Fixed { value: f64 },
+    /// Resampled uniformly from the listed values.
+    Empirical { values: Vec<f64> },
+    /// Never happens (patience: the caller never hangs up).
+    Never,
+}
+
+impl Dist {
+    pub fn mean(&self) -> f64 {
+        match self {
+            Dist::Exponential { mean } | Dist::LogNormal { mean, .. } | Dist::Gamma { mean, .. } | Dist::Weibull { mean, .. } => *mean,
+            Dist::Fixed { value } => *value,
+            Dist::Empirical { values } => values.iter().sum::<f64>() / values.len() as f64,
+            Dist::Never => f64::INFINITY,
+        }
+    }
+
+    pub fn sampler(&self) -> Sampler {
+        match *self {
+            Dist::Exponential { mean } => Sampler::Exponential { mean },
+            Dist::LogNormal { mean, cv } => {
+                let sigma2 = (1.0 + cv * cv).ln();
+                Sampler::LogNormal { mu: mean.ln() - sigma2 / 2.0, sigma: sigma2.sqrt() }
+            }
+            Dist::Gamma { mean, cv } => {
+                let shape = 1.0 / (cv * cv);
+                Sampler::Gamma(rand_distr::Gamma::new(shape, mean / shape).expect("validated gamma"))
+            }
+            Dist::Weibull { mean, cv } => {
+                let shape = weibull_shape_for_cv(cv);
+                let scale = mean / libm::tgamma(1.0 + 1.0 / shape);
+                Sampler::Weibull { scale, inv_shape: 1.0 / shape }
+            }
+            Dist::Fixed { value } => Sampler::Fixed(value.round() as Time),
+            Dist::Empirical { ref values } => Sampler::Empirical(values.iter().map(|v| v.round() as Time).collect()),
+            Dist::Never => Sampler::Never,
+        }
+    }
+}
+
+/// The Weibull shape k whose coefficient of variation is `cv`
+/// (cv² = Γ(1+2/k)/Γ(1+1/k)² − 1, decreasing in k), by bisection on log k.
+pub fn weibull_shape_for_cv(cv: f64) -> f64 {
+    let cv_of = |k: f64| {
+        let g1 = libm::lgamma(1.0 + 1.0 / k);
+        let g2 = libm::lgamma(1.0 + 2.0 / k);
+        ((g2 - 2.0 * g1).exp() - 1.0).max(0.0).sqrt()
+    };
+    let (mut lo, mut hi) = (0.02f64.ln(), 500f64.ln());
+    for _ in 0..200 {
+        let mid = 0.5 * (lo + hi);
+        if cv_of(mid.exp()) > cv {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    (0.5 * (lo + hi)).exp()
+}
+
+/// A distribution compiled for fast sampling.
+#[derive(Clone, Debug)]
+pub enum Sampler {
+    Exponential { mean: f64 },
+    LogNormal { mu: f64, sigma: f64 },
+    Gamma(rand_distr::Gamma<f64>),
+    Weibull { scale: f64, inv_shape: f64 },
+    Fixed(Time),
+    Empirical(Vec<Time>),
+    Never,
+}
+
+impl Sampler {
+    /// One draw in milliseconds; `Time::MAX` for `Never`.
+    #[inline]
+    pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> Time {
+        let ms = match self {
+            Sampler::Exponential { mean } => {
+                let e: f64 = Exp1.sample(rng);
+                mean * e
+            }
+            Sampler::LogNormal { mu, sigma } => {
+                let z: f64 = StandardNormal.sample(rng);
+                (mu + sigma * z).exp()
+            }
+            Sampler::Gamma(g) => g.sample(rng),
+            Sampler::Weibull { scale, inv_shape } => {
+                let e: f64 = Exp1.sample(rng);
+                scale * e.powf(*inv_shape)
+            }
+            Sampler::Fixed(v) => return *v,
+            Sampler::Empirical(values) => return values[rng.random_range(0..values.len())],
+            Sampler::Never => return Time::MAX,
+        };
+        // Clamp far tails so that clock arithmetic can never overflow.
+        ms.round().min(crate::calendar::MAX_DURATION as f64) as Time
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    fn moments(d: &Dist) -> (f64, f64) {
+        let s = d.sampler();
+        let mut rng = rand::rngs::Xoshiro256PlusPlus::seed_from_u64(7);
+        let n = 200_000;
+        let xs: Vec<f64> = (0..n).map(|_| s.sample(&mut rng) as f64).collect();
+        let m = xs.iter().sum::<f64>() / n as f64;
+        let v = xs.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1) as f64;
+        (m, v.sqrt() / m)
+    }
+
+    #[test]
+    fn samplers_have_the_declared_mean_and_cv() {
+        let mean = 600_000.0;
+        for (d, cv) in [
+            (Dist::Exponential { mean }, 1.0),
+            (Dist::LogNormal { mean, cv: 0.7 }, 0.7),
+            (Dist::Gamma { mean, cv: 0.5 }, 0.5),
+            (Dist::Weibull { mean, cv: 1.3 }, 1.3),
+        ] {
+            let (m, c) = moments(&d);
+            // 200k draws: standard error of the mean ≤ 1.3/√200k ≈ 0.3 %; allow 4 SE.
+            assert!((m / mean - 1.0).abs() < 0.012, "{d:?}: mean {m}");
+            assert!((c / cv - 1.0).abs() < 0.04, "{d:?}: cv {c}");
+        }
+        assert_eq!(Dist::Fixed { value: 5.0 }.sampler().sample(&mut rand::rngs::Xoshiro256PlusPlus::seed_from_u64(1)), 5);
+    }
+
+    #[test]
+    fn weibull_shape_one_is_exponential() {
+        assert!((weibull_shape_for_cv(1.0) - 1.0).abs() < 1e-9);
+    }
+}

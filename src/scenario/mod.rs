@@ -1,0 +1,173 @@
+//! Scenario files: the TOML schema of design §2, loading, `--set` overrides and
+//! validation that reports every problem at once with its line and column.
+
+pub mod diagnostic;
+mod read;
+pub mod tree;
+
+use crate::calendar::{Time, Window};
+use crate::dist::Dist;
+pub use diagnostic::{Problem, Problems, Source, Span};
+
+/// A validated scenario, ready to compile into a model.
+#[derive(Clone, Debug)]
+pub struct Scenario {
+    pub name: String,
+    pub start: jiff::civil::Date,
+    pub horizon: Time,
+    pub warmup: Time,
+    pub replications: u32,
+    pub seed: u64,
+    pub regions: Vec<Region>,
+    pub agreements: Vec<Agreement>,
+    pub targets: Vec<Target>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Region {
+    pub name: String,
+    /// Expected calls per hour for each hour of the week, Monday 00:00–01:00 first.
+    pub calls_per_hour: Vec<f64>,
+    pub handle_time: Dist,
+    pub patience: Dist,
+    pub shifts: Vec<Shift>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Shift {
+    pub window: Window,
+    pub nurses: u32,
+}
+
+#[derive(Clone, Debug)]
+pub struct Agreement {
+    pub name: String,
+    /// Indices into `Scenario::regions`.
+    pub members: Vec<usize>,
+    pub hours: Hours,
+    /// `None` = never (the agreement makes no call eligible).
+    pub overflow_after: Option<Time>,
+    pub nurse_order: NurseOrder,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Hours {
+    Always,
+    Windows(Vec<Window>),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NurseOrder {
+    /// Own region's longest-waiting call first, then other regions' eligible calls.
+    OwnFirst,
+    /// The longest-waiting eligible call, whoever's.
+    OldestFirst,
+}
+
+#[derive(Clone, Debug)]
+pub struct Target {
+    pub metric: TargetMetric,
+    pub within: Option<Time>,
+    pub bound: Bound,
+    pub region: Option<usize>,
+    pub per: Period,
+    /// The text the user wrote for `within`, used in metric names (`answered_within_5m`).
+    pub within_text: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TargetMetric {
+    AnsweredShare,
+    AnsweredWithin,
+    MeanWait,
+    AbandonedShare,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Bound {
+    AtLeast(f64),
+    AtMost(f64),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Period {
+    Horizon,
+    Month,
+    Week,
+    Day,
+}
+
+/// A scenario that failed to load: every problem, with the sources needed to show them.
+#[derive(Debug)]
+pub struct Invalid {
+    pub problems: Problems,
+    pub sources: Vec<Source>,
+}
+
+impl std::fmt::Display for Invalid {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.problems.render(&self.sources))
+    }
+}
+
+impl std::error::Error for Invalid {}
+
+/// Loads and validates a scenario from text; `overrides` are `--set` flags.
+pub fn load_str(file_name: &str, text: &str, overrides: &[String]) -> Result<Scenario, Invalid> {
+    let mut sources = vec![Source { name: file_name.to_string(), text: text.to_string() }];
+    let mut problems = Problems::default();
+    let root = tree::parse(0, text, &mut problems);
+    let scenario = root.and_then(|mut root| {
+        for flag in overrides {
+            sources.push(Source { name: format!("--set {flag}"), text: flag.clone() });
+            tree::apply_override(&mut root, sources.len() - 1, flag, &mut problems);
+        }
+        read::scenario(&root, default_name(file_name), &mut problems)
+    });
+    match scenario {
+        Some(s) if problems.is_empty() => Ok(s),
+        _ => Err(Invalid { problems, sources }),
+    }
+}
+
+/// Loads and validates a scenario file.
+pub fn load_file(path: &std::path::Path, overrides: &[String]) -> Result<Scenario, Invalid> {
+    let name = path.display().to_string();
+    match std::fs::read_to_string(path) {
+        Ok(text) => load_str(&name, &text, overrides),
+        Err(e) => {
+            let mut problems = Problems::default();
+            problems.general(format!("cannot read scenario `{name}`: {e}")).hint("check the path; scenarios/ holds examples");
+            Err(Invalid { problems, sources: vec![] })
+        }
+    }
+}
+
+fn default_name(file_name: &str) -> String {
+    std::path::Path::new(file_name)
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| file_name.to_string())
+}
+
+impl Scenario {
+    pub fn region_index(&self, name: &str) -> Option<usize> {
+        self.regions.iter().position(|r| r.name == name)
+    }
+
+    /// Thresholds for `answered_within_<T>`: always 5 and 10 minutes, plus every target's.
+    pub fn within_thresholds(&self) -> Vec<(Time, String)> {
+        let mut list = vec![(5 * crate::calendar::MINUTE, "5m".to_string()), (10 * crate::calendar::MINUTE, "10m".to_string())];
+        for t in &self.targets {
+            if let (Some(w), Some(text)) = (t.within, &t.within_text) {
+                if !list.iter().any(|(v, _)| *v == w) {
+                    list.push((w, text.clone()));
+                }
+            }
+        }
+        list
+    }
+}
+
+#[cfg(test)]
+mod tests;
