@@ -30,27 +30,43 @@ pub fn parse_duration(text: &str) -> Result<Time, String> {
     }
     let mut total = 0f64;
     let mut rest = s;
-    while !rest.is_empty() {
+    loop {
+        rest = rest.trim_start();
+        if rest.is_empty() {
+            break;
+        }
         let num_len = rest
             .find(|c: char| !(c.is_ascii_digit() || c == '.'))
             .unwrap_or(rest.len());
         if num_len == 0 {
-            return Err(format!("`{s}` is not a duration: expected a number at `{rest}`"));
+            return Err(format!(
+                "`{s}` is not a duration: expected a number at `{rest}`"
+            ));
         }
         let number: f64 = rest[..num_len]
             .parse()
             .map_err(|_| format!("`{}` is not a number", &rest[..num_len]))?;
-        rest = &rest[num_len..];
-        let unit_len = rest.find(|c: char| !c.is_ascii_alphabetic()).unwrap_or(rest.len());
+        rest = rest[num_len..].trim_start();
+        let unit_len = rest
+            .find(|c: char| !c.is_ascii_alphabetic())
+            .unwrap_or(rest.len());
         let unit = match &rest[..unit_len] {
             "ms" => 1,
-            "s" => SECOND,
-            "m" | "min" => MINUTE,
-            "h" => HOUR,
-            "d" => DAY,
-            "w" => WEEK,
-            "" => return Err(format!("`{s}` needs a unit after {number} (s, m, h, d or w)")),
-            other => return Err(format!("unknown time unit `{other}` in `{s}` (use s, m, h, d or w)")),
+            "s" | "sec" | "secs" | "second" | "seconds" => SECOND,
+            "m" | "min" | "mins" | "minute" | "minutes" => MINUTE,
+            "h" | "hour" | "hours" => HOUR,
+            "d" | "day" | "days" => DAY,
+            "w" | "week" | "weeks" => WEEK,
+            "" => {
+                return Err(format!(
+                    "`{s}` needs a unit after {number} (s, m, h, d or w)"
+                ))
+            }
+            other => {
+                return Err(format!(
+                    "unknown time unit `{other}` in `{s}` (use s, m, h, d or w)"
+                ))
+            }
         };
         rest = &rest[unit_len..];
         total += number * unit as f64;
@@ -68,7 +84,14 @@ pub fn format_duration(t: Time) -> String {
     }
     let mut out = String::new();
     let mut rest = t;
-    for (unit, name) in [(WEEK, "w"), (DAY, "d"), (HOUR, "h"), (MINUTE, "m"), (SECOND, "s"), (1, "ms")] {
+    for (unit, name) in [
+        (WEEK, "w"),
+        (DAY, "d"),
+        (HOUR, "h"),
+        (MINUTE, "m"),
+        (SECOND, "s"),
+        (1, "ms"),
+    ] {
         if rest >= unit {
             out += &format!("{}{}", rest / unit, name);
             rest %= unit;
@@ -169,15 +192,20 @@ impl Window {
             Some((d, times)) => (DaySet::parse(d)?, times),
             None => (DaySet::ALL, t),
         };
-        let (from, to) = times
-            .split_once('-')
-            .ok_or_else(|| format!("`{t}` is not a window: write e.g. \"Mon-Fri 07:00-16:00\" or \"all 22:00-07:00\""))?;
+        let (from, to) = times.split_once('-').ok_or_else(|| {
+            format!(
+                "`{t}` is not a window: write e.g. \"Mon-Fri 07:00-16:00\" or \"all 22:00-07:00\""
+            )
+        })?;
         Window::new(days, parse_clock(from)?, parse_clock(to)?)
     }
 
     pub fn new(days: DaySet, from: Time, to: Time) -> Result<Window, String> {
         if from == to {
-            return Err("a window from a time to the same time is empty: write 00:00-24:00 for a whole day".into());
+            return Err(
+                "a window from a time to the same time is empty: write 00:00-24:00 for a whole day"
+                    .into(),
+            );
         }
         if from == 24 * HOUR {
             return Err("a window cannot start at 24:00: write 00:00".into());
@@ -199,7 +227,10 @@ pub struct Calendar {
 
 impl Calendar {
     pub fn new(start: jiff::civil::Date) -> Calendar {
-        Calendar { start, start_weekday: start.weekday().to_monday_zero_offset() as usize }
+        Calendar {
+            start,
+            start_weekday: start.weekday().to_monday_zero_offset() as usize,
+        }
     }
 
     pub fn weekday_of_day(&self, day: i64) -> usize {
@@ -213,14 +244,22 @@ impl Calendar {
 
     /// Date of the simulated day `day` (0 = the start date).
     pub fn date_of_day(&self, day: i64) -> jiff::civil::Date {
-        self.start.checked_add(jiff::Span::new().days(day)).unwrap_or(self.start)
+        self.start
+            .checked_add(jiff::Span::new().days(day))
+            .unwrap_or(self.start)
     }
 }
 
 impl fmt::Display for Window {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let clock = |t: Time| format!("{:02}:{:02}", t / HOUR, (t % HOUR) / MINUTE);
-        write!(f, "{:07b} {}-{}", self.days.0, clock(self.from), clock(self.to))
+        write!(
+            f,
+            "{:07b} {}-{}",
+            self.days.0,
+            clock(self.from),
+            clock(self.to)
+        )
     }
 }
 
@@ -236,6 +275,8 @@ mod tests {
         assert_eq!(parse_duration("2.5h"), Ok(150 * MINUTE));
         assert_eq!(parse_duration("4w"), Ok(28 * DAY));
         assert_eq!(parse_duration("0m"), Ok(0));
+        assert_eq!(parse_duration("4 minutes"), Ok(4 * MINUTE));
+        assert_eq!(parse_duration("1 h 30 m"), Ok(90 * MINUTE));
         assert!(parse_duration("4").is_err());
         assert!(parse_duration("-4m").is_err());
         assert!(parse_duration("4x").is_err());
@@ -258,7 +299,10 @@ mod tests {
         assert!(DaySet::parse("Mon-Fry").is_err());
         let night = Window::parse("all 22:00-07:00").unwrap();
         assert_eq!(night.length(), 9 * HOUR);
-        assert_eq!(night.occurrence(DAY, 1), Some((DAY + 22 * HOUR, 2 * DAY + 7 * HOUR)));
+        assert_eq!(
+            night.occurrence(DAY, 1),
+            Some((DAY + 22 * HOUR, 2 * DAY + 7 * HOUR))
+        );
         let day = Window::parse("Mon-Fri 07:00-16:00").unwrap();
         assert_eq!(day.occurrence(5 * DAY, 5), None);
         assert!(Window::parse("Mon 08:00-08:00").is_err());

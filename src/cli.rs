@@ -12,7 +12,11 @@ use crate::report;
 use crate::scenario::{self, Scenario};
 
 #[derive(Parser, Debug)]
-#[command(name = "nursequeue", version, about = "Simulate shared, multi-region nurse telephone queues (1177-style advice lines)")]
+#[command(
+    name = "nursequeue",
+    version,
+    about = "Simulate shared, multi-region nurse telephone queues (1177-style advice lines)"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -102,11 +106,17 @@ pub struct Failure {
 }
 
 fn invalid(message: impl Into<String>) -> Failure {
-    Failure { code: 2, message: message.into() }
+    Failure {
+        code: 2,
+        message: message.into(),
+    }
 }
 
 fn failed(message: impl Into<String>) -> Failure {
-    Failure { code: 1, message: message.into() }
+    Failure {
+        code: 1,
+        message: message.into(),
+    }
 }
 
 /// Parses arguments and runs the command; what `main` calls.
@@ -145,7 +155,12 @@ fn load(args: &ScenarioArgs) -> Result<Scenario, Failure> {
 
 fn check(args: CheckArgs) -> Result<(), Failure> {
     let s = load(&args.scenario)?;
-    let nurses: u32 = s.regions.iter().flat_map(|r| r.shifts.iter().map(|sh| sh.nurses)).max().unwrap_or(0);
+    let nurses: u32 = s
+        .regions
+        .iter()
+        .flat_map(|r| r.shifts.iter().map(|sh| sh.nurses))
+        .max()
+        .unwrap_or(0);
     println!(
         "{}: valid — {} region{}, {} agreement{}, {} target{}, {} replications of {} (largest shift: {} nurses)",
         args.scenario.scenario.display(),
@@ -181,12 +196,17 @@ fn run(args: RunArgs) -> Result<(), Failure> {
     if let Some(seed) = args.seed {
         s.seed = seed;
     }
-    let summary = experiment::run(&s, args.threads).map_err(|e| failed(format!("cannot start {} worker threads: {e}", args.threads)))?;
+    let summary = experiment::run(&s, args.threads)
+        .map_err(|e| failed(format!("cannot start {} worker threads: {e}", args.threads)))?;
     if let Some(dir) = &args.out {
-        report::write_outputs(dir, &summary).map_err(|e| failed(format!("cannot write results to {}: {e}", dir.display())))?;
+        report::write_outputs(dir, &summary)
+            .map_err(|e| failed(format!("cannot write results to {}: {e}", dir.display())))?;
     }
     match args.format {
-        Format::Json => println!("{}", serde_json::to_string_pretty(&report::summary_json(&summary)).expect("json")),
+        Format::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&report::summary_json(&summary)).expect("json")
+        ),
         Format::Text => print!("{}", report::text(&s, &summary)),
     }
     if let (Some(dir), Format::Text) = (&args.out, args.format) {
@@ -196,13 +216,25 @@ fn run(args: RunArgs) -> Result<(), Failure> {
 }
 
 fn minutes(flag: &str, text: &str) -> Result<f64, Failure> {
-    parse_duration(text).map(|t| t as f64 / MINUTE as f64).map_err(|e| invalid(format!("--{flag}: {e}")))
+    parse_duration(text)
+        .map(|t| t as f64 / MINUTE as f64)
+        .map_err(|e| invalid(format!("--{flag}: {e}")))
 }
 
 fn nurse_range(text: &str) -> Result<Vec<u32>, Failure> {
-    let bad = || invalid(format!("--nurses `{text}`: give a number such as 13 or a range such as 10..16"));
+    let bad = || {
+        invalid(format!(
+            "--nurses `{text}`: give a number such as 13 or a range such as 10..16"
+        ))
+    };
     let (lo, hi) = match text.split_once("..") {
-        Some((a, b)) => (a.trim().parse::<u32>().map_err(|_| bad())?, b.trim().trim_start_matches('=').parse::<u32>().map_err(|_| bad())?),
+        Some((a, b)) => (
+            a.trim().parse::<u32>().map_err(|_| bad())?,
+            b.trim()
+                .trim_start_matches('=')
+                .parse::<u32>()
+                .map_err(|_| bad())?,
+        ),
         None => {
             let n = text.trim().parse::<u32>().map_err(|_| bad())?;
             (n, n)
@@ -232,14 +264,31 @@ fn erlang(args: ErlangArgs) -> Result<(), Failure> {
         }
         1.0 / p
     };
-    let within: Vec<(String, f64)> = args.within.iter().map(|w| Ok((w.trim().to_string(), minutes("within", w)?))).collect::<Result<_, Failure>>()?;
+    let within: Vec<(String, f64)> = args
+        .within
+        .iter()
+        .map(|w| Ok((w.trim().to_string(), minutes("within", w)?)))
+        .collect::<Result<_, Failure>>()?;
     let lambda = args.calls / per;
     let rows: Vec<serde_json::Value> = nurse_range(&args.nurses)?
         .into_iter()
-        .map(|n| erlang_row(Queue { lambda, mu: 1.0 / handle, theta, n }, &within))
+        .map(|n| {
+            erlang_row(
+                Queue {
+                    lambda,
+                    mu: 1.0 / handle,
+                    theta,
+                    n,
+                },
+                &within,
+            )
+        })
         .collect();
     match args.format {
-        Format::Json => println!("{}", serde_json::to_string_pretty(&serde_json::Value::Array(rows)).expect("json")),
+        Format::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::Value::Array(rows)).expect("json")
+        ),
         Format::Text => print!("{}", erlang_text(lambda, handle, theta, &within, &rows)),
     }
     Ok(())
@@ -262,35 +311,96 @@ fn erlang_row(q: Queue, within: &[(String, f64)]) -> serde_json::Value {
     let obj = row.as_object_mut().expect("object");
     for (label, t) in within {
         let stable = q.is_stable();
-        obj.insert(format!("answered_within_{label}"), stable.then(|| q.answered_within(*t)).into());
-        obj.insert(format!("answered_within_{label}_of_answered"), stable.then(|| q.answered_within_of_answered(*t)).into());
-        obj.insert(format!("answered_within_{label}_short_abandons_excluded"), stable.then(|| q.answered_within_short_abandons_excluded(*t)).into());
+        obj.insert(
+            format!("answered_within_{label}"),
+            stable.then(|| q.answered_within(*t)).into(),
+        );
+        obj.insert(
+            format!("answered_within_{label}_of_answered"),
+            stable.then(|| q.answered_within_of_answered(*t)).into(),
+        );
+        obj.insert(
+            format!("answered_within_{label}_short_abandons_excluded"),
+            stable
+                .then(|| q.answered_within_short_abandons_excluded(*t))
+                .into(),
+        );
     }
     row
 }
 
-fn erlang_text(lambda: f64, handle: f64, theta: f64, within: &[(String, f64)], rows: &[serde_json::Value]) -> String {
-    let model = if theta > 0.0 { format!("Erlang A (M/M/n+M), mean patience {:.2} min", 1.0 / theta) } else { "Erlang C (M/M/n, callers never hang up)".into() };
+fn erlang_text(
+    lambda: f64,
+    handle: f64,
+    theta: f64,
+    within: &[(String, f64)],
+    rows: &[serde_json::Value],
+) -> String {
+    let model = if theta > 0.0 {
+        format!("Erlang A (M/M/n+M), mean patience {:.2} min", 1.0 / theta)
+    } else {
+        "Erlang C (M/M/n, callers never hang up)".into()
+    };
     let mut out = format!("{model}\narrivals {:.4} calls/min, mean handle time {:.2} min, offered load {:.3} Erlang\n\n", lambda, handle, lambda * handle);
-    let pct = |v: &serde_json::Value| v.as_f64().map_or("—".into(), |x| format!("{:.2}", 100.0 * x));
+    let pct = |v: &serde_json::Value| {
+        v.as_f64()
+            .map_or("—".into(), |x| format!("{:.2}", 100.0 * x))
+    };
     let min = |v: &serde_json::Value| v.as_f64().map_or("—".into(), |x| format!("{x:.3}"));
-    let mut header: Vec<String> = ["nurses", "P(wait) %", "P(abandon) %"].map(String::from).to_vec();
+    let mut header: Vec<String> = ["nurses", "P(wait) %", "P(abandon) %"]
+        .map(String::from)
+        .to_vec();
     for (l, _) in within {
-        header.extend([format!("≤{l} % of offered"), format!("≤{l} % of answered"), format!("≤{l} % excl. short abandons")]);
+        header.extend([
+            format!("≤{l} % of offered"),
+            format!("≤{l} % of answered"),
+            format!("≤{l} % excl. short abandons"),
+        ]);
     }
-    header.extend(["mean wait answered (min)", "mean wait all (min)", "occupancy %"].map(String::from));
+    header.extend(
+        [
+            "mean wait answered (min)",
+            "mean wait all (min)",
+            "occupancy %",
+        ]
+        .map(String::from),
+    );
     let mut lines = vec![header];
     for r in rows {
-        let mut line = vec![r["nurses"].to_string(), pct(&r["p_wait"]), pct(&r["p_abandon"])];
+        let mut line = vec![
+            r["nurses"].to_string(),
+            pct(&r["p_wait"]),
+            pct(&r["p_abandon"]),
+        ];
         for (l, _) in within {
-            line.extend([pct(&r[format!("answered_within_{l}")]), pct(&r[format!("answered_within_{l}_of_answered")]), pct(&r[format!("answered_within_{l}_short_abandons_excluded")])]);
+            line.extend([
+                pct(&r[format!("answered_within_{l}")]),
+                pct(&r[format!("answered_within_{l}_of_answered")]),
+                pct(&r[format!("answered_within_{l}_short_abandons_excluded")]),
+            ]);
         }
-        line.extend([min(&r["mean_wait_answered"]), min(&r["mean_wait_all"]), pct(&r["occupancy"])]);
+        line.extend([
+            min(&r["mean_wait_answered"]),
+            min(&r["mean_wait_all"]),
+            pct(&r["occupancy"]),
+        ]);
         lines.push(line);
     }
-    let widths: Vec<usize> = (0..lines[0].len()).map(|c| lines.iter().map(|l| l[c].chars().count()).max().unwrap_or(0)).collect();
+    let widths: Vec<usize> = (0..lines[0].len())
+        .map(|c| {
+            lines
+                .iter()
+                .map(|l| l[c].chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
     for l in &lines {
-        let cells: Vec<String> = l.iter().enumerate().map(|(i, c)| format!("{}{c}", " ".repeat(widths[i] - c.chars().count()))).collect();
+        let cells: Vec<String> = l
+            .iter()
+            .enumerate()
+            .map(|(i, c)| format!("{}{c}", " ".repeat(widths[i] - c.chars().count())))
+            .collect();
         out += &(cells.join("  ") + "\n");
     }
     if rows.iter().any(|r| r["stable"] == false) {

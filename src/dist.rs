@@ -10,13 +10,28 @@ use rand_distr::{Distribution, Exp1, StandardNormal};
 /// A distribution as the user declared it (validated).
 #[derive(Clone, Debug, PartialEq)]
 pub enum Dist {
-    Exponential { mean: f64 },
-    LogNormal { mean: f64, cv: f64 },
-    Gamma { mean: f64, cv: f64 },
-    Weibull { mean: f64, cv: f64 },
-    Fixed { value: f64 },
+    Exponential {
+        mean: f64,
+    },
+    LogNormal {
+        mean: f64,
+        cv: f64,
+    },
+    Gamma {
+        mean: f64,
+        cv: f64,
+    },
+    Weibull {
+        mean: f64,
+        cv: f64,
+    },
+    Fixed {
+        value: f64,
+    },
     /// Resampled uniformly from the listed values.
-    Empirical { values: Vec<f64> },
+    Empirical {
+        values: Vec<f64>,
+    },
     /// Never happens (patience: the caller never hangs up).
     Never,
 }
@@ -24,7 +39,10 @@ pub enum Dist {
 impl Dist {
     pub fn mean(&self) -> f64 {
         match self {
-            Dist::Exponential { mean } | Dist::LogNormal { mean, .. } | Dist::Gamma { mean, .. } | Dist::Weibull { mean, .. } => *mean,
+            Dist::Exponential { mean }
+            | Dist::LogNormal { mean, .. }
+            | Dist::Gamma { mean, .. }
+            | Dist::Weibull { mean, .. } => *mean,
             Dist::Fixed { value } => *value,
             Dist::Empirical { values } => values.iter().sum::<f64>() / values.len() as f64,
             Dist::Never => f64::INFINITY,
@@ -36,19 +54,29 @@ impl Dist {
             Dist::Exponential { mean } => Sampler::Exponential { mean },
             Dist::LogNormal { mean, cv } => {
                 let sigma2 = (1.0 + cv * cv).ln();
-                Sampler::LogNormal { mu: mean.ln() - sigma2 / 2.0, sigma: sigma2.sqrt() }
+                Sampler::LogNormal {
+                    mu: mean.ln() - sigma2 / 2.0,
+                    sigma: sigma2.sqrt(),
+                }
             }
             Dist::Gamma { mean, cv } => {
                 let shape = 1.0 / (cv * cv);
-                Sampler::Gamma(rand_distr::Gamma::new(shape, mean / shape).expect("validated gamma"))
+                Sampler::Gamma(
+                    rand_distr::Gamma::new(shape, mean / shape).expect("validated gamma"),
+                )
             }
             Dist::Weibull { mean, cv } => {
                 let shape = weibull_shape_for_cv(cv);
                 let scale = mean / libm::tgamma(1.0 + 1.0 / shape);
-                Sampler::Weibull { scale, inv_shape: 1.0 / shape }
+                Sampler::Weibull {
+                    scale,
+                    inv_shape: 1.0 / shape,
+                }
             }
             Dist::Fixed { value } => Sampler::Fixed(value.round() as Time),
-            Dist::Empirical { ref values } => Sampler::Empirical(values.iter().map(|v| v.round() as Time).collect()),
+            Dist::Empirical { ref values } => {
+                Sampler::Empirical(values.iter().map(|v| v.round() as Time).collect())
+            }
             Dist::Never => Sampler::Never,
         }
     }
@@ -142,7 +170,12 @@ mod tests {
             assert!((m / mean - 1.0).abs() < 0.012, "{d:?}: mean {m}");
             assert!((c / cv - 1.0).abs() < 0.04, "{d:?}: cv {c}");
         }
-        assert_eq!(Dist::Fixed { value: 5.0 }.sampler().sample(&mut rand::rngs::Xoshiro256PlusPlus::seed_from_u64(1)), 5);
+        assert_eq!(
+            Dist::Fixed { value: 5.0 }
+                .sampler()
+                .sample(&mut rand::rngs::Xoshiro256PlusPlus::seed_from_u64(1)),
+            5
+        );
     }
 
     #[test]

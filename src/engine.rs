@@ -133,8 +133,19 @@ impl<'m> Simulation<'m> {
             .regions
             .iter()
             .map(|r| {
-                let s = |purpose| Xoshiro256PlusPlus::seed_from_u64(stream_seed(seed, replication, r.stream_id, purpose));
-                Streams { arrivals: s(1), handle: s(2), patience: s(3) }
+                let s = |purpose| {
+                    Xoshiro256PlusPlus::seed_from_u64(stream_seed(
+                        seed,
+                        replication,
+                        r.stream_id,
+                        purpose,
+                    ))
+                };
+                Streams {
+                    arrivals: s(1),
+                    handle: s(2),
+                    patience: s(3),
+                }
             })
             .collect();
         Simulation {
@@ -157,7 +168,12 @@ impl<'m> Simulation<'m> {
     pub fn run(mut self) -> Tally {
         let model = self.model;
         for a in 0..model.agreements.len() {
-            self.schedule(0, What::AgreementCheck { agreement: a as u32 });
+            self.schedule(
+                0,
+                What::AgreementCheck {
+                    agreement: a as u32,
+                },
+            );
         }
         for r in 0..model.regions.len() {
             self.schedule(0, What::StaffCheck { region: r as u32 });
@@ -188,7 +204,11 @@ impl<'m> Simulation<'m> {
 
     fn schedule(&mut self, time: Time, what: What) {
         self.seq += 1;
-        self.events.push(Event { time, seq: self.seq, what });
+        self.events.push(Event {
+            time,
+            seq: self.seq,
+            what,
+        });
     }
 
     /// Draws the next arrival of region `r` exactly from its piecewise-constant
@@ -237,18 +257,38 @@ impl<'m> Simulation<'m> {
             c.unique_callers += 1;
             c.by_hour[hour].offered += 1;
         }
-        let id = self.new_call(Call { region: r as u32, generation: 0, state: CallState::Waiting, counted, hour_of_week: hour as u8, arrival: self.now, handle });
+        let id = self.new_call(Call {
+            region: r as u32,
+            generation: 0,
+            state: CallState::Waiting,
+            counted,
+            hour_of_week: hour as u8,
+            arrival: self.now,
+            handle,
+        });
         self.queues[r].push_back(id);
         let generation = self.calls[id as usize].generation;
         self.offer_head(r);
         if self.is_waiting(id, generation) {
             let deadline = self.now.saturating_add(patience);
             if deadline < model.horizon {
-                self.schedule(deadline, What::Abandon { call: id, generation });
+                self.schedule(
+                    deadline,
+                    What::Abandon {
+                        call: id,
+                        generation,
+                    },
+                );
             }
             for &d in &region.overflow_delays {
                 if d < patience && self.now + d < model.horizon {
-                    self.schedule(self.now + d, What::Overflow { call: id, generation });
+                    self.schedule(
+                        self.now + d,
+                        What::Overflow {
+                            call: id,
+                            generation,
+                        },
+                    );
                 }
             }
         }
@@ -338,11 +378,16 @@ impl<'m> Simulation<'m> {
 
     /// The region whose head call a free nurse of region `j` should take.
     fn choose_call(&mut self, j: usize) -> Option<usize> {
-        let mut best: Option<(Priority, Time, bool, usize)> = self.head_arrival(j).map(|a| (Priority::First, a, false, j));
+        let mut best: Option<(Priority, Time, bool, usize)> =
+            self.head_arrival(j).map(|a| (Priority::First, a, false, j));
         for i in 0..self.model.partners[j].len() {
             let r = self.model.partners[j][i];
-            let Some(arrival) = self.head_arrival(r) else { continue };
-            let Some(priority) = self.routing.eligibility(r, j, self.now - arrival) else { continue };
+            let Some(arrival) = self.head_arrival(r) else {
+                continue;
+            };
+            let Some(priority) = self.routing.eligibility(r, j, self.now - arrival) else {
+                continue;
+            };
             let candidate = (priority, arrival, true, r);
             if best.is_none_or(|b| candidate < b) {
                 best = Some(candidate);
@@ -353,7 +398,9 @@ impl<'m> Simulation<'m> {
 
     /// A nurse of region `j` (already taken off the idle list) answers the head of region `r`.
     fn answer_head(&mut self, r: usize, j: usize) {
-        let id = self.queues[r].pop_front().expect("answer_head needs a waiting call");
+        let id = self.queues[r]
+            .pop_front()
+            .expect("answer_head needs a waiting call");
         let call = self.calls[id as usize];
         debug_assert_eq!(call.state, CallState::Waiting);
         self.release(id);
@@ -379,7 +426,12 @@ impl<'m> Simulation<'m> {
         }
         self.account_nurse_time(j);
         self.staff[j].busy += 1;
-        self.schedule(self.now.saturating_add(call.handle), What::ServiceEnd { nurse_region: j as u32 });
+        self.schedule(
+            self.now.saturating_add(call.handle),
+            What::ServiceEnd {
+                nurse_region: j as u32,
+            },
+        );
     }
 
     fn service_end(&mut self, j: usize) {
@@ -450,7 +502,12 @@ impl<'m> Simulation<'m> {
             loop {
                 let next = (0..members.len())
                     .filter(|&k| !done[k])
-                    .filter_map(|k| self.staff[members[k]].idle.front().map(|&since| (since, members[k], k)))
+                    .filter_map(|k| {
+                        self.staff[members[k]]
+                            .idle
+                            .front()
+                            .map(|&since| (since, members[k], k))
+                    })
                     .min();
                 let Some((_, j, k)) = next else { break };
                 match self.choose_call(j) {
@@ -486,7 +543,12 @@ impl<'m> Simulation<'m> {
                     if let Some((from, to)) = w.occurrence(start, weekday) {
                         for t in [from, to] {
                             if t < model.horizon {
-                                self.schedule(t, What::AgreementCheck { agreement: a as u32 });
+                                self.schedule(
+                                    t,
+                                    What::AgreementCheck {
+                                        agreement: a as u32,
+                                    },
+                                );
                             }
                         }
                     }

@@ -32,7 +32,11 @@ pub fn observe(groups: &[Vec<usize>], tally: &Tally) -> Observation {
     Observation {
         groups: groups.iter().map(|g| group_metrics(tally, g)).collect(),
         flows: tally.flows.clone(),
-        by_hour: tally.calls.iter().flat_map(|c| c.by_hour.iter().copied()).collect(),
+        by_hour: tally
+            .calls
+            .iter()
+            .flat_map(|c| c.by_hour.iter().copied())
+            .collect(),
         calls_simulated: tally.calls_simulated,
     }
 }
@@ -67,7 +71,10 @@ impl Fold {
         for (acc, values) in self.groups.iter_mut().zip(&o.groups) {
             acc.iter_mut().zip(values).for_each(|(a, &v)| a.add(v));
         }
-        self.flows.iter_mut().zip(&o.flows).for_each(|(a, &v)| a.add(v as f64));
+        self.flows
+            .iter_mut()
+            .zip(&o.flows)
+            .for_each(|(a, &v)| a.add(v as f64));
         for (sum, cell) in self.by_hour.iter_mut().zip(&o.by_hour) {
             sum.offered += cell.offered;
             sum.answered += cell.answered;
@@ -83,18 +90,31 @@ impl Fold {
 /// Runs `replications` replications on `threads` threads (0 = all cores),
 /// feeding each observation, in replication order, to `sink`. Replications run
 /// in batches so that memory stays bounded however many there are.
-pub fn run_replications<F>(model: &Model, seed: u64, replications: u32, threads: usize, mut sink: F) -> Result<(), rayon::ThreadPoolBuildError>
+pub fn run_replications<F>(
+    model: &Model,
+    seed: u64,
+    replications: u32,
+    threads: usize,
+    mut sink: F,
+) -> Result<(), rayon::ThreadPoolBuildError>
 where
     F: FnMut(u64, Observation),
 {
-    let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build()?;
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()?;
     let groups = groups(model);
     let batch = (pool.current_num_threads() * 4).max(1) as u64;
     let total = replications as u64;
     let mut start = 0;
     while start < total {
         let end = (start + batch).min(total);
-        let observations: Vec<Observation> = pool.install(|| (start..end).into_par_iter().map(|rep| observe(&groups, &simulate(model, seed, rep))).collect());
+        let observations: Vec<Observation> = pool.install(|| {
+            (start..end)
+                .into_par_iter()
+                .map(|rep| observe(&groups, &simulate(model, seed, rep)))
+                .collect()
+        });
         for (k, o) in observations.into_iter().enumerate() {
             sink(start + k as u64, o);
         }
@@ -130,7 +150,10 @@ impl Summary {
     }
 
     pub fn region(&self, name: &str) -> Option<&[Estimate]> {
-        self.region_names.iter().position(|r| r == name).map(|i| self.regions[i].as_slice())
+        self.region_names
+            .iter()
+            .position(|r| r == name)
+            .map(|i| self.regions[i].as_slice())
     }
 }
 
@@ -138,12 +161,29 @@ impl Summary {
 pub fn run(scenario: &Scenario, threads: usize) -> Result<Summary, rayon::ThreadPoolBuildError> {
     let started = std::time::Instant::now();
     let model = Model::compile(scenario);
-    let names = metric_names(&scenario.within_thresholds().into_iter().map(|(_, l)| l).collect::<Vec<_>>());
+    let names = metric_names(
+        &scenario
+            .within_thresholds()
+            .into_iter()
+            .map(|(_, l)| l)
+            .collect::<Vec<_>>(),
+    );
     let n = model.regions.len();
     let mut fold = Fold::new(n + model.agreements.len() + 1, names.len(), n);
-    run_replications(&model, scenario.seed, scenario.replications, threads, |_, o| fold.add(&o))?;
-    let threads_used = if threads == 0 { rayon::current_num_threads() } else { threads };
-    let estimates = |accs: &Vec<Accumulator>| accs.iter().map(Accumulator::estimate).collect::<Vec<_>>();
+    run_replications(
+        &model,
+        scenario.seed,
+        scenario.replications,
+        threads,
+        |_, o| fold.add(&o),
+    )?;
+    let threads_used = if threads == 0 {
+        rayon::current_num_threads()
+    } else {
+        threads
+    };
+    let estimates =
+        |accs: &Vec<Accumulator>| accs.iter().map(Accumulator::estimate).collect::<Vec<_>>();
     let mut groups: Vec<Vec<Estimate>> = fold.groups.iter().map(estimates).collect();
     let total = groups.pop().expect("total group");
     let agreements = groups.split_off(n);

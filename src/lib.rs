@@ -3,13 +3,13 @@
 //! agreements). See the README for the model and the scenario format.
 
 pub mod calendar;
-pub mod dist;
-pub mod scenario;
-pub mod engine;
-pub mod model;
-pub mod routing;
-pub mod stats;
-pub mod experiment;
-pub mod erlang;
-pub mod report;
 pub mod cli;
+pub mod dist;
+pub mod engine;
+pub mod erlang;
+pub mod experiment;
+pub mod model;
+pub mod report;
+pub mod routing;
+pub mod scenario;
+pub mod stats;

@@ -67,7 +67,13 @@ impl Model {
         let agreements: Vec<AgreementModel> = s
             .agreements
             .iter()
-            .map(|a| AgreementModel { name: a.name.clone(), members: a.members.clone(), hours: a.hours.clone(), overflow_after: a.overflow_after, nurse_order: a.nurse_order })
+            .map(|a| AgreementModel {
+                name: a.name.clone(),
+                members: a.members.clone(),
+                hours: a.hours.clone(),
+                overflow_after: a.overflow_after,
+                nurse_order: a.nurse_order,
+            })
             .collect();
         let n = regions.len();
         let mut partners = vec![vec![]; n];
@@ -118,7 +124,9 @@ impl Model {
     pub fn agreement_active(&self, a: usize, t: Time) -> bool {
         match &self.agreements[a].hours {
             Hours::Always => true,
-            Hours::Windows(ws) => ws.iter().any(|w| self.window_covers(w, t.div_euclid(DAY), t)),
+            Hours::Windows(ws) => ws
+                .iter()
+                .any(|w| self.window_covers(w, t.div_euclid(DAY), t)),
         }
     }
 
@@ -131,12 +139,18 @@ impl Model {
 
     /// Expected number of calls over the horizon in all regions (for work estimates).
     pub fn expected_calls(&self) -> f64 {
-        let weekly: f64 = self.regions.iter().map(|r| r.rate.iter().sum::<f64>() * HOUR as f64).sum();
+        let weekly: f64 = self
+            .regions
+            .iter()
+            .map(|r| r.rate.iter().sum::<f64>() * HOUR as f64)
+            .sum();
         weekly * self.horizon as f64 / crate::calendar::WEEK as f64
     }
 }
 
 /// FNV-1a: a fixed, portable hash (std's hasher is randomised per process).
 pub fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| (h ^ b as u64).wrapping_mul(0x0100_0000_01b3))
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| {
+        (h ^ b as u64).wrapping_mul(0x0100_0000_01b3)
+    })
 }

@@ -51,7 +51,10 @@ pub fn summary_json(s: &Summary) -> Value {
 /// Writes `contents` to `path` through a temporary file and a rename, so that a
 /// reader never sees a half-written file.
 pub fn write_atomic(path: &Path, contents: &[u8]) -> std::io::Result<()> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
     std::io::Write::write_all(&mut tmp, contents)?;
     tmp.persist(path).map_err(|e| e.error)?;
@@ -84,12 +87,26 @@ pub fn regions_csv(s: &Summary) -> Vec<u8> {
     let row = |kind: &str, name: &str, values: &[Estimate]| {
         let mut r = vec![kind.to_string(), name.to_string()];
         for e in values {
-            r.extend([num(e.mean), num(e.ci95.map(|c| c.0)), num(e.ci95.map(|c| c.1))]);
+            r.extend([
+                num(e.mean),
+                num(e.ci95.map(|c| c.0)),
+                num(e.ci95.map(|c| c.1)),
+            ]);
         }
         r
     };
-    let mut rows: Vec<Vec<String>> = s.region_names.iter().zip(&s.regions).map(|(n, v)| row("region", n, v)).collect();
-    rows.extend(s.agreement_names.iter().zip(&s.agreements).map(|(n, v)| row("agreement", n, v)));
+    let mut rows: Vec<Vec<String>> = s
+        .region_names
+        .iter()
+        .zip(&s.regions)
+        .map(|(n, v)| row("region", n, v))
+        .collect();
+    rows.extend(
+        s.agreement_names
+            .iter()
+            .zip(&s.agreements)
+            .map(|(n, v)| row("agreement", n, v)),
+    );
     rows.push(row("total", "total", &s.total));
     csv_bytes(header, rows)
 }
@@ -97,11 +114,25 @@ pub fn regions_csv(s: &Summary) -> Vec<u8> {
 /// `flows.csv`: calls of `from` answered by nurses of `to`, mean per replication.
 pub fn flows_csv(s: &Summary) -> Vec<u8> {
     let n = s.region_names.len();
-    let header = ["from", "to", "answered", "answered_ci_low", "answered_ci_high"].map(String::from).to_vec();
+    let header = [
+        "from",
+        "to",
+        "answered",
+        "answered_ci_low",
+        "answered_ci_high",
+    ]
+    .map(String::from)
+    .to_vec();
     let rows = (0..n * n)
         .map(|k| {
             let e = &s.flows[k];
-            vec![s.region_names[k / n].clone(), s.region_names[k % n].clone(), num(e.mean), num(e.ci95.map(|c| c.0)), num(e.ci95.map(|c| c.1))]
+            vec![
+                s.region_names[k / n].clone(),
+                s.region_names[k % n].clone(),
+                num(e.mean),
+                num(e.ci95.map(|c| c.0)),
+                num(e.ci95.map(|c| c.1)),
+            ]
         })
         .collect();
     csv_bytes(header, rows)
@@ -110,9 +141,19 @@ pub fn flows_csv(s: &Summary) -> Vec<u8> {
 /// `by_hour.csv`: per region and hour of the week (by arrival time), offered
 /// calls per replication and shares pooled over replications.
 pub fn by_hour_csv(s: &Summary) -> Vec<u8> {
-    let header = ["region", "hour_of_week", "weekday", "hour", "offered", "answered_share", "abandoned_share", "answered_within_5m", "mean_wait_answered"]
-        .map(String::from)
-        .to_vec();
+    let header = [
+        "region",
+        "hour_of_week",
+        "weekday",
+        "hour",
+        "offered",
+        "answered_share",
+        "abandoned_share",
+        "answered_within_5m",
+        "mean_wait_answered",
+    ]
+    .map(String::from)
+    .to_vec();
     let reps = s.replications.max(1) as f64;
     let ratio = |a: f64, b: f64| if b > 0.0 { Some(a / b) } else { None };
     let mut rows = vec![];
@@ -172,7 +213,10 @@ pub fn text(scenario: &Scenario, s: &Summary) -> String {
         format_duration(scenario.warmup),
         s.seed
     );
-    let _ = writeln!(out, "Means per replication with 95 % confidence half-widths. Waits in minutes; shares in %.\n");
+    let _ = writeln!(
+        out,
+        "Means per replication with 95 % confidence half-widths. Waits in minutes; shares in %.\n"
+    );
     let columns: [(&str, &str, f64, usize); 9] = [
         ("offered", "offered", 1.0, 0),
         ("answered %", "answered_share", 100.0, 1),
@@ -184,15 +228,24 @@ pub fn text(scenario: &Scenario, s: &Summary) -> String {
         ("occupancy %", "occupancy", 100.0, 1),
         ("overtime h", "overtime_hours", 1.0, 1),
     ];
-    let mut rows: Vec<(String, &Vec<Estimate>)> = s.region_names.iter().cloned().zip(&s.regions).collect();
-    rows.extend(s.agreement_names.iter().map(|a| format!("[{a}]")).zip(&s.agreements));
+    let mut rows: Vec<(String, &Vec<Estimate>)> =
+        s.region_names.iter().cloned().zip(&s.regions).collect();
+    rows.extend(
+        s.agreement_names
+            .iter()
+            .map(|a| format!("[{a}]"))
+            .zip(&s.agreements),
+    );
     rows.push(("total".into(), &s.total));
     let table: Vec<Vec<String>> = rows
         .iter()
         .map(|(name, values)| {
             let mut r = vec![name.clone()];
             for (_, metric, scale, dec) in &columns {
-                r.push(s.metric(metric).map_or("—".into(), |i| cell(&values[i], *scale, *dec)));
+                r.push(
+                    s.metric(metric)
+                        .map_or("—".into(), |i| cell(&values[i], *scale, *dec)),
+                );
             }
             r
         })
@@ -208,19 +261,35 @@ pub fn text(scenario: &Scenario, s: &Summary) -> String {
         let table: Vec<Vec<String>> = (0..n)
             .map(|r| {
                 let mut row = vec![s.region_names[r].clone()];
-                row.extend((0..n).map(|j| format!("{:.0}", s.flows[r * n + j].mean.unwrap_or(0.0))));
+                row.extend(
+                    (0..n).map(|j| format!("{:.0}", s.flows[r * n + j].mean.unwrap_or(0.0))),
+                );
                 row
             })
             .collect();
         out += &align(&header, &table);
     }
     let rate = s.calls_simulated as f64 / s.wall_seconds.max(1e-9);
-    let _ = writeln!(out, "\n{} calls simulated in {:.2} s on {} thread{} ({:.1} million calls/s)", s.calls_simulated, s.wall_seconds, s.threads, if s.threads == 1 { "" } else { "s" }, rate / 1e6);
+    let _ = writeln!(
+        out,
+        "\n{} calls simulated in {:.2} s on {} thread{} ({:.1} million calls/s)",
+        s.calls_simulated,
+        s.wall_seconds,
+        s.threads,
+        if s.threads == 1 { "" } else { "s" },
+        rate / 1e6
+    );
     out
 }
 
 fn align(header: &[String], rows: &[Vec<String>]) -> String {
-    let width = |c: usize| rows.iter().map(|r| r[c].chars().count()).chain([header[c].chars().count()]).max().unwrap_or(0);
+    let width = |c: usize| {
+        rows.iter()
+            .map(|r| r[c].chars().count())
+            .chain([header[c].chars().count()])
+            .max()
+            .unwrap_or(0)
+    };
     let widths: Vec<usize> = (0..header.len()).map(width).collect();
     let line = |cells: &[String]| {
         let mut l = String::new();

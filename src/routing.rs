@@ -34,14 +34,20 @@ pub enum Priority {
 impl Routing {
     pub fn new(model: &Model) -> Routing {
         let n = model.regions.len();
-        Routing { n, active: vec![false; model.agreements.len()], thresholds: vec![(NEVER, NEVER); n * n] }
+        Routing {
+            n,
+            active: vec![false; model.agreements.len()],
+            thresholds: vec![(NEVER, NEVER); n * n],
+        }
     }
 
     /// Recomputes thresholds after agreements opened or closed.
     pub fn recompute(&mut self, model: &Model) {
         self.thresholds.iter_mut().for_each(|t| *t = (NEVER, NEVER));
         for (a, agreement) in model.agreements.iter().enumerate() {
-            let Some(delay) = agreement.overflow_after.filter(|_| self.active[a]) else { continue };
+            let Some(delay) = agreement.overflow_after.filter(|_| self.active[a]) else {
+                continue;
+            };
             for &r in &agreement.members {
                 for &j in &agreement.members {
                     if r == j {

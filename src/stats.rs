@@ -17,7 +17,9 @@ const OPEN_BIN: usize = 1 + SECOND_BINS + MINUTE_BINS;
 
 impl Default for WaitHistogram {
     fn default() -> Self {
-        WaitHistogram { bins: vec![0; OPEN_BIN + 1] }
+        WaitHistogram {
+            bins: vec![0; OPEN_BIN + 1],
+        }
     }
 }
 
@@ -45,13 +47,19 @@ impl WaitHistogram {
         match bin {
             0 => (0.0, 0.0),
             b if b <= SECOND_BINS => ((b - 1) as f64 * SECOND as f64, SECOND as f64),
-            b if b < OPEN_BIN => ((2 * HOUR) as f64 + (b - 1 - SECOND_BINS) as f64 * MINUTE as f64, MINUTE as f64),
+            b if b < OPEN_BIN => (
+                (2 * HOUR) as f64 + (b - 1 - SECOND_BINS) as f64 * MINUTE as f64,
+                MINUTE as f64,
+            ),
             _ => ((48 * HOUR) as f64, 0.0),
         }
     }
 
     pub fn merge(&mut self, other: &WaitHistogram) {
-        self.bins.iter_mut().zip(&other.bins).for_each(|(a, b)| *a += b);
+        self.bins
+            .iter_mut()
+            .zip(&other.bins)
+            .for_each(|(a, b)| *a += b);
     }
 
     /// The q-quantile in minutes (linear within a bin), `NaN` when empty.
@@ -157,10 +165,19 @@ impl Tally {
 /// Names of the metrics reported for every region, agreement and the total,
 /// in a fixed order (`answered_within_<T>` follow the scenario's thresholds).
 pub fn metric_names(within_labels: &[String]) -> Vec<String> {
-    let mut names: Vec<String> = ["offered", "unique_callers", "answered", "abandoned", "blocked", "still_waiting", "answered_share", "abandoned_share"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+    let mut names: Vec<String> = [
+        "offered",
+        "unique_callers",
+        "answered",
+        "abandoned",
+        "blocked",
+        "still_waiting",
+        "answered_share",
+        "abandoned_share",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
     for label in within_labels {
         names.push(format!("answered_within_{label}"));
         names.push(format!("answered_within_{label}_of_answered"));
@@ -200,7 +217,10 @@ fn ratio(num: f64, den: f64) -> f64 {
 pub fn group_metrics(tally: &Tally, group: &[usize]) -> Vec<f64> {
     let n = tally.nurses.len();
     let thresholds = tally.calls[0].within.len();
-    let mut sum = RegionCalls { by_hour: vec![], ..RegionCalls::new(thresholds) };
+    let mut sum = RegionCalls {
+        by_hour: vec![],
+        ..RegionCalls::new(thresholds)
+    };
     for &r in group {
         let c = &tally.calls[r];
         sum.offered += c.offered;
@@ -211,14 +231,19 @@ pub fn group_metrics(tally: &Tally, group: &[usize]) -> Vec<f64> {
         sum.still_waiting += c.still_waiting;
         sum.wait_answered_ms += c.wait_answered_ms;
         sum.wait_abandoned_ms += c.wait_abandoned_ms;
-        sum.within.iter_mut().zip(&c.within).for_each(|(a, b)| *a += b);
+        sum.within
+            .iter_mut()
+            .zip(&c.within)
+            .for_each(|(a, b)| *a += b);
         sum.waits.merge(&c.waits);
     }
-    let nurses = group.iter().fold(NurseTime::default(), |acc, &r| NurseTime {
-        available_ms: acc.available_ms + tally.nurses[r].available_ms,
-        busy_ms: acc.busy_ms + tally.nurses[r].busy_ms,
-        overtime_ms: acc.overtime_ms + tally.nurses[r].overtime_ms,
-    });
+    let nurses = group
+        .iter()
+        .fold(NurseTime::default(), |acc, &r| NurseTime {
+            available_ms: acc.available_ms + tally.nurses[r].available_ms,
+            busy_ms: acc.busy_ms + tally.nurses[r].busy_ms,
+            overtime_ms: acc.overtime_ms + tally.nurses[r].overtime_ms,
+        });
     let inside = |r: usize| group.contains(&r);
     let (mut for_others, mut by_others) = (0u64, 0u64);
     for r in 0..n {
@@ -250,7 +275,10 @@ pub fn group_metrics(tally: &Tally, group: &[usize]) -> Vec<f64> {
     let minute = MINUTE as f64;
     m.extend([
         ratio(sum.wait_answered_ms, answered) / minute,
-        ratio(sum.wait_answered_ms + sum.wait_abandoned_ms, answered + sum.abandoned as f64) / minute,
+        ratio(
+            sum.wait_answered_ms + sum.wait_abandoned_ms,
+            answered + sum.abandoned as f64,
+        ) / minute,
         sum.waits.quantile(0.50),
         sum.waits.quantile(0.75),
         sum.waits.quantile(0.90),
@@ -288,14 +316,22 @@ impl Accumulator {
 
     pub fn estimate(&self) -> Estimate {
         if self.n == 0 {
-            return Estimate { mean: None, ci95: None, n: 0 };
+            return Estimate {
+                mean: None,
+                ci95: None,
+                n: 0,
+            };
         }
         let ci95 = (self.n >= 2).then(|| {
             let sd = (self.m2 / (self.n - 1) as f64).max(0.0).sqrt();
             let half = student_t_975(self.n - 1) * sd / (self.n as f64).sqrt();
             (self.mean - half, self.mean + half)
         });
-        Estimate { mean: Some(self.mean), ci95, n: self.n }
+        Estimate {
+            mean: Some(self.mean),
+            ci95,
+            n: self.n,
+        }
     }
 }
 
@@ -318,8 +354,9 @@ impl Estimate {
 /// The 97.5 % quantile of Student's t distribution with `df` degrees of freedom.
 pub fn student_t_975(df: u64) -> f64 {
     const TABLE: [f64; 30] = [
-        12.7062, 4.3027, 3.1824, 2.7764, 2.5706, 2.4469, 2.3646, 2.3060, 2.2622, 2.2281, 2.2010, 2.1788, 2.1604, 2.1448, 2.1314, 2.1199, 2.1098, 2.1009, 2.0930,
-        2.0860, 2.0796, 2.0739, 2.0687, 2.0639, 2.0595, 2.0555, 2.0518, 2.0484, 2.0452, 2.0423,
+        12.7062, 4.3027, 3.1824, 2.7764, 2.5706, 2.4469, 2.3646, 2.3060, 2.2622, 2.2281, 2.2010,
+        2.1788, 2.1604, 2.1448, 2.1314, 2.1199, 2.1098, 2.1009, 2.0930, 2.0860, 2.0796, 2.0739,
+        2.0687, 2.0639, 2.0595, 2.0555, 2.0518, 2.0484, 2.0452, 2.0423,
     ];
     if df == 0 {
         return f64::NAN;
@@ -366,7 +403,9 @@ mod tests {
         assert_eq!(e.mean, Some(2.0));
         assert_eq!(e.n, 3);
         let (l, h) = e.ci95.unwrap();
-        assert!((h - 2.0 - 4.3027 / 3f64.sqrt()).abs() < 1e-9 && (2.0 - l - (h - 2.0)).abs() < 1e-12);
+        assert!(
+            (h - 2.0 - 4.3027 / 3f64.sqrt()).abs() < 1e-9 && (2.0 - l - (h - 2.0)).abs() < 1e-12
+        );
         assert!((student_t_975(40) - 2.0211).abs() < 1e-4);
         assert!((student_t_975(120) - 1.9799).abs() < 1e-4);
     }

@@ -33,12 +33,20 @@ pub struct Problems {
 
 impl Problems {
     pub fn at(&mut self, span: Span, message: impl Into<String>) -> &mut Problem {
-        self.list.push(Problem { span: Some(span), message: message.into(), hint: None });
+        self.list.push(Problem {
+            span: Some(span),
+            message: message.into(),
+            hint: None,
+        });
         self.list.last_mut().unwrap()
     }
 
     pub fn general(&mut self, message: impl Into<String>) -> &mut Problem {
-        self.list.push(Problem { span: None, message: message.into(), hint: None });
+        self.list.push(Problem {
+            span: None,
+            message: message.into(),
+            hint: None,
+        });
         self.list.last_mut().unwrap()
     }
 
@@ -49,7 +57,11 @@ impl Problems {
     /// Renders every problem, in file order.
     pub fn render(&self, sources: &[Source]) -> String {
         let mut list: Vec<&Problem> = self.list.iter().collect();
-        list.sort_by_key(|p| p.span.map(|s| (s.source, s.start)).unwrap_or((usize::MAX, 0)));
+        list.sort_by_key(|p| {
+            p.span
+                .map(|s| (s.source, s.start))
+                .unwrap_or((usize::MAX, 0))
+        });
         let mut out = String::new();
         for p in &list {
             out += &render_problem(p, sources);
@@ -90,7 +102,8 @@ fn render_problem(p: &Problem, sources: &[Source]) -> String {
         let (line, col) = line_col(&src.text, span.start);
         let line_text = src.text.lines().nth(line - 1).unwrap_or("");
         let width = line_text.chars().count();
-        let len = src.text[floor_char_boundary(&src.text, span.start)..floor_char_boundary(&src.text, span.end.max(span.start))]
+        let len = src.text[floor_char_boundary(&src.text, span.start)
+            ..floor_char_boundary(&src.text, span.end.max(span.start))]
             .chars()
             .take_while(|&c| c != '\n')
             .count()
@@ -111,7 +124,10 @@ fn render_problem(p: &Problem, sources: &[Source]) -> String {
 }
 
 /// The closest of `candidates` to `word`, if it is close enough to be a typo.
-pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub fn did_you_mean<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     candidates
         .into_iter()
         .map(|c| (edit_distance(&word.to_lowercase(), &c.to_lowercase()), c))
@@ -141,11 +157,23 @@ mod tests {
 
     #[test]
     fn positions_and_rendering() {
-        let src = Source { name: "s.toml".into(), text: "a = 1\nname = \"Jönköping\"\nb = 2\n".into() };
+        let src = Source {
+            name: "s.toml".into(),
+            text: "a = 1\nname = \"Jönköping\"\nb = 2\n".into(),
+        };
         assert_eq!(line_col(&src.text, 0), (1, 1));
         assert_eq!(line_col(&src.text, 13), (2, 8));
         let mut probs = Problems::default();
-        probs.at(Span { source: 0, start: 13, end: 24 }, "bad name").hint("try another");
+        probs
+            .at(
+                Span {
+                    source: 0,
+                    start: 13,
+                    end: 24,
+                },
+                "bad name",
+            )
+            .hint("try another");
         let out = probs.render(&[src]);
         assert!(out.contains("s.toml:2:8"), "{out}");
         assert!(out.contains("help: try another"));

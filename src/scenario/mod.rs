@@ -114,12 +114,18 @@ impl std::error::Error for Invalid {}
 
 /// Loads and validates a scenario from text; `overrides` are `--set` flags.
 pub fn load_str(file_name: &str, text: &str, overrides: &[String]) -> Result<Scenario, Invalid> {
-    let mut sources = vec![Source { name: file_name.to_string(), text: text.to_string() }];
+    let mut sources = vec![Source {
+        name: file_name.to_string(),
+        text: text.to_string(),
+    }];
     let mut problems = Problems::default();
     let root = tree::parse(0, text, &mut problems);
     let scenario = root.and_then(|mut root| {
         for flag in overrides {
-            sources.push(Source { name: format!("--set {flag}"), text: flag.clone() });
+            sources.push(Source {
+                name: format!("--set {flag}"),
+                text: flag.clone(),
+            });
             tree::apply_override(&mut root, sources.len() - 1, flag, &mut problems);
         }
         read::scenario(&root, default_name(file_name), &mut problems)
@@ -137,8 +143,13 @@ pub fn load_file(path: &std::path::Path, overrides: &[String]) -> Result<Scenari
         Ok(text) => load_str(&name, &text, overrides),
         Err(e) => {
             let mut problems = Problems::default();
-            problems.general(format!("cannot read scenario `{name}`: {e}")).hint("check the path; scenarios/ holds examples");
-            Err(Invalid { problems, sources: vec![] })
+            problems
+                .general(format!("cannot read scenario `{name}`: {e}"))
+                .hint("check the path; scenarios/ holds examples");
+            Err(Invalid {
+                problems,
+                sources: vec![],
+            })
         }
     }
 }
@@ -157,7 +168,10 @@ impl Scenario {
 
     /// Thresholds for `answered_within_<T>`: always 5 and 10 minutes, plus every target's.
     pub fn within_thresholds(&self) -> Vec<(Time, String)> {
-        let mut list = vec![(5 * crate::calendar::MINUTE, "5m".to_string()), (10 * crate::calendar::MINUTE, "10m".to_string())];
+        let mut list = vec![
+            (5 * crate::calendar::MINUTE, "5m".to_string()),
+            (10 * crate::calendar::MINUTE, "10m".to_string()),
+        ];
         for t in &self.targets {
             if let (Some(w), Some(text)) = (t.within, &t.within_text) {
                 if !list.iter().any(|(v, _)| *v == w) {

@@ -25,9 +25,18 @@ struct Table<'a> {
 impl<'a> Table<'a> {
     fn of(node: &'a Node, what: &str, p: &mut Problems) -> Option<Table<'a>> {
         match &node.value {
-            Value::Table(entries) => Some(Table { entries, used: vec![false; entries.len()], known: vec![], what: what.to_string(), span: node.span }),
+            Value::Table(entries) => Some(Table {
+                entries,
+                used: vec![false; entries.len()],
+                known: vec![],
+                what: what.to_string(),
+                span: node.span,
+            }),
             other => {
-                p.at(node.span, format!("{what} must be a table, found {}", other.kind()));
+                p.at(
+                    node.span,
+                    format!("{what} must be a table, found {}", other.kind()),
+                );
                 None
             }
         }
@@ -43,13 +52,17 @@ impl<'a> Table<'a> {
     fn required(&mut self, key: &'static str, example: &str, p: &mut Problems) -> Option<&'a Node> {
         let node = self.get(key);
         if node.is_none() {
-            p.at(self.span_start(), format!("{} has no `{key}`", self.what)).hint(format!("add `{key} = {example}`"));
+            p.at(self.span_start(), format!("{} has no `{key}`", self.what))
+                .hint(format!("add `{key} = {example}`"));
         }
         node
     }
 
     fn span_start(&self) -> Span {
-        Span { end: self.span.start + 1, ..self.span }
+        Span {
+            end: self.span.start + 1,
+            ..self.span
+        }
     }
 
     fn finish(self, p: &mut Problems) {
@@ -57,7 +70,10 @@ impl<'a> Table<'a> {
             if self.used[i] {
                 continue;
             }
-            let problem = p.at(key.span, format!("unknown key `{}` in {}", key.name, self.what));
+            let problem = p.at(
+                key.span,
+                format!("unknown key `{}` in {}", key.name, self.what),
+            );
             match did_you_mean(&key.name, self.known.iter().copied()) {
                 Some(s) => problem.hint(format!("did you mean `{s}`?")),
                 None => problem.hint(format!("keys allowed here: {}", self.known.join(", "))),
@@ -69,7 +85,10 @@ impl<'a> Table<'a> {
 fn text<'a>(n: &'a Node, what: &str, p: &mut Problems) -> Option<&'a str> {
     let t = n.as_text();
     if t.is_none() {
-        p.at(n.span, format!("{what} must be text in quotes, found {}", n.value.kind()));
+        p.at(
+            n.span,
+            format!("{what} must be text in quotes, found {}", n.value.kind()),
+        );
     }
     t
 }
@@ -82,7 +101,10 @@ fn number(n: &Node, what: &str, p: &mut Problems) -> Option<f64> {
             None
         }
         None => {
-            p.at(n.span, format!("{what} must be a number, found {}", n.value.kind()));
+            p.at(
+                n.span,
+                format!("{what} must be a number, found {}", n.value.kind()),
+            );
             None
         }
     }
@@ -100,7 +122,10 @@ fn non_negative(n: &Node, what: &str, p: &mut Problems) -> Option<f64> {
 fn positive(n: &Node, what: &str, p: &mut Problems) -> Option<f64> {
     let x = number(n, what, p)?;
     if x <= 0.0 {
-        p.at(n.span, format!("{what} must be greater than zero (found {x})"));
+        p.at(
+            n.span,
+            format!("{what} must be greater than zero (found {x})"),
+        );
         return None;
     }
     Some(x)
@@ -113,12 +138,16 @@ fn whole(n: &Node, what: &str, max: u64, p: &mut Problems) -> Option<u64> {
             None
         }
         Value::Int(i) if i as u64 > max => {
-            p.at(n.span, format!("{what} = {i} is too large (at most {max})")).hint("is this a typing mistake?");
+            p.at(n.span, format!("{what} = {i} is too large (at most {max})"))
+                .hint("is this a typing mistake?");
             None
         }
         Value::Int(i) => Some(i as u64),
         _ => {
-            p.at(n.span, format!("{what} must be a whole number, found {}", n.value.kind()));
+            p.at(
+                n.span,
+                format!("{what} must be a whole number, found {}", n.value.kind()),
+            );
             None
         }
     }
@@ -126,14 +155,19 @@ fn whole(n: &Node, what: &str, max: u64, p: &mut Problems) -> Option<u64> {
 
 fn duration(n: &Node, what: &str, p: &mut Problems) -> Option<Time> {
     if let Some(x) = n.as_f64() {
-        p.at(n.span, format!("{what} must be a duration in quotes, found the number {x}")).hint(format!("write e.g. \"{x}m\" (units: s, m, h, d, w)"));
+        p.at(
+            n.span,
+            format!("{what} must be a duration in quotes, found the number {x}"),
+        )
+        .hint(format!("write e.g. \"{x}m\" (units: s, m, h, d, w)"));
         return None;
     }
     let t = text(n, what, p)?;
     match parse_duration(t) {
         Ok(d) => Some(d),
         Err(e) => {
-            p.at(n.span, format!("{what}: {e}")).hint("write durations such as \"90s\", \"4m\", \"1h30m\", \"2d\", \"4w\"");
+            p.at(n.span, format!("{what}: {e}"))
+                .hint("write durations such as \"90s\", \"4m\", \"1h30m\", \"2d\", \"4w\"");
             None
         }
     }
@@ -143,7 +177,10 @@ fn list<'a>(n: &'a Node, what: &str, p: &mut Problems) -> Option<&'a [Node]> {
     match &n.value {
         Value::Array(items) => Some(items),
         other => {
-            p.at(n.span, format!("{what} must be a list, found {}", other.kind()));
+            p.at(
+                n.span,
+                format!("{what} must be a list, found {}", other.kind()),
+            );
             None
         }
     }
@@ -153,7 +190,10 @@ fn list<'a>(n: &'a Node, what: &str, p: &mut Problems) -> Option<&'a [Node]> {
 fn weights(n: &Node, what: &str, len: usize, p: &mut Problems) -> Option<Vec<f64>> {
     let items = list(n, what, p)?;
     if items.len() != len {
-        p.at(n.span, format!("{what} needs {len} values, found {}", items.len()));
+        p.at(
+            n.span,
+            format!("{what} needs {len} values, found {}", items.len()),
+        );
         return None;
     }
     let values: Vec<Option<f64>> = items.iter().map(|i| non_negative(i, what, p)).collect();
@@ -168,12 +208,21 @@ fn weights(n: &Node, what: &str, len: usize, p: &mut Problems) -> Option<Vec<f64
 
 pub(super) fn scenario(root: &Node, default_name: String, p: &mut Problems) -> Option<Scenario> {
     let mut top = Table::of(root, "the scenario", p)?;
-    let name = top.get("name").and_then(|n| text(n, "name", p)).map(str::to_string).unwrap_or(default_name);
-    let start = top.required("start", "\"2024-03-04\"", p).and_then(|n| date(n, p));
+    let name = top
+        .get("name")
+        .and_then(|n| text(n, "name", p))
+        .map(str::to_string)
+        .unwrap_or(default_name);
+    let start = top
+        .required("start", "\"2024-03-04\"", p)
+        .and_then(|n| date(n, p));
     let horizon = top.required("horizon", "\"4w\"", p).and_then(|n| {
         let h = duration(n, "horizon", p)?;
         if h <= 0 || h > MAX_HORIZON {
-            p.at(n.span, "horizon must be longer than zero and at most 10 years");
+            p.at(
+                n.span,
+                "horizon must be longer than zero and at most 10 years",
+            );
             return None;
         }
         Some((h, n.span))
@@ -184,7 +233,11 @@ pub(super) fn scenario(root: &Node, default_name: String, p: &mut Problems) -> O
     };
     if let (Some((h, _)), Some((w, span))) = (horizon, warmup) {
         if w >= h {
-            p.at(span, "warmup must be shorter than the horizon: no statistics would be collected").hint("statistics start after the warmup and stop at the horizon");
+            p.at(
+                span,
+                "warmup must be shorter than the horizon: no statistics would be collected",
+            )
+            .hint("statistics start after the warmup and stop at the horizon");
         }
     }
     let replications = top.get("replications").map_or(Some(10), |n| {
@@ -195,25 +248,71 @@ pub(super) fn scenario(root: &Node, default_name: String, p: &mut Problems) -> O
         }
         Some(r)
     });
-    let seed = top.get("seed").map_or(Some(1177), |n| whole(n, "seed", u64::MAX, p));
-    let defaults = top.get("defaults").map(|n| read_defaults(n, p)).unwrap_or_default();
+    let seed = top
+        .get("seed")
+        .map_or(Some(1177), |n| whole(n, "seed", u64::MAX, p));
+    let defaults = top
+        .get("defaults")
+        .map(|n| read_defaults(n, p))
+        .unwrap_or_default();
     let regions: Vec<Option<Region>> = match top.required("region", "[[region]] tables", p) {
-        Some(n) => list(n, "region", p).unwrap_or(&[]).iter().map(|r| read_region(r, &defaults, p)).collect(),
+        Some(n) => list(n, "region", p)
+            .unwrap_or(&[])
+            .iter()
+            .map(|r| read_region(r, &defaults, p))
+            .collect(),
         None => vec![],
     };
     let region_names: Vec<Option<(String, Span)>> = regions_names(top.entries, &regions);
     check_unique(&region_names, "region", p);
-    let names: Vec<&str> = region_names.iter().flatten().map(|(n, _)| n.as_str()).collect();
-    let agreements: Vec<Option<Agreement>> =
-        top.get("agreement").map(|n| list(n, "agreement", p).unwrap_or(&[]).iter().map(|a| read_agreement(a, &names, p)).collect()).unwrap_or_default();
+    let names: Vec<&str> = region_names
+        .iter()
+        .flatten()
+        .map(|(n, _)| n.as_str())
+        .collect();
+    let agreements: Vec<Option<Agreement>> = top
+        .get("agreement")
+        .map(|n| {
+            list(n, "agreement", p)
+                .unwrap_or(&[])
+                .iter()
+                .map(|a| read_agreement(a, &names, p))
+                .collect()
+        })
+        .unwrap_or_default();
     let agreement_names: Vec<Option<(String, Span)>> = agreements
         .iter()
-        .zip(top.get("agreement").and_then(|n| if let Value::Array(a) = &n.value { Some(a.as_slice()) } else { None }).unwrap_or(&[]))
-        .map(|(a, node)| a.as_ref().map(|a| (a.name.clone(), node.get("name").map_or(node.span, |n| n.span))))
+        .zip(
+            top.get("agreement")
+                .and_then(|n| {
+                    if let Value::Array(a) = &n.value {
+                        Some(a.as_slice())
+                    } else {
+                        None
+                    }
+                })
+                .unwrap_or(&[]),
+        )
+        .map(|(a, node)| {
+            a.as_ref().map(|a| {
+                (
+                    a.name.clone(),
+                    node.get("name").map_or(node.span, |n| n.span),
+                )
+            })
+        })
         .collect();
     check_unique(&agreement_names, "agreement", p);
-    let targets: Vec<Option<Target>> =
-        top.get("target").map(|n| list(n, "target", p).unwrap_or(&[]).iter().map(|t| read_target(t, &names, p)).collect()).unwrap_or_default();
+    let targets: Vec<Option<Target>> = top
+        .get("target")
+        .map(|n| {
+            list(n, "target", p)
+                .unwrap_or(&[])
+                .iter()
+                .map(|t| read_target(t, &names, p))
+                .collect()
+        })
+        .unwrap_or_default();
     top.finish(p);
 
     Some(Scenario {
@@ -233,7 +332,13 @@ fn regions_names(top: &[(Key, Node)], regions: &[Option<Region>]) -> Vec<Option<
     let nodes: &[Node] = top
         .iter()
         .find(|(k, _)| k.name == "region")
-        .and_then(|(_, n)| if let Value::Array(a) = &n.value { Some(a.as_slice()) } else { None })
+        .and_then(|(_, n)| {
+            if let Value::Array(a) = &n.value {
+                Some(a.as_slice())
+            } else {
+                None
+            }
+        })
         .unwrap_or(&[]);
     nodes
         .iter()
@@ -259,27 +364,38 @@ fn date(n: &Node, p: &mut Problems) -> Option<jiff::civil::Date> {
     match t.parse::<jiff::civil::Date>() {
         Ok(d) => Some(d),
         Err(_) => {
-            p.at(n.span, format!("start = `{t}` is not a date")).hint("write the date as \"YYYY-MM-DD\", e.g. \"2024-03-04\"");
+            p.at(n.span, format!("start = `{t}` is not a date"))
+                .hint("write the date as \"YYYY-MM-DD\", e.g. \"2024-03-04\"");
             None
         }
     }
 }
 
+/// `[defaults]`. A distribution is `Some(None)` when given but invalid (already
+/// reported), so regions that rely on it do not report it missing again.
 #[derive(Default)]
 struct Defaults {
-    handle_time: Option<Dist>,
-    patience: Option<Dist>,
+    handle_time: Option<Option<Dist>>,
+    patience: Option<Option<Dist>>,
     hourly_rate: Option<Vec<f64>>,
     weekday_rate: Option<Vec<f64>>,
 }
 
 fn read_defaults(n: &Node, p: &mut Problems) -> Defaults {
-    let Some(mut t) = Table::of(n, "[defaults]", p) else { return Defaults::default() };
+    let Some(mut t) = Table::of(n, "[defaults]", p) else {
+        return Defaults::default();
+    };
     let d = Defaults {
-        handle_time: t.get("handle_time").and_then(|n| dist(n, "handle_time", false, p)),
-        patience: t.get("patience").and_then(|n| dist(n, "patience", true, p)),
-        hourly_rate: t.get("hourly_rate").and_then(|n| weights(n, "hourly_rate", 24, p)),
-        weekday_rate: t.get("weekday_rate").and_then(|n| weights(n, "weekday_rate", 7, p)),
+        handle_time: t
+            .get("handle_time")
+            .map(|n| dist(n, "handle_time", false, p)),
+        patience: t.get("patience").map(|n| dist(n, "patience", true, p)),
+        hourly_rate: t
+            .get("hourly_rate")
+            .and_then(|n| weights(n, "hourly_rate", 24, p)),
+        weekday_rate: t
+            .get("weekday_rate")
+            .and_then(|n| weights(n, "weekday_rate", 7, p)),
     };
     t.finish(p);
     d
@@ -288,7 +404,12 @@ fn read_defaults(n: &Node, p: &mut Problems) -> Defaults {
 fn dist(n: &Node, what: &str, patience: bool, p: &mut Problems) -> Option<Dist> {
     let mut t = Table::of(n, what, p)?;
     let kind_node = t.required("dist", "\"exponential\"", p);
-    let params = [("mean", t.get("mean")), ("cv", t.get("cv")), ("value", t.get("value")), ("values", t.get("values"))];
+    let params = [
+        ("mean", t.get("mean")),
+        ("cv", t.get("cv")),
+        ("value", t.get("value")),
+        ("values", t.get("values")),
+    ];
     t.finish(p);
     let kind = text(kind_node?, "dist", p)?;
     let needs: &[&str] = match kind {
@@ -298,11 +419,20 @@ fn dist(n: &Node, what: &str, patience: bool, p: &mut Problems) -> Option<Dist> 
         "empirical" => &["values"],
         "none" if patience => &[],
         "none" => {
-            p.at(kind_node?.span, format!("{what} cannot be `none`")).hint("only patience may be none (callers who never hang up)");
+            p.at(kind_node?.span, format!("{what} cannot be `none`"))
+                .hint("only patience may be none (callers who never hang up)");
             return None;
         }
         other => {
-            let known = ["exponential", "lognormal", "gamma", "weibull", "fixed", "empirical", "none"];
+            let known = [
+                "exponential",
+                "lognormal",
+                "gamma",
+                "weibull",
+                "fixed",
+                "empirical",
+                "none",
+            ];
             let pr = p.at(kind_node?.span, format!("unknown distribution `{other}`"));
             match did_you_mean(other, known) {
                 Some(s) => pr.hint(format!("did you mean `{s}`?")),
@@ -315,11 +445,16 @@ fn dist(n: &Node, what: &str, patience: bool, p: &mut Problems) -> Option<Dist> 
     for (key, node) in &params {
         match (needs.contains(key), node) {
             (true, None) => {
-                p.at(n.span, format!("{what}: `{kind}` needs `{key}`")).hint(example_for(kind));
+                p.at(n.span, format!("{what}: `{kind}` needs `{key}`"))
+                    .hint(example_for(kind));
                 ok = false;
             }
             (false, Some(node)) => {
-                p.at(node.span, format!("{what}: `{key}` does not apply to `{kind}`")).hint(example_for(kind));
+                p.at(
+                    node.span,
+                    format!("{what}: `{key}` does not apply to `{kind}`"),
+                )
+                .hint(example_for(kind));
                 ok = false;
             }
             _ => {}
@@ -348,7 +483,9 @@ fn dist(n: &Node, what: &str, patience: bool, p: &mut Problems) -> Option<Dist> 
         Some(cv)
     };
     Some(match kind {
-        "exponential" => Dist::Exponential { mean: positive_duration("mean", p)? },
+        "exponential" => Dist::Exponential {
+            mean: positive_duration("mean", p)?,
+        },
         "lognormal" => {
             let (m, c) = (positive_duration("mean", p), cv(p));
             Dist::LogNormal { mean: m?, cv: c? }
@@ -363,7 +500,9 @@ fn dist(n: &Node, what: &str, patience: bool, p: &mut Problems) -> Option<Dist> 
         }
         "fixed" => {
             let node = get("value")?;
-            Dist::Fixed { value: duration(node, &format!("{what}.value"), p)? as f64 }
+            Dist::Fixed {
+                value: duration(node, &format!("{what}.value"), p)? as f64,
+            }
         }
         "empirical" => {
             let node = get("values")?;
@@ -372,7 +511,10 @@ fn dist(n: &Node, what: &str, patience: bool, p: &mut Problems) -> Option<Dist> 
                 p.at(node.span, format!("{what}.values is empty"));
                 return None;
             }
-            let values: Option<Vec<f64>> = items.iter().map(|i| duration(i, &format!("{what}.values"), p).map(|d| d as f64)).collect();
+            let values: Option<Vec<f64>> = items
+                .iter()
+                .map(|i| duration(i, &format!("{what}.values"), p).map(|d| d as f64))
+                .collect();
             Dist::Empirical { values: values? }
         }
         _ => Dist::Never,
@@ -382,7 +524,9 @@ fn dist(n: &Node, what: &str, patience: bool, p: &mut Problems) -> Option<Dist> 
 fn example_for(kind: &str) -> &'static str {
     match kind {
         "exponential" => "e.g. { dist = \"exponential\", mean = \"10m\" }",
-        "lognormal" | "gamma" | "weibull" => "e.g. { dist = \"lognormal\", mean = \"10m\", cv = 0.7 }",
+        "lognormal" | "gamma" | "weibull" => {
+            "e.g. { dist = \"lognormal\", mean = \"10m\", cv = 0.7 }"
+        }
         "fixed" => "e.g. { dist = \"fixed\", value = \"8m\" }",
         "empirical" => "e.g. { dist = \"empirical\", values = [\"4m\", \"7m\", \"12m\"] }",
         _ => "e.g. { dist = \"none\" }",
@@ -391,7 +535,10 @@ fn example_for(kind: &str) -> &'static str {
 
 fn read_region(n: &Node, defaults: &Defaults, p: &mut Problems) -> Option<Region> {
     let mut t = Table::of(n, "a [[region]]", p)?;
-    let name = t.required("name", "\"Kalmar\"", p).and_then(|n| text(n, "name", p)).map(str::to_string);
+    let name = t
+        .required("name", "\"Kalmar\"", p)
+        .and_then(|n| text(n, "name", p))
+        .map(str::to_string);
     if let Some(name) = &name {
         t.what = format!("region `{name}`");
     }
@@ -399,11 +546,25 @@ fn read_region(n: &Node, defaults: &Defaults, p: &mut Problems) -> Option<Region
     let per_week = t.get("calls_per_week");
     let per_day = t.get("calls_per_day");
     let table = t.get("calls_per_hour");
-    let hourly = t.get("hourly_rate").and_then(|n| weights(n, "hourly_rate", 24, p)).or(defaults.hourly_rate.clone());
-    let weekday = t.get("weekday_rate").and_then(|n| weights(n, "weekday_rate", 7, p)).or(defaults.weekday_rate.clone());
-    let handle = t.get("handle_time").map(|n| dist(n, "handle_time", false, p));
+    let hourly = t
+        .get("hourly_rate")
+        .and_then(|n| weights(n, "hourly_rate", 24, p))
+        .or(defaults.hourly_rate.clone());
+    let weekday = t
+        .get("weekday_rate")
+        .and_then(|n| weights(n, "weekday_rate", 7, p))
+        .or(defaults.weekday_rate.clone());
+    let handle = t
+        .get("handle_time")
+        .map(|n| dist(n, "handle_time", false, p));
     let patience = t.get("patience").map(|n| dist(n, "patience", true, p));
-    let shifts = t.get("shifts").map(|n| list(n, "shifts", p).unwrap_or(&[]).iter().map(|s| read_shift(s, p)).collect::<Vec<_>>());
+    let shifts = t.get("shifts").map(|n| {
+        list(n, "shifts", p)
+            .unwrap_or(&[])
+            .iter()
+            .map(|s| read_shift(s, p))
+            .collect::<Vec<_>>()
+    });
     let span = t.span_start();
     t.finish(p);
 
@@ -413,7 +574,10 @@ fn read_region(n: &Node, defaults: &Defaults, p: &mut Problems) -> Option<Region
             None
         }
         (Some(_), Some(d), _) => {
-            p.at(d.span, format!("{what}: give calls_per_week or calls_per_day, not both"));
+            p.at(
+                d.span,
+                format!("{what}: give calls_per_week or calls_per_day, not both"),
+            );
             None
         }
         (Some(v), None, Some(_)) | (None, Some(v), Some(_)) => {
@@ -421,32 +585,44 @@ fn read_region(n: &Node, defaults: &Defaults, p: &mut Problems) -> Option<Region
             None
         }
         (None, None, Some(tn)) => explicit_week(tn, p),
-        (Some(w), None, None) => volume(w, "calls_per_week", 1.0, p).map(|v| weekly_profile(v, hourly.as_deref(), weekday.as_deref())),
-        (None, Some(d), None) => volume(d, "calls_per_day", 7.0, p).map(|v| weekly_profile(v, hourly.as_deref(), weekday.as_deref())),
+        (Some(w), None, None) => volume(w, "calls_per_week", 1.0, p)
+            .map(|v| weekly_profile(v, hourly.as_deref(), weekday.as_deref())),
+        (None, Some(d), None) => volume(d, "calls_per_day", 7.0, p)
+            .map(|v| weekly_profile(v, hourly.as_deref(), weekday.as_deref())),
     };
-    let handle_time = match handle {
+    let handle_time = match handle.or(defaults.handle_time.clone()) {
         Some(d) => d,
-        None => defaults.handle_time.clone().or_else(|| {
+        None => {
             p.at(span, format!("{what} has no handle_time")).hint("set handle_time in the region or in [defaults], e.g. { dist = \"lognormal\", mean = \"10m\", cv = 0.7 }");
             None
-        }),
+        }
     };
-    let patience = match patience {
+    let patience = match patience.or(defaults.patience.clone()) {
         Some(d) => d,
-        None => defaults.patience.clone().or_else(|| {
+        None => {
             p.at(span, format!("{what} has no patience")).hint("set patience in the region or in [defaults], e.g. { dist = \"exponential\", mean = \"20m\" }, or { dist = \"none\" }");
             None
-        }),
+        }
     };
     let shifts: Option<Vec<Shift>> = shifts.unwrap_or_default().into_iter().collect();
-    Some(Region { name: name?, calls_per_hour: calls_per_hour?, handle_time: handle_time?, patience: patience?, shifts: shifts? })
+    Some(Region {
+        name: name?,
+        calls_per_hour: calls_per_hour?,
+        handle_time: handle_time?,
+        patience: patience?,
+        shifts: shifts?,
+    })
 }
 
 /// A weekly volume (`per_week` converts the written value to calls a week).
 fn volume(n: &Node, what: &str, per_week: f64, p: &mut Problems) -> Option<f64> {
     let v = non_negative(n, what, p)? * per_week;
     if v > MAX_CALLS_PER_WEEK {
-        p.at(n.span, format!("{what}: {v} calls a week is implausibly large")).hint("is this a typing mistake?");
+        p.at(
+            n.span,
+            format!("{what}: {v} calls a week is implausibly large"),
+        )
+        .hint("is this a typing mistake?");
         return None;
     }
     Some(v)
@@ -456,31 +632,56 @@ fn volume(n: &Node, what: &str, per_week: f64, p: &mut Problems) -> Option<f64> 
 fn explicit_week(n: &Node, p: &mut Problems) -> Option<Vec<f64>> {
     let items = list(n, "calls_per_hour", p)?;
     if items.len() != 168 {
-        p.at(n.span, format!("calls_per_hour needs 168 values (Monday 00–01 first), found {}", items.len()));
+        p.at(
+            n.span,
+            format!(
+                "calls_per_hour needs 168 values (Monday 00–01 first), found {}",
+                items.len()
+            ),
+        );
         return None;
     }
-    let values: Vec<Option<f64>> = items.iter().map(|i| non_negative(i, "calls_per_hour", p)).collect();
+    let values: Vec<Option<f64>> = items
+        .iter()
+        .map(|i| non_negative(i, "calls_per_hour", p))
+        .collect();
     values.into_iter().collect()
 }
 
 /// Expected calls per hour over the week from a weekly volume and optional shapes.
-fn weekly_profile(calls_per_week: f64, hourly: Option<&[f64]>, weekday: Option<&[f64]>) -> Vec<f64> {
+fn weekly_profile(
+    calls_per_week: f64,
+    hourly: Option<&[f64]>,
+    weekday: Option<&[f64]>,
+) -> Vec<f64> {
     let flat_h = [1.0; 24];
     let flat_d = [1.0; 7];
     let (h, d) = (hourly.unwrap_or(&flat_h), weekday.unwrap_or(&flat_d));
     let total: f64 = d.iter().sum::<f64>() * h.iter().sum::<f64>();
-    (0..168).map(|i| calls_per_week * d[i / 24] * h[i % 24] / total).collect()
+    (0..168)
+        .map(|i| calls_per_week * d[i / 24] * h[i % 24] / total)
+        .collect()
 }
 
 fn read_shift(n: &Node, p: &mut Problems) -> Option<Shift> {
     let mut t = Table::of(n, "a shift", p)?;
     let days = match t.get("days") {
-        Some(d) => text(d, "days", p).and_then(|s| DaySet::parse(s).map_err(|e| p.at(d.span, e).hint("e.g. days = \"Mon-Fri\"")).ok()),
+        Some(d) => text(d, "days", p).and_then(|s| {
+            DaySet::parse(s)
+                .map_err(|e| p.at(d.span, e).hint("e.g. days = \"Mon-Fri\""))
+                .ok()
+        }),
         None => Some(DaySet::ALL),
     };
-    let from = t.required("from", "\"07:00\"", p).and_then(|n| clock(n, "from", p));
-    let to = t.required("to", "\"16:00\"", p).and_then(|n| clock(n, "to", p));
-    let nurses = t.required("nurses", "5", p).and_then(|n| whole(n, "nurses", MAX_NURSES_PER_SHIFT, p));
+    let from = t
+        .required("from", "\"07:00\"", p)
+        .and_then(|n| clock(n, "from", p));
+    let to = t
+        .required("to", "\"16:00\"", p)
+        .and_then(|n| clock(n, "to", p));
+    let nurses = t
+        .required("nurses", "5", p)
+        .and_then(|n| whole(n, "nurses", MAX_NURSES_PER_SHIFT, p));
     t.finish(p);
     let window = match Window::new(days?, from?, to?) {
         Ok(w) => w,
@@ -489,7 +690,10 @@ fn read_shift(n: &Node, p: &mut Problems) -> Option<Shift> {
             return None;
         }
     };
-    Some(Shift { window, nurses: nurses? as u32 })
+    Some(Shift {
+        window,
+        nurses: nurses? as u32,
+    })
 }
 
 fn clock(n: &Node, what: &str, p: &mut Problems) -> Option<Time> {
@@ -499,36 +703,45 @@ fn clock(n: &Node, what: &str, p: &mut Problems) -> Option<Time> {
 
 fn read_agreement(n: &Node, regions: &[&str], p: &mut Problems) -> Option<Agreement> {
     let mut t = Table::of(n, "an [[agreement]]", p)?;
-    let name = t.required("name", "\"national\"", p).and_then(|n| text(n, "name", p)).map(str::to_string);
+    let name = t
+        .required("name", "\"national\"", p)
+        .and_then(|n| text(n, "name", p))
+        .map(str::to_string);
     if let Some(name) = &name {
         t.what = format!("agreement `{name}`");
     }
     let what = t.what.clone();
-    let members = t.required("members", "[\"Kalmar\", \"Halland\"]", p).and_then(|m| {
-        let items = list(m, "members", p)?;
-        let mut idx = vec![];
-        for item in items {
-            let Some(name) = text(item, "a member", p) else { continue };
-            match regions.iter().position(|r| *r == name) {
-                Some(i) if idx.contains(&i) => {
-                    p.at(item.span, format!("`{name}` is listed twice in {what}"));
-                }
-                Some(i) => idx.push(i),
-                None => {
-                    let pr = p.at(item.span, format!("unknown region `{name}` in {what}"));
-                    match did_you_mean(name, regions.iter().copied()) {
-                        Some(s) => pr.hint(format!("did you mean `{s}`?")),
-                        None => pr.hint(format!("regions in this scenario: {}", regions.join(", "))),
-                    };
+    let members = t
+        .required("members", "[\"Kalmar\", \"Halland\"]", p)
+        .and_then(|m| {
+            let items = list(m, "members", p)?;
+            let mut idx = vec![];
+            for item in items {
+                let Some(name) = text(item, "a member", p) else {
+                    continue;
+                };
+                match regions.iter().position(|r| *r == name) {
+                    Some(i) if idx.contains(&i) => {
+                        p.at(item.span, format!("`{name}` is listed twice in {what}"));
+                    }
+                    Some(i) => idx.push(i),
+                    None => {
+                        let pr = p.at(item.span, format!("unknown region `{name}` in {what}"));
+                        match did_you_mean(name, regions.iter().copied()) {
+                            Some(s) => pr.hint(format!("did you mean `{s}`?")),
+                            None => {
+                                pr.hint(format!("regions in this scenario: {}", regions.join(", ")))
+                            }
+                        };
+                    }
                 }
             }
-        }
-        if items.len() < 2 {
-            p.at(m.span, format!("{what} needs at least two members"));
-            return None;
-        }
-        (idx.len() == items.len()).then_some(idx)
-    });
+            if items.len() < 2 {
+                p.at(m.span, format!("{what} needs at least two members"));
+                return None;
+            }
+            (idx.len() == items.len()).then_some(idx)
+        });
     let hours = match t.get("hours") {
         None => Some(Hours::Always),
         Some(h) => read_hours(h, p),
@@ -545,29 +758,44 @@ fn read_agreement(n: &Node, regions: &[&str], p: &mut Problems) -> Option<Agreem
             Some("own-first") => Some(NurseOrder::OwnFirst),
             Some("oldest-first") => Some(NurseOrder::OldestFirst),
             Some(other) => {
-                p.at(o.span, format!("unknown nurse_order `{other}`")).hint("use \"own-first\" (default) or \"oldest-first\"");
+                p.at(o.span, format!("unknown nurse_order `{other}`"))
+                    .hint("use \"own-first\" (default) or \"oldest-first\"");
                 None
             }
             None => None,
         },
     };
     t.finish(p);
-    Some(Agreement { name: name?, members: members?, hours: hours?, overflow_after: overflow_after?, nurse_order: nurse_order? })
+    Some(Agreement {
+        name: name?,
+        members: members?,
+        hours: hours?,
+        overflow_after: overflow_after?,
+        nurse_order: nurse_order?,
+    })
 }
 
 fn read_hours(n: &Node, p: &mut Problems) -> Option<Hours> {
     let window = |item: &Node, p: &mut Problems| -> Option<Window> {
         let t = text(item, "hours", p)?;
-        Window::parse(t).map_err(|e| p.at(item.span, e).hint("write windows as \"Mon-Fri 07:00-16:00\" or \"all 22:00-07:00\"")).ok()
+        Window::parse(t)
+            .map_err(|e| {
+                p.at(item.span, e)
+                    .hint("write windows as \"Mon-Fri 07:00-16:00\" or \"all 22:00-07:00\"")
+            })
+            .ok()
     };
     match &n.value {
         Value::Str(s) if s == "always" => Some(Hours::Always),
         Value::Array(items) if !items.is_empty() => {
             let ws: Vec<Option<Window>> = items.iter().map(|i| window(i, p)).collect();
-            ws.into_iter().collect::<Option<Vec<_>>>().map(Hours::Windows)
+            ws.into_iter()
+                .collect::<Option<Vec<_>>>()
+                .map(Hours::Windows)
         }
         Value::Array(_) => {
-            p.at(n.span, "hours is an empty list").hint("use \"always\" or a list of windows");
+            p.at(n.span, "hours is an empty list")
+                .hint("use \"always\" or a list of windows");
             None
         }
         _ => window(n, p).map(|w| Hours::Windows(vec![w])),
@@ -589,24 +817,28 @@ fn read_target(n: &Node, regions: &[&str], p: &mut Problems) -> Option<Target> {
         "mean_wait" => Some(TargetMetric::MeanWait),
         "abandoned_share" => Some(TargetMetric::AbandonedShare),
         other => {
-            p.at(m.span, format!("unknown target metric `{other}`")).hint("use answered_share, answered_within, mean_wait or abandoned_share");
+            p.at(m.span, format!("unknown target metric `{other}`"))
+                .hint("use answered_share, answered_within, mean_wait or abandoned_share");
             None
         }
     })?;
+    // Some(None): no threshold (other metrics); None: a problem was reported.
     let within = match (metric, within_node) {
-        (TargetMetric::AnsweredWithin, Some(w)) => {
-            let d = duration(w, "within", p)?;
-            Some((d, w.as_text().unwrap_or_default().trim().to_string()))
-        }
+        (TargetMetric::AnsweredWithin, Some(w)) => duration(w, "within", p)
+            .map(|d| Some((d, w.as_text().unwrap_or_default().trim().to_string()))),
         (TargetMetric::AnsweredWithin, None) => {
-            p.at(metric_node?.span, "answered_within needs `within`").hint("add within = \"5m\"");
-            return None;
+            p.at(metric_node?.span, "answered_within needs `within`")
+                .hint("add within = \"5m\"");
+            None
         }
         (_, Some(w)) => {
-            p.at(w.span, "`within` only applies to metric = \"answered_within\"");
-            return None;
+            p.at(
+                w.span,
+                "`within` only applies to metric = \"answered_within\"",
+            );
+            None
         }
-        (_, None) => None,
+        (_, None) => Some(None),
     };
     let bound_value = |node: &Node, p: &mut Problems| -> Option<f64> {
         if metric == TargetMetric::MeanWait {
@@ -614,7 +846,11 @@ fn read_target(n: &Node, regions: &[&str], p: &mut Problems) -> Option<Target> {
         }
         let x = number(node, "the target share", p)?;
         if !(0.0..=1.0).contains(&x) {
-            p.at(node.span, format!("a share must be between 0 and 1, found {x}")).hint("write 75 % as 0.75");
+            p.at(
+                node.span,
+                format!("a share must be between 0 and 1, found {x}"),
+            )
+            .hint("write 75 % as 0.75");
             return None;
         }
         Some(x)
@@ -627,7 +863,8 @@ fn read_target(n: &Node, regions: &[&str], p: &mut Problems) -> Option<Target> {
             None
         }
         (None, None) => {
-            p.at(n.span, "a target needs at_least or at_most").hint("e.g. at_least = 0.75");
+            p.at(n.span, "a target needs at_least or at_most")
+                .hint("e.g. at_least = 0.75");
             None
         }
     };
@@ -654,10 +891,19 @@ fn read_target(n: &Node, regions: &[&str], p: &mut Problems) -> Option<Target> {
         Some((Some("week"), _)) => Some(Period::Week),
         Some((Some("day"), _)) => Some(Period::Day),
         Some((Some(other), span)) => {
-            p.at(span, format!("unknown period `{other}`")).hint("use \"horizon\", \"month\", \"week\" or \"day\"");
+            p.at(span, format!("unknown period `{other}`"))
+                .hint("use \"horizon\", \"month\", \"week\" or \"day\"");
             None
         }
         Some((None, _)) => None,
     };
-    Some(Target { metric, within: within.as_ref().map(|w| w.0), within_text: within.map(|w| w.1), bound: bound?, region: region?, per: per? })
+    let within = within?;
+    Some(Target {
+        metric,
+        within: within.as_ref().map(|w| w.0),
+        within_text: within.map(|w| w.1),
+        bound: bound?,
+        region: region?,
+        per: per?,
+    })
 }

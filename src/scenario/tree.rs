@@ -73,12 +73,22 @@ pub fn parse(source_index: usize, text: &str, problems: &mut Problems) -> Option
     match DeTable::parse(text) {
         Ok(doc) => {
             let span = to_span(source_index, doc.span());
-            Some(Node { span, value: Value::Table(convert_table(source_index, doc.get_ref())) })
+            Some(Node {
+                span,
+                value: Value::Table(convert_table(source_index, doc.get_ref())),
+            })
         }
         Err(err) => {
             let range = err.span().unwrap_or(0..0);
             problems
-                .at(Span { source: source_index, start: range.start, end: range.end }, format!("TOML syntax: {}", err.message().trim()))
+                .at(
+                    Span {
+                        source: source_index,
+                        start: range.start,
+                        end: range.end,
+                    },
+                    format!("TOML syntax: {}", err.message().trim()),
+                )
                 .hint("check quotes, brackets and `key = value` pairs on this line");
             None
         }
@@ -86,14 +96,21 @@ pub fn parse(source_index: usize, text: &str, problems: &mut Problems) -> Option
 }
 
 fn to_span(source: usize, r: std::ops::Range<usize>) -> Span {
-    Span { source, start: r.start, end: r.end }
+    Span {
+        source,
+        start: r.start,
+        end: r.end,
+    }
 }
 
 fn convert_table(src: usize, table: &DeTable<'_>) -> Vec<(Key, Node)> {
     table
         .iter()
         .map(|(k, v)| {
-            let key = Key { name: k.get_ref().to_string(), span: to_span(src, k.span()) };
+            let key = Key {
+                name: k.get_ref().to_string(),
+                span: to_span(src, k.span()),
+            };
             (key, convert_value(src, v.span(), v.get_ref()))
         })
         .collect()
@@ -109,16 +126,29 @@ fn convert_value(src: usize, range: std::ops::Range<usize>, v: &DeValue<'_>) -> 
         DeValue::Float(f) => Value::Float(parse_toml_float(f.as_str())),
         DeValue::Boolean(b) => Value::Bool(*b),
         DeValue::Datetime(d) => Value::Datetime(d.to_string()),
-        DeValue::Array(a) => Value::Array(a.iter().map(|n| convert_value(src, n.span(), n.get_ref())).collect()),
+        DeValue::Array(a) => Value::Array(
+            a.iter()
+                .map(|n| convert_value(src, n.span(), n.get_ref()))
+                .collect(),
+        ),
         DeValue::Table(t) => Value::Table(convert_table(src, t)),
     };
-    Node { span: to_span(src, range), value }
+    Node {
+        span: to_span(src, range),
+        value,
+    }
 }
 
 fn parse_toml_float(text: &str) -> f64 {
     let clean: String = text.chars().filter(|&c| c != '_').collect();
     match clean.trim_start_matches(['+', '-']) {
-        "inf" => if clean.starts_with('-') { f64::NEG_INFINITY } else { f64::INFINITY },
+        "inf" => {
+            if clean.starts_with('-') {
+                f64::NEG_INFINITY
+            } else {
+                f64::INFINITY
+            }
+        }
         "nan" => f64::NAN,
         _ => clean.parse().unwrap_or(f64::NAN),
     }
@@ -128,20 +158,46 @@ fn parse_toml_float(text: &str) -> f64 {
 /// are chosen by index or, for tables with a `name`, by name (`region.Kalmar`).
 /// VALUE is read as TOML (`7`, `true`, `[1, 2]`), else taken as text (`4m`).
 pub fn apply_override(root: &mut Node, source_index: usize, flag: &str, problems: &mut Problems) {
-    let whole = Span { source: source_index, start: 0, end: flag.len() };
+    let whole = Span {
+        source: source_index,
+        start: 0,
+        end: flag.len(),
+    };
     let Some((path, text)) = flag.split_once('=') else {
-        problems.at(whole, format!("`--set {flag}` has no `=`")).hint("write --set KEY=VALUE, e.g. --set region.Kalmar.shifts.0.nurses=7");
+        problems
+            .at(whole, format!("`--set {flag}` has no `=`"))
+            .hint("write --set KEY=VALUE, e.g. --set region.Kalmar.shifts.0.nurses=7");
         return;
     };
-    let value_span = Span { source: source_index, start: path.len() + 1, end: flag.len() };
+    let value_span = Span {
+        source: source_index,
+        start: path.len() + 1,
+        end: flag.len(),
+    };
     let value = parse_override_value(text, value_span);
     let keys: Vec<&str> = path.trim().split('.').collect();
     if keys.iter().any(|k| k.is_empty()) {
-        problems.at(Span { end: path.len(), ..whole }, format!("`{path}` is not a key path")).hint("write parts separated by dots, e.g. agreement.national.overflow_after");
+        problems
+            .at(
+                Span {
+                    end: path.len(),
+                    ..whole
+                },
+                format!("`{path}` is not a key path"),
+            )
+            .hint("write parts separated by dots, e.g. agreement.national.overflow_after");
         return;
     }
     if let Err(msg) = set_path(root, &keys, value) {
-        problems.at(Span { end: path.len(), ..whole }, msg).hint("the path names keys, list positions (0, 1, …) or names of regions/agreements");
+        problems
+            .at(
+                Span {
+                    end: path.len(),
+                    ..whole
+                },
+                msg,
+            )
+            .hint("the path names keys, list positions (0, 1, …) or names of regions/agreements");
     }
 }
 
@@ -154,7 +210,10 @@ fn parse_override_value(text: &str, span: Span) -> Node {
             return node;
         }
     }
-    Node { span, value: Value::Str(text.trim().to_string()) }
+    Node {
+        span,
+        value: Value::Str(text.trim().to_string()),
+    }
 }
 
 fn relocate(node: &mut Node, span: Span) {
@@ -177,11 +236,26 @@ fn set_path(node: &mut Node, keys: &[&str], value: Node) -> Result<(), String> {
             let pos = match entries.iter().position(|(k, _)| k.name == *first) {
                 Some(p) => p,
                 None if rest.is_empty() => {
-                    entries.push((Key { name: first.to_string(), span }, value));
+                    entries.push((
+                        Key {
+                            name: first.to_string(),
+                            span,
+                        },
+                        value,
+                    ));
                     return Ok(());
                 }
                 None => {
-                    entries.push((Key { name: first.to_string(), span }, Node { span, value: Value::Table(vec![]) }));
+                    entries.push((
+                        Key {
+                            name: first.to_string(),
+                            span,
+                        },
+                        Node {
+                            span,
+                            value: Value::Table(vec![]),
+                        },
+                    ));
                     entries.len() - 1
                 }
             };
@@ -195,9 +269,17 @@ fn set_path(node: &mut Node, keys: &[&str], value: Node) -> Result<(), String> {
         Value::Array(items) => {
             let index = match first.parse::<usize>() {
                 Ok(i) if i < items.len() => i,
-                Ok(i) => return Err(format!("there is no entry {i}: the list has {} (counting from 0)", items.len())),
+                Ok(i) => {
+                    return Err(format!(
+                        "there is no entry {i}: the list has {} (counting from 0)",
+                        items.len()
+                    ))
+                }
                 Err(_) => {
-                    let names: Vec<&str> = items.iter().filter_map(|n| n.get("name").and_then(Node::as_text)).collect();
+                    let names: Vec<&str> = items
+                        .iter()
+                        .filter_map(|n| n.get("name").and_then(Node::as_text))
+                        .collect();
                     match names.iter().position(|n| n == first) {
                         Some(i) => i,
                         None => {
@@ -217,7 +299,9 @@ fn set_path(node: &mut Node, keys: &[&str], value: Node) -> Result<(), String> {
                 set_path(&mut items[index], rest, value)
             }
         }
-        _ => Err(format!("`{first}` is inside a value that is neither a table nor a list")),
+        _ => Err(format!(
+            "`{first}` is inside a value that is neither a table nor a list"
+        )),
     }
 }
 
@@ -238,9 +322,16 @@ mod tests {
         apply_override(&mut root, 2, "horizon=2w", &mut p);
         assert!(p.is_empty(), "{p:?}");
         let region = &root.get("region").unwrap();
-        let Value::Array(rs) = &region.value else { panic!() };
-        let Value::Array(shifts) = &rs[0].get("shifts").unwrap().value else { panic!() };
-        assert!(matches!(shifts[0].get("nurses").unwrap().value, Value::Int(7)));
+        let Value::Array(rs) = &region.value else {
+            panic!()
+        };
+        let Value::Array(shifts) = &rs[0].get("shifts").unwrap().value else {
+            panic!()
+        };
+        assert!(matches!(
+            shifts[0].get("nurses").unwrap().value,
+            Value::Int(7)
+        ));
         assert_eq!(root.get("horizon").unwrap().as_text(), Some("2w"));
         apply_override(&mut root, 3, "region.Kalmr.calls_per_week=1", &mut p);
         assert!(p.list[0].message.contains("did you mean `Kalmar`"));
