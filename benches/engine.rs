@@ -25,12 +25,8 @@ fn bench_scenario(c: &mut Criterion, name: &str, text: &str) {
     let model = Model::compile(&scenario);
     let calls = simulate(&model, scenario.seed, 0).calls_simulated;
     let mut group = c.benchmark_group(name);
-    group
-        .sample_size(10)
-        .throughput(Throughput::Elements(calls));
-    group.bench_function("one replication", |b| {
-        b.iter(|| simulate(&model, scenario.seed, 0))
-    });
+    group.sample_size(10).throughput(Throughput::Elements(calls));
+    group.bench_function("one replication", |b| b.iter(|| simulate(&model, scenario.seed, 0)));
     group.finish();
 }
 
@@ -39,13 +35,8 @@ fn single_region(c: &mut Criterion) {
 }
 
 fn cluster_year(c: &mut Criterion) {
-    let text =
-        std::fs::read_to_string("scenarios/overflow-3-after-4m.toml").expect("example scenario");
-    bench_scenario(
-        c,
-        "overflow_3_year",
-        &text.replace("horizon = \"4w\"", "horizon = \"52w\""),
-    );
+    let text = std::fs::read_to_string("scenarios/overflow-3-after-4m.toml").expect("example scenario");
+    bench_scenario(c, "overflow_3_year", &text.replace("horizon = \"4w\"", "horizon = \"52w\""));
 }
 
 criterion_group!(benches, single_region, cluster_year);

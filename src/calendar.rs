@@ -35,21 +35,15 @@ pub fn parse_duration(text: &str) -> Result<Time, String> {
         if rest.is_empty() {
             break;
         }
-        let num_len = rest
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .unwrap_or(rest.len());
+        let num_len = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(rest.len());
         if num_len == 0 {
-            return Err(format!(
-                "`{s}` is not a duration: expected a number at `{rest}`"
-            ));
+            return Err(format!("`{s}` is not a duration: expected a number at `{rest}`"));
         }
         let number: f64 = rest[..num_len]
             .parse()
             .map_err(|_| format!("`{}` is not a number", &rest[..num_len]))?;
         rest = rest[num_len..].trim_start();
-        let unit_len = rest
-            .find(|c: char| !c.is_ascii_alphabetic())
-            .unwrap_or(rest.len());
+        let unit_len = rest.find(|c: char| !c.is_ascii_alphabetic()).unwrap_or(rest.len());
         let unit = match &rest[..unit_len] {
             "ms" => 1,
             "s" | "sec" | "secs" | "second" | "seconds" => SECOND,
@@ -57,16 +51,8 @@ pub fn parse_duration(text: &str) -> Result<Time, String> {
             "h" | "hour" | "hours" => HOUR,
             "d" | "day" | "days" => DAY,
             "w" | "week" | "weeks" => WEEK,
-            "" => {
-                return Err(format!(
-                    "`{s}` needs a unit after {number} (s, m, h, d or w)"
-                ))
-            }
-            other => {
-                return Err(format!(
-                    "unknown time unit `{other}` in `{s}` (use s, m, h, d or w)"
-                ))
-            }
+            "" => return Err(format!("`{s}` needs a unit after {number} (s, m, h, d or w)")),
+            other => return Err(format!("unknown time unit `{other}` in `{s}` (use s, m, h, d or w)")),
         };
         rest = &rest[unit_len..];
         total += number * unit as f64;
@@ -84,14 +70,7 @@ pub fn format_duration(t: Time) -> String {
     }
     let mut out = String::new();
     let mut rest = t;
-    for (unit, name) in [
-        (WEEK, "w"),
-        (DAY, "d"),
-        (HOUR, "h"),
-        (MINUTE, "m"),
-        (SECOND, "s"),
-        (1, "ms"),
-    ] {
+    for (unit, name) in [(WEEK, "w"), (DAY, "d"), (HOUR, "h"), (MINUTE, "m"), (SECOND, "s"), (1, "ms")] {
         if rest >= unit {
             out += &format!("{}{}", rest / unit, name);
             rest %= unit;
@@ -192,20 +171,15 @@ impl Window {
             Some((d, times)) => (DaySet::parse(d)?, times),
             None => (DaySet::ALL, t),
         };
-        let (from, to) = times.split_once('-').ok_or_else(|| {
-            format!(
-                "`{t}` is not a window: write e.g. \"Mon-Fri 07:00-16:00\" or \"all 22:00-07:00\""
-            )
-        })?;
+        let (from, to) = times
+            .split_once('-')
+            .ok_or_else(|| format!("`{t}` is not a window: write e.g. \"Mon-Fri 07:00-16:00\" or \"all 22:00-07:00\""))?;
         Window::new(days, parse_clock(from)?, parse_clock(to)?)
     }
 
     pub fn new(days: DaySet, from: Time, to: Time) -> Result<Window, String> {
         if from == to {
-            return Err(
-                "a window from a time to the same time is empty: write 00:00-24:00 for a whole day"
-                    .into(),
-            );
+            return Err("a window from a time to the same time is empty: write 00:00-24:00 for a whole day".into());
         }
         if from == 24 * HOUR {
             return Err("a window cannot start at 24:00: write 00:00".into());
@@ -217,49 +191,105 @@ impl Window {
     }
 }
 
-/// The scenario calendar: which weekday each simulated day is.
-#[derive(Clone, Copy, Debug)]
+/// The scenario calendar: which weekday each simulated day is (holidays count
+/// as Sundays), and calendar periods (weeks, months) for targets and settlement.
+#[derive(Clone, Debug)]
 pub struct Calendar {
     pub start: jiff::civil::Date,
     /// Weekday of the start date, 0 = Monday.
     pub start_weekday: usize,
+    /// Day indices (from the start date) treated as Sundays, sorted.
+    holidays: Vec<i64>,
 }
 
 impl Calendar {
     pub fn new(start: jiff::civil::Date) -> Calendar {
+        Calendar::with_holidays(start, &[])
+    }
+
+    pub fn with_holidays(start: jiff::civil::Date, holidays: &[jiff::civil::Date]) -> Calendar {
+        let mut days: Vec<i64> = holidays
+            .iter()
+            .filter_map(|d| start.until(*d).ok().map(|s| s.get_days() as i64))
+            .collect();
+        days.sort_unstable();
+        days.dedup();
         Calendar {
             start,
             start_weekday: start.weekday().to_monday_zero_offset() as usize,
+            holidays: days,
         }
     }
 
+    /// Weekday (0 = Monday) of simulated day `day`, 6 on a holiday.
     pub fn weekday_of_day(&self, day: i64) -> usize {
+        if !self.holidays.is_empty() && self.holidays.binary_search(&day).is_ok() {
+            return 6;
+        }
         (self.start_weekday + day.rem_euclid(7) as usize) % 7
     }
 
-    /// Hour of the week (0 = Monday 00:00–01:00) at time `t`.
+    /// Hour of the week (0 = Monday 00:00–01:00) at time `t`, holidays as Sundays.
     pub fn hour_of_week(&self, t: Time) -> usize {
-        ((self.start_weekday as i64 * 24 + t.div_euclid(HOUR)).rem_euclid(168)) as usize
+        self.weekday_of_day(t.div_euclid(DAY)) * 24 + (t.rem_euclid(DAY) / HOUR) as usize
     }
 
     /// Date of the simulated day `day` (0 = the start date).
     pub fn date_of_day(&self, day: i64) -> jiff::civil::Date {
-        self.start
-            .checked_add(jiff::Span::new().days(day))
-            .unwrap_or(self.start)
+        self.start.checked_add(jiff::Span::new().days(day)).unwrap_or(self.start)
     }
+
+    /// Day index of a date (may be negative or beyond the horizon).
+    pub fn day_of_date(&self, date: jiff::civil::Date) -> i64 {
+        self.start.until(date).map(|s| s.get_days() as i64).unwrap_or(0)
+    }
+
+    /// Start times of the calendar periods that begin within `[from, to)`, plus
+    /// the period containing `from`: Monday-based weeks, calendar months, days.
+    pub fn period_starts(&self, period: CalendarPeriod, from: Time, to: Time) -> Vec<Time> {
+        let first_day = from.div_euclid(DAY);
+        let mut starts = vec![];
+        let mut day = first_day;
+        // Walk back to the start of the period containing `from`.
+        while !self.is_period_start(period, day) {
+            day -= 1;
+        }
+        while day * DAY < to {
+            starts.push(day * DAY);
+            day += 1;
+            while !self.is_period_start(period, day) {
+                day += 1;
+            }
+        }
+        starts
+    }
+
+    fn is_period_start(&self, period: CalendarPeriod, day: i64) -> bool {
+        match period {
+            CalendarPeriod::Day => true,
+            CalendarPeriod::Week => (self.start_weekday as i64 + day).rem_euclid(7) == 0,
+            CalendarPeriod::Month => self.date_of_day(day).day() == 1,
+        }
+    }
+
+    /// Label of the month containing `day`, e.g. `2024-03`.
+    pub fn month_label(&self, day: i64) -> String {
+        let d = self.date_of_day(day);
+        format!("{:04}-{:02}", d.year(), d.month())
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CalendarPeriod {
+    Day,
+    Week,
+    Month,
 }
 
 impl fmt::Display for Window {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let clock = |t: Time| format!("{:02}:{:02}", t / HOUR, (t % HOUR) / MINUTE);
-        write!(
-            f,
-            "{:07b} {}-{}",
-            self.days.0,
-            clock(self.from),
-            clock(self.to)
-        )
+        write!(f, "{:07b} {}-{}", self.days.0, clock(self.from), clock(self.to))
     }
 }
 
@@ -299,10 +329,7 @@ mod tests {
         assert!(DaySet::parse("Mon-Fry").is_err());
         let night = Window::parse("all 22:00-07:00").unwrap();
         assert_eq!(night.length(), 9 * HOUR);
-        assert_eq!(
-            night.occurrence(DAY, 1),
-            Some((DAY + 22 * HOUR, 2 * DAY + 7 * HOUR))
-        );
+        assert_eq!(night.occurrence(DAY, 1), Some((DAY + 22 * HOUR, 2 * DAY + 7 * HOUR)));
         let day = Window::parse("Mon-Fri 07:00-16:00").unwrap();
         assert_eq!(day.occurrence(5 * DAY, 5), None);
         assert!(Window::parse("Mon 08:00-08:00").is_err());
@@ -317,5 +344,14 @@ mod tests {
         let wed = Calendar::new(jiff::civil::date(2024, 3, 6));
         assert_eq!(wed.hour_of_week(0), 48);
         assert_eq!(wed.hour_of_week(5 * DAY), (48 + 120) % 168);
+        let xmas = Calendar::with_holidays(jiff::civil::date(2024, 12, 23), &[jiff::civil::date(2024, 12, 25)]);
+        assert_eq!(xmas.weekday_of_day(2), 6, "a holiday counts as a Sunday");
+        assert_eq!(xmas.weekday_of_day(3), 3);
+        assert_eq!(xmas.hour_of_week(2 * DAY + 5 * HOUR), 6 * 24 + 5);
+        // Months starting 2024-03-04: March (partial), April, May.
+        let months = cal.period_starts(CalendarPeriod::Month, 0, 80 * DAY);
+        assert_eq!(months, vec![-3 * DAY, 28 * DAY, 58 * DAY]);
+        let weeks = wed.period_starts(CalendarPeriod::Week, 0, 14 * DAY);
+        assert_eq!(weeks, vec![-2 * DAY, 5 * DAY, 12 * DAY]);
     }
 }

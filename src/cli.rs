@@ -196,17 +196,12 @@ fn run(args: RunArgs) -> Result<(), Failure> {
     if let Some(seed) = args.seed {
         s.seed = seed;
     }
-    let summary = experiment::run(&s, args.threads)
-        .map_err(|e| failed(format!("cannot start {} worker threads: {e}", args.threads)))?;
+    let summary = experiment::run(&s, args.threads).map_err(|e| failed(format!("cannot start {} worker threads: {e}", args.threads)))?;
     if let Some(dir) = &args.out {
-        report::write_outputs(dir, &summary)
-            .map_err(|e| failed(format!("cannot write results to {}: {e}", dir.display())))?;
+        report::write_outputs(dir, &summary).map_err(|e| failed(format!("cannot write results to {}: {e}", dir.display())))?;
     }
     match args.format {
-        Format::Json => println!(
-            "{}",
-            serde_json::to_string_pretty(&report::summary_json(&summary)).expect("json")
-        ),
+        Format::Json => println!("{}", serde_json::to_string_pretty(&report::summary_json(&summary)).expect("json")),
         Format::Text => print!("{}", report::text(&s, &summary)),
     }
     if let (Some(dir), Format::Text) = (&args.out, args.format) {
@@ -222,18 +217,11 @@ fn minutes(flag: &str, text: &str) -> Result<f64, Failure> {
 }
 
 fn nurse_range(text: &str) -> Result<Vec<u32>, Failure> {
-    let bad = || {
-        invalid(format!(
-            "--nurses `{text}`: give a number such as 13 or a range such as 10..16"
-        ))
-    };
+    let bad = || invalid(format!("--nurses `{text}`: give a number such as 13 or a range such as 10..16"));
     let (lo, hi) = match text.split_once("..") {
         Some((a, b)) => (
             a.trim().parse::<u32>().map_err(|_| bad())?,
-            b.trim()
-                .trim_start_matches('=')
-                .parse::<u32>()
-                .map_err(|_| bad())?,
+            b.trim().trim_start_matches('=').parse::<u32>().map_err(|_| bad())?,
         ),
         None => {
             let n = text.trim().parse::<u32>().map_err(|_| bad())?;
@@ -285,10 +273,7 @@ fn erlang(args: ErlangArgs) -> Result<(), Failure> {
         })
         .collect();
     match args.format {
-        Format::Json => println!(
-            "{}",
-            serde_json::to_string_pretty(&serde_json::Value::Array(rows)).expect("json")
-        ),
+        Format::Json => println!("{}", serde_json::to_string_pretty(&serde_json::Value::Array(rows)).expect("json")),
         Format::Text => print!("{}", erlang_text(lambda, handle, theta, &within, &rows)),
     }
     Ok(())
@@ -311,45 +296,34 @@ fn erlang_row(q: Queue, within: &[(String, f64)]) -> serde_json::Value {
     let obj = row.as_object_mut().expect("object");
     for (label, t) in within {
         let stable = q.is_stable();
-        obj.insert(
-            format!("answered_within_{label}"),
-            stable.then(|| q.answered_within(*t)).into(),
-        );
+        obj.insert(format!("answered_within_{label}"), stable.then(|| q.answered_within(*t)).into());
         obj.insert(
             format!("answered_within_{label}_of_answered"),
             stable.then(|| q.answered_within_of_answered(*t)).into(),
         );
         obj.insert(
             format!("answered_within_{label}_short_abandons_excluded"),
-            stable
-                .then(|| q.answered_within_short_abandons_excluded(*t))
-                .into(),
+            stable.then(|| q.answered_within_short_abandons_excluded(*t)).into(),
         );
     }
     row
 }
 
-fn erlang_text(
-    lambda: f64,
-    handle: f64,
-    theta: f64,
-    within: &[(String, f64)],
-    rows: &[serde_json::Value],
-) -> String {
+fn erlang_text(lambda: f64, handle: f64, theta: f64, within: &[(String, f64)], rows: &[serde_json::Value]) -> String {
     let model = if theta > 0.0 {
         format!("Erlang A (M/M/n+M), mean patience {:.2} min", 1.0 / theta)
     } else {
         "Erlang C (M/M/n, callers never hang up)".into()
     };
-    let mut out = format!("{model}\narrivals {:.4} calls/min, mean handle time {:.2} min, offered load {:.3} Erlang\n\n", lambda, handle, lambda * handle);
-    let pct = |v: &serde_json::Value| {
-        v.as_f64()
-            .map_or("—".into(), |x| format!("{:.2}", 100.0 * x))
-    };
+    let mut out = format!(
+        "{model}\narrivals {:.4} calls/min, mean handle time {:.2} min, offered load {:.3} Erlang\n\n",
+        lambda,
+        handle,
+        lambda * handle
+    );
+    let pct = |v: &serde_json::Value| v.as_f64().map_or("—".into(), |x| format!("{:.2}", 100.0 * x));
     let min = |v: &serde_json::Value| v.as_f64().map_or("—".into(), |x| format!("{x:.3}"));
-    let mut header: Vec<String> = ["nurses", "P(wait) %", "P(abandon) %"]
-        .map(String::from)
-        .to_vec();
+    let mut header: Vec<String> = ["nurses", "P(wait) %", "P(abandon) %"].map(String::from).to_vec();
     for (l, _) in within {
         header.extend([
             format!("≤{l} % of offered"),
@@ -357,21 +331,10 @@ fn erlang_text(
             format!("≤{l} % excl. short abandons"),
         ]);
     }
-    header.extend(
-        [
-            "mean wait answered (min)",
-            "mean wait all (min)",
-            "occupancy %",
-        ]
-        .map(String::from),
-    );
+    header.extend(["mean wait answered (min)", "mean wait all (min)", "occupancy %"].map(String::from));
     let mut lines = vec![header];
     for r in rows {
-        let mut line = vec![
-            r["nurses"].to_string(),
-            pct(&r["p_wait"]),
-            pct(&r["p_abandon"]),
-        ];
+        let mut line = vec![r["nurses"].to_string(), pct(&r["p_wait"]), pct(&r["p_abandon"])];
         for (l, _) in within {
             line.extend([
                 pct(&r[format!("answered_within_{l}")]),
@@ -379,21 +342,11 @@ fn erlang_text(
                 pct(&r[format!("answered_within_{l}_short_abandons_excluded")]),
             ]);
         }
-        line.extend([
-            min(&r["mean_wait_answered"]),
-            min(&r["mean_wait_all"]),
-            pct(&r["occupancy"]),
-        ]);
+        line.extend([min(&r["mean_wait_answered"]), min(&r["mean_wait_all"]), pct(&r["occupancy"])]);
         lines.push(line);
     }
     let widths: Vec<usize> = (0..lines[0].len())
-        .map(|c| {
-            lines
-                .iter()
-                .map(|l| l[c].chars().count())
-                .max()
-                .unwrap_or(0)
-        })
+        .map(|c| lines.iter().map(|l| l[c].chars().count()).max().unwrap_or(0))
         .collect();
     for l in &lines {
         let cells: Vec<String> = l

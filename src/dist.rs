@@ -39,10 +39,7 @@ pub enum Dist {
 impl Dist {
     pub fn mean(&self) -> f64 {
         match self {
-            Dist::Exponential { mean }
-            | Dist::LogNormal { mean, .. }
-            | Dist::Gamma { mean, .. }
-            | Dist::Weibull { mean, .. } => *mean,
+            Dist::Exponential { mean } | Dist::LogNormal { mean, .. } | Dist::Gamma { mean, .. } | Dist::Weibull { mean, .. } => *mean,
             Dist::Fixed { value } => *value,
             Dist::Empirical { values } => values.iter().sum::<f64>() / values.len() as f64,
             Dist::Never => f64::INFINITY,
@@ -61,9 +58,7 @@ impl Dist {
             }
             Dist::Gamma { mean, cv } => {
                 let shape = 1.0 / (cv * cv);
-                Sampler::Gamma(
-                    rand_distr::Gamma::new(shape, mean / shape).expect("validated gamma"),
-                )
+                Sampler::Gamma(rand_distr::Gamma::new(shape, mean / shape).expect("validated gamma"))
             }
             Dist::Weibull { mean, cv } => {
                 let shape = weibull_shape_for_cv(cv);
@@ -74,9 +69,7 @@ impl Dist {
                 }
             }
             Dist::Fixed { value } => Sampler::Fixed(value.round() as Time),
-            Dist::Empirical { ref values } => {
-                Sampler::Empirical(values.iter().map(|v| v.round() as Time).collect())
-            }
+            Dist::Empirical { ref values } => Sampler::Empirical(values.iter().map(|v| v.round() as Time).collect()),
             Dist::Never => Sampler::Never,
         }
     }

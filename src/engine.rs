@@ -9,25 +9,31 @@
 //! free nurse of its own region, else to the free nurse idle longest. Nurse
 //! counts follow the shift schedule; when it drops, idle nurses log off at once
 //! and busy ones finish their call first, which is recorded as overtime.
+//! Shrinkage is off-phone work: breaks fall due at random and a nurse takes a
+//! due break before her next call.
 
 use std::cmp::Ordering;
 use std::collections::{BinaryHeap, VecDeque};
 
 use rand::rngs::Xoshiro256PlusPlus;
-use rand::SeedableRng;
-use rand_distr::{Distribution, Exp1};
+use rand::{RngExt, SeedableRng};
+use rand_distr::{Binomial, Distribution, Exp1, Gamma};
 
-use crate::calendar::{Time, DAY, HOUR};
+use crate::calendar::{Time, DAY, HOUR, MINUTE};
 use crate::model::Model;
 use crate::routing::{Priority, Routing};
+use crate::scenario::Hours;
 use crate::stats::Tally;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum What {
     Arrival { region: u32 },
+    Redial { region: u32, attempt: u8, caller_counted: bool },
     Abandon { call: u32, generation: u32 },
     Overflow { call: u32, generation: u32 },
     ServiceEnd { nurse_region: u32 },
+    BreakDue { region: u32 },
+    BreakEnd { region: u32 },
     StaffCheck { region: u32 },
     AgreementCheck { agreement: u32 },
     NewDay { day: i64 },
@@ -68,6 +74,9 @@ struct Call {
     state: CallState,
     /// Arrived after the warmup: its fate is counted.
     counted: bool,
+    /// The caller's first attempt arrived after the warmup.
+    caller_counted: bool,
+    attempt: u8,
     hour_of_week: u8,
     arrival: Time,
     handle: Time,
@@ -79,10 +88,21 @@ struct Staff {
     /// When each idle nurse became idle; the front has been idle longest.
     idle: VecDeque<Time>,
     busy: u32,
+    on_break: u32,
+    /// Breaks that fell due while no nurse was free: taken before the next call.
+    breaks_due: u32,
     /// Times at which a log-off was requested but the nurse was busy.
     leaving: VecDeque<Time>,
+    /// Calls waiting in this region's queue (hung-up calls excluded).
+    waiting: u32,
     /// Last time the time integrals were brought up to date.
     since: Time,
+}
+
+impl Staff {
+    fn on_duty(&self) -> usize {
+        self.idle.len() + (self.busy + self.on_break) as usize - self.leaving.len()
+    }
 }
 
 /// Random streams of one region. Each purpose has its own stream so that the
@@ -91,7 +111,21 @@ struct Streams {
     arrivals: Xoshiro256PlusPlus,
     handle: Xoshiro256PlusPlus,
     patience: Xoshiro256PlusPlus,
+    redial: Xoshiro256PlusPlus,
+    /// Handle time and patience of repeated attempts.
+    retry: Xoshiro256PlusPlus,
+    breaks: Xoshiro256PlusPlus,
 }
+
+/// Random purposes, one stream each per region.
+const ARRIVALS: u64 = 1;
+const HANDLE: u64 = 2;
+const PATIENCE: u64 = 3;
+const REDIAL: u64 = 4;
+const RETRY: u64 = 5;
+const BREAKS: u64 = 6;
+const DAILY_VOLUME: u64 = 7;
+const ABSENCE: u64 = 8;
 
 /// Seed of the stream for (scenario seed, replication, region, purpose).
 pub fn stream_seed(seed: u64, replication: u64, region: u64, purpose: u64) -> u64 {
@@ -111,6 +145,8 @@ fn splitmix(mut z: u64) -> u64 {
 
 pub struct Simulation<'m> {
     model: &'m Model,
+    seed: u64,
+    replication: u64,
     now: Time,
     seq: u64,
     events: BinaryHeap<Event>,
@@ -123,6 +159,10 @@ pub struct Simulation<'m> {
     /// Next arrival of each region in continuous time (ms), so rounding to the
     /// integer clock never accumulates.
     next_arrival: Vec<f64>,
+    /// Volume factor of each region for one day: `(day, factor)`.
+    day_factor: Vec<(i64, f64)>,
+    /// Targets each region's calls count towards.
+    targets_of_region: Vec<Vec<usize>>,
     tally: Tally,
 }
 
@@ -133,23 +173,22 @@ impl<'m> Simulation<'m> {
             .regions
             .iter()
             .map(|r| {
-                let s = |purpose| {
-                    Xoshiro256PlusPlus::seed_from_u64(stream_seed(
-                        seed,
-                        replication,
-                        r.stream_id,
-                        purpose,
-                    ))
-                };
+                let s = |purpose| Xoshiro256PlusPlus::seed_from_u64(stream_seed(seed, replication, r.stream_id, purpose));
                 Streams {
-                    arrivals: s(1),
-                    handle: s(2),
-                    patience: s(3),
+                    arrivals: s(ARRIVALS),
+                    handle: s(HANDLE),
+                    patience: s(PATIENCE),
+                    redial: s(REDIAL),
+                    retry: s(RETRY),
+                    breaks: s(BREAKS),
                 }
             })
             .collect();
+        let periods: Vec<usize> = model.targets.iter().map(|t| t.periods()).collect();
         Simulation {
             model,
+            seed,
+            replication,
             now: 0,
             seq: 0,
             events: BinaryHeap::with_capacity(1024),
@@ -160,7 +199,15 @@ impl<'m> Simulation<'m> {
             routing: Routing::new(model),
             streams,
             next_arrival: vec![0.0; n],
-            tally: Tally::new(n, model.within.len()),
+            day_factor: vec![(i64::MIN, 1.0); n],
+            targets_of_region: (0..n)
+                .map(|r| {
+                    (0..model.targets.len())
+                        .filter(|&k| model.targets[k].regions.contains(&r))
+                        .collect()
+                })
+                .collect(),
+            tally: Tally::new(n, model.within.len(), model.months.len(), &periods),
         }
     }
 
@@ -168,16 +215,12 @@ impl<'m> Simulation<'m> {
     pub fn run(mut self) -> Tally {
         let model = self.model;
         for a in 0..model.agreements.len() {
-            self.schedule(
-                0,
-                What::AgreementCheck {
-                    agreement: a as u32,
-                },
-            );
+            self.schedule(0, What::AgreementCheck { agreement: a as u32 });
         }
         for r in 0..model.regions.len() {
             self.schedule(0, What::StaffCheck { region: r as u32 });
             self.schedule_next_arrival(r);
+            self.schedule_break_due(r);
         }
         self.schedule(0, What::NewDay { day: 0 });
         while let Some(event) = self.events.pop() {
@@ -186,14 +229,34 @@ impl<'m> Simulation<'m> {
             }
             self.now = event.time;
             match event.what {
-                What::Arrival { region } => self.arrival(region as usize),
+                What::Arrival { region } => {
+                    self.attempt(region as usize, 1, true);
+                    self.schedule_next_arrival(region as usize);
+                }
+                What::Redial {
+                    region,
+                    attempt,
+                    caller_counted,
+                } => self.attempt(region as usize, attempt, caller_counted),
                 What::Abandon { call, generation } => self.abandon(call, generation),
                 What::Overflow { call, generation } => {
                     if self.is_waiting(call, generation) {
                         self.offer_head(self.calls[call as usize].region as usize);
                     }
                 }
-                What::ServiceEnd { nurse_region } => self.service_end(nurse_region as usize),
+                What::ServiceEnd { nurse_region } => {
+                    let j = nurse_region as usize;
+                    self.account_nurse_time(j);
+                    self.staff[j].busy -= 1;
+                    self.nurse_free(j, true);
+                }
+                What::BreakDue { region } => self.break_due(region as usize),
+                What::BreakEnd { region } => {
+                    let j = region as usize;
+                    self.account_nurse_time(j);
+                    self.staff[j].on_break -= 1;
+                    self.nurse_free(j, false);
+                }
                 What::StaffCheck { region } => self.staff_check(region as usize),
                 What::AgreementCheck { agreement } => self.agreement_check(agreement as usize),
                 What::NewDay { day } => self.new_day(day),
@@ -204,11 +267,31 @@ impl<'m> Simulation<'m> {
 
     fn schedule(&mut self, time: Time, what: What) {
         self.seq += 1;
-        self.events.push(Event {
-            time,
-            seq: self.seq,
-            what,
-        });
+        self.events.push(Event { time, seq: self.seq, what });
+    }
+
+    /// A stream for one (region, purpose, key) that does not depend on the order
+    /// of events: daily volume factors and absences, drawn when first needed.
+    fn keyed_rng(&self, r: usize, purpose: u64, key: u64) -> Xoshiro256PlusPlus {
+        let id = self.model.regions[r].stream_id;
+        Xoshiro256PlusPlus::seed_from_u64(stream_seed(self.seed, self.replication, id, splitmix(purpose) ^ key))
+    }
+
+    /// Volume factor of region `r` on `day`: surges times a random daily factor.
+    fn volume_factor(&mut self, r: usize, day: i64) -> f64 {
+        if self.day_factor[r].0 != day {
+            let cv = self.model.regions[r].daily_variation;
+            let random = if cv > 0.0 {
+                let shape = 1.0 / (cv * cv);
+                Gamma::new(shape, 1.0 / shape)
+                    .expect("valid gamma")
+                    .sample(&mut self.keyed_rng(r, DAILY_VOLUME, day as u64))
+            } else {
+                1.0
+            };
+            self.day_factor[r] = (day, self.model.surge_factor(r, day) * random);
+        }
+        self.day_factor[r].1
     }
 
     /// Draws the next arrival of region `r` exactly from its piecewise-constant
@@ -216,15 +299,15 @@ impl<'m> Simulation<'m> {
     /// short peaks are never skipped.
     fn schedule_next_arrival(&mut self, r: usize) {
         let model = self.model;
-        let rates = &model.regions[r].rate;
-        if rates.iter().all(|&x| x <= 0.0) {
+        if model.regions[r].rate.iter().all(|&x| x <= 0.0) {
             return;
         }
         let mut need: f64 = Exp1.sample(&mut self.streams[r].arrivals);
         let mut t = self.next_arrival[r];
         loop {
             let hour_end = ((t / HOUR as f64).floor() + 1.0) * HOUR as f64;
-            let rate = rates[model.calendar.hour_of_week(t as Time)];
+            let day = (t as Time).div_euclid(DAY);
+            let rate = model.regions[r].rate[model.calendar.hour_of_week(t as Time)] * self.volume_factor(r, day);
             let available = rate * (hour_end - t);
             if need <= available {
                 t += need / rate;
@@ -243,56 +326,116 @@ impl<'m> Simulation<'m> {
         }
     }
 
-    fn arrival(&mut self, r: usize) {
+    /// One call attempt of region `r`: the caller's `attempt`-th.
+    fn attempt(&mut self, r: usize, attempt: u8, caller_counted: bool) {
         let model = self.model;
         let region = &model.regions[r];
-        let handle = region.handle.sample(&mut self.streams[r].handle);
-        let patience = region.patience.sample(&mut self.streams[r].patience);
+        let streams = &mut self.streams[r];
+        // First attempts draw from their own streams, so that redials never
+        // shift the callers of another scenario (common random numbers).
+        let (handle, patience) = if attempt == 1 {
+            (
+                region.handle.sample(&mut streams.handle),
+                region.patience.sample(&mut streams.patience),
+            )
+        } else {
+            (region.handle.sample(&mut streams.retry), region.patience.sample(&mut streams.retry))
+        };
         let counted = self.now >= model.warmup;
+        let caller_counted = if attempt == 1 { counted } else { caller_counted };
         let hour = model.calendar.hour_of_week(self.now);
         self.tally.calls_simulated += 1;
         if counted {
             let c = &mut self.tally.calls[r];
             c.offered += 1;
-            c.unique_callers += 1;
             c.by_hour[hour].offered += 1;
+            self.count_period(r, self.now, |p| p.offered += 1);
         }
-        let id = self.new_call(Call {
+        if attempt == 1 && counted {
+            self.tally.calls[r].unique_callers += 1;
+        }
+        if self.overloaded(r) {
+            if counted {
+                self.tally.calls[r].blocked += 1;
+            }
+            self.maybe_redial(r, attempt, caller_counted);
+            return;
+        }
+        let call = Call {
             region: r as u32,
             generation: 0,
             state: CallState::Waiting,
             counted,
+            caller_counted,
+            attempt,
             hour_of_week: hour as u8,
             arrival: self.now,
             handle,
-        });
+        };
+        let id = self.new_call(call);
         self.queues[r].push_back(id);
+        self.staff[r].waiting += 1;
         let generation = self.calls[id as usize].generation;
         self.offer_head(r);
         if self.is_waiting(id, generation) {
             let deadline = self.now.saturating_add(patience);
             if deadline < model.horizon {
-                self.schedule(
-                    deadline,
-                    What::Abandon {
-                        call: id,
-                        generation,
-                    },
-                );
+                self.schedule(deadline, What::Abandon { call: id, generation });
             }
             for &d in &region.overflow_delays {
                 if d < patience && self.now + d < model.horizon {
-                    self.schedule(
-                        self.now + d,
-                        What::Overflow {
-                            call: id,
-                            generation,
-                        },
-                    );
+                    self.schedule(self.now + d, What::Overflow { call: id, generation });
                 }
             }
         }
-        self.schedule_next_arrival(r);
+    }
+
+    /// Overload protection: "call later" when the queue is too long or the
+    /// estimated wait (waiting calls × mean handle time / nurses on the phones)
+    /// is too long.
+    fn overloaded(&self, r: usize) -> bool {
+        let region = &self.model.regions[r];
+        let s = &self.staff[r];
+        if s.waiting >= region.max_queue {
+            return true;
+        }
+        if region.max_wait == Time::MAX {
+            return false;
+        }
+        let on_phones = (s.idle.len() + s.busy as usize).max(1) as f64;
+        s.waiting as f64 * region.mean_handle / on_phones > region.max_wait as f64
+    }
+
+    fn maybe_redial(&mut self, r: usize, attempt: u8, caller_counted: bool) {
+        let Some(redial) = &self.model.regions[r].redial else { return };
+        if attempt as u32 >= redial.max_attempts {
+            return;
+        }
+        let rng = &mut self.streams[r].redial;
+        if rng.random::<f64>() >= redial.probability {
+            return;
+        }
+        let at = self.now.saturating_add(redial.delay.sample(rng));
+        if at < self.model.horizon {
+            self.schedule(
+                at,
+                What::Redial {
+                    region: r as u32,
+                    attempt: attempt + 1,
+                    caller_counted,
+                },
+            );
+        }
+    }
+
+    /// Adds to the counts of every target period the call of region `r` that
+    /// arrived at `arrival` belongs to.
+    fn count_period(&mut self, r: usize, arrival: Time, update: impl Fn(&mut crate::stats::PeriodCounts)) {
+        for &k in &self.targets_of_region[r] {
+            if let Some(p) = self.model.targets[k].period_of(arrival) {
+                update(&mut self.tally.target_periods[k][p]);
+            }
+        }
     }
 
     fn new_call(&mut self, mut call: Call) -> u32 {
@@ -318,15 +461,19 @@ impl<'m> Simulation<'m> {
         if !self.is_waiting(id, generation) {
             return;
         }
-        let call = &mut self.calls[id as usize];
+        let call = self.calls[id as usize];
+        let r = call.region as usize;
         // The call stays in its queue until it reaches the head (lazy removal).
-        call.state = CallState::Abandoned;
+        self.calls[id as usize].state = CallState::Abandoned;
+        self.staff[r].waiting -= 1;
         if call.counted {
-            let c = &mut self.tally.calls[call.region as usize];
+            let c = &mut self.tally.calls[r];
             c.abandoned += 1;
             c.wait_abandoned_ms += (self.now - call.arrival) as f64;
             c.by_hour[call.hour_of_week as usize].abandoned += 1;
+            self.count_period(r, call.arrival, |p| p.abandoned += 1);
         }
+        self.maybe_redial(r, call.attempt, call.caller_counted);
     }
 
     /// Arrival time of the longest-waiting call of region `r`, dropping calls
@@ -370,7 +517,7 @@ impl<'m> Simulation<'m> {
     }
 
     /// Takes the nurse of region `j` idle longest off the idle list (time
-    /// integrals first, so the interval before counts her as logged on).
+    /// integrals first, so the interval before counts her as idle).
     fn take_idle_nurse(&mut self, j: usize) {
         self.account_nurse_time(j);
         self.staff[j].idle.pop_front();
@@ -378,13 +525,10 @@ impl<'m> Simulation<'m> {
 
     /// The region whose head call a free nurse of region `j` should take.
     fn choose_call(&mut self, j: usize) -> Option<usize> {
-        let mut best: Option<(Priority, Time, bool, usize)> =
-            self.head_arrival(j).map(|a| (Priority::First, a, false, j));
+        let mut best: Option<(Priority, Time, bool, usize)> = self.head_arrival(j).map(|a| (Priority::First, a, false, j));
         for i in 0..self.model.partners[j].len() {
             let r = self.model.partners[j][i];
-            let Some(arrival) = self.head_arrival(r) else {
-                continue;
-            };
+            let Some(arrival) = self.head_arrival(r) else { continue };
             let Some(priority) = self.routing.eligibility(r, j, self.now - arrival) else {
                 continue;
             };
@@ -398,47 +542,70 @@ impl<'m> Simulation<'m> {
 
     /// A nurse of region `j` (already taken off the idle list) answers the head of region `r`.
     fn answer_head(&mut self, r: usize, j: usize) {
-        let id = self.queues[r]
-            .pop_front()
-            .expect("answer_head needs a waiting call");
+        let id = self.queues[r].pop_front().expect("answer_head needs a waiting call");
         let call = self.calls[id as usize];
         debug_assert_eq!(call.state, CallState::Waiting);
         self.release(id);
+        self.staff[r].waiting -= 1;
         let wait = self.now - call.arrival;
         if call.counted {
-            let n = self.model.regions.len();
-            self.tally.flows[r * n + j] += 1;
-            let c = &mut self.tally.calls[r];
-            c.answered += 1;
-            c.wait_answered_ms += wait as f64;
-            c.waits.add(wait);
-            for (k, &limit) in self.model.within.iter().enumerate() {
-                if wait <= limit {
-                    c.within[k] += 1;
-                }
-            }
-            let cell = &mut c.by_hour[call.hour_of_week as usize];
-            cell.answered += 1;
-            cell.wait_answered_ms += wait as f64;
-            if wait <= 5 * crate::calendar::MINUTE {
-                cell.answered_within_5m += 1;
-            }
+            self.count_answer(&call, r, j, wait);
+        }
+        if call.caller_counted {
+            self.tally.calls[r].callers_answered += 1;
         }
         self.account_nurse_time(j);
         self.staff[j].busy += 1;
-        self.schedule(
-            self.now.saturating_add(call.handle),
-            What::ServiceEnd {
-                nurse_region: j as u32,
-            },
-        );
+        self.schedule(self.now.saturating_add(call.handle), What::ServiceEnd { nurse_region: j as u32 });
     }
 
-    fn service_end(&mut self, j: usize) {
-        self.account_nurse_time(j);
-        self.staff[j].busy -= 1;
+    fn count_answer(&mut self, call: &Call, r: usize, j: usize, wait: Time) {
+        let n = self.model.regions.len();
+        self.tally.flows[r * n + j] += 1;
+        let month = self.model.months.partition_point(|&m| m <= call.arrival).saturating_sub(1);
+        if let Some(f) = self.tally.flows_by_month.get_mut(month * n * n + r * n + j) {
+            *f += 1;
+        }
+        let c = &mut self.tally.calls[r];
+        c.answered += 1;
+        c.wait_answered_ms += wait as f64;
+        c.waits.add(wait);
+        for (k, &limit) in self.model.within.iter().enumerate() {
+            if wait <= limit {
+                c.within[k] += 1;
+            }
+        }
+        let cell = &mut c.by_hour[call.hour_of_week as usize];
+        cell.answered += 1;
+        cell.wait_answered_ms += wait as f64;
+        if wait <= 5 * MINUTE {
+            cell.answered_within_5m += 1;
+        }
+        for &k in &self.targets_of_region[r] {
+            let target = &self.model.targets[k];
+            if let Some(p) = target.period_of(call.arrival) {
+                let counts = &mut self.tally.target_periods[k][p];
+                counts.answered += 1;
+                counts.wait_answered_ms += wait as f64;
+                if wait <= target.within {
+                    counts.answered_within += 1;
+                }
+            }
+        }
+    }
+
+    /// A nurse of region `j` has finished a call (`after_call`) or a break:
+    /// she logs off if her shift is over, takes a due break, or the next call.
+    fn nurse_free(&mut self, j: usize, after_call: bool) {
         if let Some(requested) = self.staff[j].leaving.pop_front() {
-            self.record_overtime(j, requested, self.now);
+            if after_call {
+                self.record_overtime(j, requested, self.now);
+            }
+            return;
+        }
+        if self.staff[j].breaks_due > 0 {
+            self.staff[j].breaks_due -= 1;
+            self.start_break(j);
             return;
         }
         match self.choose_call(j) {
@@ -447,37 +614,93 @@ impl<'m> Simulation<'m> {
         }
     }
 
+    fn start_break(&mut self, j: usize) {
+        self.account_nurse_time(j);
+        self.staff[j].on_break += 1;
+        let length = self.model.regions[j].break_length.sample(&mut self.streams[j].breaks);
+        self.schedule(self.now.saturating_add(length), What::BreakEnd { region: j as u32 });
+    }
+
+    /// Breaks fall due at `break_rate` per logged-on nurse, generated by
+    /// thinning a process at the rate of the largest possible staff.
+    fn schedule_break_due(&mut self, r: usize) {
+        let region = &self.model.regions[r];
+        if region.break_rate <= 0.0 || region.max_nurses == 0 {
+            return;
+        }
+        let gap: f64 = Exp1.sample(&mut self.streams[r].breaks);
+        let at = self.now as f64 + gap / (region.break_rate * region.max_nurses as f64);
+        if at < self.model.horizon as f64 {
+            self.schedule(at.ceil() as Time, What::BreakDue { region: r as u32 });
+        }
+    }
+
+    fn break_due(&mut self, r: usize) {
+        let on_duty = self.staff[r].on_duty();
+        let accept = self.streams[r].breaks.random::<f64>() * self.model.regions[r].max_nurses as f64;
+        if accept < on_duty as f64 {
+            if self.staff[r].idle.is_empty() {
+                // Taken by the next nurse to finish a call (never more than are on duty).
+                let s = &mut self.staff[r];
+                s.breaks_due = (s.breaks_due + 1).min(s.busy);
+            } else {
+                self.take_idle_nurse(r);
+                self.start_break(r);
+            }
+        }
+        self.schedule_break_due(r);
+    }
+
     /// Lets free nurses of region `j`, idle longest first, take eligible calls.
-    fn free_nurses_take_calls(&mut self, j: usize) -> bool {
-        let mut took = false;
+    fn free_nurses_take_calls(&mut self, j: usize) {
         while !self.staff[j].idle.is_empty() {
             let Some(r) = self.choose_call(j) else { break };
             self.take_idle_nurse(j);
             self.answer_head(r, j);
-            took = true;
         }
-        took
+    }
+
+    /// Nurses scheduled in region `r` at time `t`: shifts that started today or
+    /// yesterday and cover `t`, each less its absent nurses (drawn per shift and
+    /// day, the same whenever asked).
+    fn scheduled_nurses(&self, r: usize, t: Time) -> usize {
+        let model = self.model;
+        let day = t.div_euclid(DAY);
+        let mut total = 0;
+        for d in [day, day - 1] {
+            for (k, shift) in model.shifts_on(r, d).iter().enumerate() {
+                if !model.occurrence_covers(&shift.window, d, t) {
+                    continue;
+                }
+                total += if shift.absence > 0.0 {
+                    let key = (d as u64).wrapping_mul(0x1_0000_0001) ^ k as u64 ^ (shift.window.from as u64) << 40;
+                    let present = Binomial::new(shift.nurses as u64, 1.0 - shift.absence).expect("valid absence");
+                    present.sample(&mut self.keyed_rng(r, ABSENCE, key)) as usize
+                } else {
+                    shift.nurses as usize
+                };
+            }
+        }
+        total
     }
 
     /// Brings region `r`'s logged-on nurses to the number the schedule asks for now.
     fn staff_check(&mut self, r: usize) {
-        let target = self.model.scheduled_nurses(r, self.now) as usize;
-        let s = &self.staff[r];
-        let on_duty = s.idle.len() + s.busy as usize - s.leaving.len();
+        let target = self.scheduled_nurses(r, self.now);
+        let on_duty = self.staff[r].on_duty();
+        self.account_nurse_time(r);
         if target > on_duty {
             let mut add = target - on_duty;
             // A busy nurse who was about to leave stays instead of a new one logging on.
             while add > 0 && self.staff[r].leaving.pop_back().is_some() {
                 add -= 1;
             }
-            self.account_nurse_time(r);
             for _ in 0..add {
                 self.staff[r].idle.push_back(self.now);
             }
             self.free_nurses_take_calls(r);
         } else if target < on_duty {
             let mut remove = on_duty - target;
-            self.account_nurse_time(r);
             while remove > 0 && self.staff[r].idle.pop_front().is_some() {
                 remove -= 1;
             }
@@ -497,17 +720,12 @@ impl<'m> Simulation<'m> {
         if active {
             // Calls already waiting long enough become eligible at once: free
             // nurses of the members pick, the one idle longest first.
-            let members = self.model.agreements[a].members.clone();
+            let members = &self.model.agreements[a].members;
             let mut done = vec![false; members.len()];
             loop {
                 let next = (0..members.len())
                     .filter(|&k| !done[k])
-                    .filter_map(|k| {
-                        self.staff[members[k]]
-                            .idle
-                            .front()
-                            .map(|&since| (since, members[k], k))
-                    })
+                    .filter_map(|k| self.staff[members[k]].idle.front().map(|&since| (since, members[k], k)))
                     .min();
                 let Some((_, j, k)) = next else { break };
                 match self.choose_call(j) {
@@ -525,38 +743,30 @@ impl<'m> Simulation<'m> {
     fn new_day(&mut self, day: i64) {
         let model = self.model;
         let start = day * DAY;
+        if start + DAY < model.horizon {
+            // First, so that it runs before the shift changes at the next midnight.
+            self.schedule(start + DAY, What::NewDay { day: day + 1 });
+        }
         let weekday = model.calendar.weekday_of_day(day);
-        for (r, region) in model.regions.iter().enumerate() {
-            for (window, _) in &region.shifts {
-                if let Some((from, to)) = window.occurrence(start, weekday) {
-                    for t in [from, to] {
-                        if t < model.horizon {
-                            self.schedule(t, What::StaffCheck { region: r as u32 });
-                        }
+        for r in 0..model.regions.len() {
+            for shift in model.shifts_on(r, day) {
+                if let Some((from, to)) = shift.window.occurrence(start, weekday) {
+                    for t in [from, to].into_iter().filter(|&t| t < model.horizon) {
+                        self.schedule(t, What::StaffCheck { region: r as u32 });
                     }
                 }
             }
         }
         for (a, agreement) in model.agreements.iter().enumerate() {
-            if let crate::scenario::Hours::Windows(ws) = &agreement.hours {
+            if let Hours::Windows(ws) = &agreement.hours {
                 for w in ws {
                     if let Some((from, to)) = w.occurrence(start, weekday) {
-                        for t in [from, to] {
-                            if t < model.horizon {
-                                self.schedule(
-                                    t,
-                                    What::AgreementCheck {
-                                        agreement: a as u32,
-                                    },
-                                );
-                            }
+                        for t in [from, to].into_iter().filter(|&t| t < model.horizon) {
+                            self.schedule(t, What::AgreementCheck { agreement: a as u32 });
                         }
                     }
                 }
             }
-        }
-        if start + DAY < model.horizon {
-            self.schedule(start + DAY, What::NewDay { day: day + 1 });
         }
     }
 
@@ -568,7 +778,8 @@ impl<'m> Simulation<'m> {
         let span = (clip(self.now) - clip(s.since)) as f64;
         if span > 0.0 {
             let nt = &mut self.tally.nurses[j];
-            nt.available_ms += span * (s.idle.len() + s.busy as usize) as f64;
+            nt.logged_on_ms += span * (s.idle.len() + (s.busy + s.on_break) as usize) as f64;
+            nt.off_phone_ms += span * s.on_break as f64;
             nt.busy_ms += span * s.busy as f64;
         }
         s.since = self.now;

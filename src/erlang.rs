@@ -106,10 +106,7 @@ impl Queue {
 
     /// ln π_n, the probability that all n nurses are busy and nobody waits.
     fn log_pi_n(&self) -> f64 {
-        let log_a = log_a(
-            self.n as f64 * self.mu / self.theta,
-            self.lambda / self.theta,
-        );
+        let log_a = log_a(self.n as f64 * self.mu / self.theta, self.lambda / self.theta);
         let log_inv_b = log_inverse_erlang_b(self.n, self.load());
         // π_n = 1 / (1/E − 1 + A)
         let log_inv_b_minus_1 = if log_inv_b > 35.0 {
@@ -152,13 +149,9 @@ impl Queue {
 
     /// ln P(V > t): the offered wait (time until a nurse would be free) exceeds t.
     fn log_tail_offered_wait(&self, t: f64) -> f64 {
-        let (x, y) = (
-            self.n as f64 * self.mu / self.theta,
-            self.lambda / self.theta,
-        );
+        let (x, y) = (self.n as f64 * self.mu / self.theta, self.lambda / self.theta);
         let decay = (-self.theta * t).exp();
-        self.log_pi_n() + log_a(x, y * decay) + y * (-(-self.theta * t).exp_m1())
-            - self.n as f64 * self.mu * t
+        self.log_pi_n() + log_a(x, y * decay) + y * (-(-self.theta * t).exp_m1()) - self.n as f64 * self.mu * t
     }
 
     /// P(answered and waited more than t).
@@ -169,10 +162,7 @@ impl Queue {
             }
             return self.p_wait() * (-(self.n as f64 * self.mu - self.lambda) * t).exp();
         }
-        let (x, y) = (
-            self.n as f64 * self.mu / self.theta,
-            self.lambda / self.theta,
-        );
+        let (x, y) = (self.n as f64 * self.mu / self.theta, self.lambda / self.theta);
         let log_a_t = log_a(x, y * (-self.theta * t).exp());
         // (P(V > t)/ρ)·(1 − 1/A)
         (self.log_tail_offered_wait(t) - self.rho().ln() + (-(-log_a_t).exp()).ln_1p()).exp()
@@ -236,17 +226,8 @@ impl Queue {
 
 /// Adaptive Simpson quadrature of a smooth function on [a, b].
 pub fn integrate(f: impl Fn(f64) -> f64, a: f64, b: f64) -> f64 {
-    fn step(
-        f: &dyn Fn(f64) -> f64,
-        a: f64,
-        b: f64,
-        fa: f64,
-        fm: f64,
-        fb: f64,
-        whole: f64,
-        tol: f64,
-        depth: u32,
-    ) -> f64 {
+    #[allow(clippy::too_many_arguments)] // a plain recursion over the interval and its samples
+    fn step(f: &dyn Fn(f64) -> f64, a: f64, b: f64, fa: f64, fm: f64, fb: f64, whole: f64, tol: f64, depth: u32) -> f64 {
         let m = 0.5 * (a + b);
         let (lm, rm) = (0.5 * (a + m), 0.5 * (m + b));
         let (flm, frm) = (f(lm), f(rm));
@@ -255,8 +236,7 @@ pub fn integrate(f: impl Fn(f64) -> f64, a: f64, b: f64) -> f64 {
         if depth == 0 || (left + right - whole).abs() <= 15.0 * tol {
             return left + right + (left + right - whole) / 15.0;
         }
-        step(f, a, m, fa, flm, fm, left, tol / 2.0, depth - 1)
-            + step(f, m, b, fm, frm, fb, right, tol / 2.0, depth - 1)
+        step(f, a, m, fa, flm, fm, left, tol / 2.0, depth - 1) + step(f, m, b, fm, frm, fb, right, tol / 2.0, depth - 1)
     }
     if b <= a {
         return 0.0;
@@ -288,9 +268,7 @@ fn integrate_to_infinity(f: impl Fn(f64) -> f64, scale: f64) -> f64 {
 /// weights in log space, truncated 40 nats below the largest. Returns
 /// (P(wait), P(abandon)) by PASTA and the abandonment rate.
 pub fn birth_death(q: &Queue) -> (f64, f64) {
-    let death = |j: usize| {
-        (j.min(q.n as usize)) as f64 * q.mu + j.saturating_sub(q.n as usize) as f64 * q.theta
-    };
+    let death = |j: usize| (j.min(q.n as usize)) as f64 * q.mu + j.saturating_sub(q.n as usize) as f64 * q.theta;
     let mut logw = vec![0.0f64];
     let mut max = 0.0f64;
     let mut j = 0usize;
@@ -306,9 +284,7 @@ pub fn birth_death(q: &Queue) -> (f64, f64) {
     let total: f64 = logw.iter().map(|w| (w - max).exp()).sum();
     let p = |j: usize| (logw[j] - max).exp() / total;
     let p_wait: f64 = (q.n as usize..logw.len()).map(p).sum();
-    let abandon_rate: f64 = (q.n as usize..logw.len())
-        .map(|j| p(j) * (j - q.n as usize) as f64 * q.theta)
-        .sum();
+    let abandon_rate: f64 = (q.n as usize..logw.len()).map(|j| p(j) * (j - q.n as usize) as f64 * q.theta).sum();
     (p_wait, abandon_rate / q.lambda)
 }
 
@@ -332,34 +308,14 @@ mod tests {
         let t = 20.0 / 60.0;
         assert!(close(q.p_wait(), 0.2258, 5e-5), "{}", q.p_wait());
         assert!(close(q.p_abandon(), 0.02496, 5e-6), "{}", q.p_abandon());
-        assert!(
-            close(q.answered_within(t), 0.8582, 5e-5),
-            "{}",
-            q.answered_within(t)
-        );
+        assert!(close(q.answered_within(t), 0.8582, 5e-5), "{}", q.answered_within(t));
         assert!(close(q.occupancy(), 0.7500, 5e-5), "{}", q.occupancy());
         let q14 = Queue { n: 14, ..q };
         assert!(close(q14.p_wait(), 0.14526, 5e-6), "{}", q14.p_wait());
-        assert!(
-            close(q14.p_abandon(), 0.013984, 5e-7),
-            "{}",
-            q14.p_abandon()
-        );
-        assert!(
-            close(q14.answered_within(t), 0.916792, 5e-7),
-            "{}",
-            q14.answered_within(t)
-        );
-        assert!(
-            close(q14.occupancy(), 0.704297, 5e-7),
-            "{}",
-            q14.occupancy()
-        );
-        assert!(
-            close(q14.mean_wait_all(), 0.069919, 5e-7),
-            "{}",
-            q14.mean_wait_all()
-        );
+        assert!(close(q14.p_abandon(), 0.013984, 5e-7), "{}", q14.p_abandon());
+        assert!(close(q14.answered_within(t), 0.916792, 5e-7), "{}", q14.answered_within(t));
+        assert!(close(q14.occupancy(), 0.704297, 5e-7), "{}", q14.occupancy());
+        assert!(close(q14.mean_wait_all(), 0.069919, 5e-7), "{}", q14.mean_wait_all());
     }
 
     /// R package ErlangC README: the same traffic without abandonment, 14 agents.
@@ -419,16 +375,8 @@ mod tests {
             },
         ] {
             let (pw, pa) = birth_death(&q);
-            assert!(
-                close(q.p_wait(), pw, 1e-9 * pw.max(1e-3)),
-                "{q:?}: {} vs {pw}",
-                q.p_wait()
-            );
-            assert!(
-                close(q.p_abandon(), pa, 1e-9),
-                "{q:?}: {} vs {pa}",
-                q.p_abandon()
-            );
+            assert!(close(q.p_wait(), pw, 1e-9 * pw.max(1e-3)), "{q:?}: {} vs {pw}", q.p_wait());
+            assert!(close(q.p_abandon(), pa, 1e-9), "{q:?}: {} vs {pa}", q.p_abandon());
             for t in [0.0, 1.0, 5.0, 30.0] {
                 let sl = q.answered_within(t);
                 assert!(sl.is_finite() && (0.0..=1.0).contains(&sl));

@@ -32,11 +32,7 @@ pub fn observe(groups: &[Vec<usize>], tally: &Tally) -> Observation {
     Observation {
         groups: groups.iter().map(|g| group_metrics(tally, g)).collect(),
         flows: tally.flows.clone(),
-        by_hour: tally
-            .calls
-            .iter()
-            .flat_map(|c| c.by_hour.iter().copied())
-            .collect(),
+        by_hour: tally.calls.iter().flat_map(|c| c.by_hour.iter().copied()).collect(),
         calls_simulated: tally.calls_simulated,
     }
 }
@@ -71,10 +67,7 @@ impl Fold {
         for (acc, values) in self.groups.iter_mut().zip(&o.groups) {
             acc.iter_mut().zip(values).for_each(|(a, &v)| a.add(v));
         }
-        self.flows
-            .iter_mut()
-            .zip(&o.flows)
-            .for_each(|(a, &v)| a.add(v as f64));
+        self.flows.iter_mut().zip(&o.flows).for_each(|(a, &v)| a.add(v as f64));
         for (sum, cell) in self.by_hour.iter_mut().zip(&o.by_hour) {
             sum.offered += cell.offered;
             sum.answered += cell.answered;
@@ -100,9 +93,7 @@ pub fn run_replications<F>(
 where
     F: FnMut(u64, Observation),
 {
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()?;
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build()?;
     let groups = groups(model);
     let batch = (pool.current_num_threads() * 4).max(1) as u64;
     let total = replications as u64;
@@ -150,10 +141,7 @@ impl Summary {
     }
 
     pub fn region(&self, name: &str) -> Option<&[Estimate]> {
-        self.region_names
-            .iter()
-            .position(|r| r == name)
-            .map(|i| self.regions[i].as_slice())
+        self.region_names.iter().position(|r| r == name).map(|i| self.regions[i].as_slice())
     }
 }
 
@@ -161,29 +149,12 @@ impl Summary {
 pub fn run(scenario: &Scenario, threads: usize) -> Result<Summary, rayon::ThreadPoolBuildError> {
     let started = std::time::Instant::now();
     let model = Model::compile(scenario);
-    let names = metric_names(
-        &scenario
-            .within_thresholds()
-            .into_iter()
-            .map(|(_, l)| l)
-            .collect::<Vec<_>>(),
-    );
+    let names = metric_names(&scenario.within_thresholds().into_iter().map(|(_, l)| l).collect::<Vec<_>>());
     let n = model.regions.len();
     let mut fold = Fold::new(n + model.agreements.len() + 1, names.len(), n);
-    run_replications(
-        &model,
-        scenario.seed,
-        scenario.replications,
-        threads,
-        |_, o| fold.add(&o),
-    )?;
-    let threads_used = if threads == 0 {
-        rayon::current_num_threads()
-    } else {
-        threads
-    };
-    let estimates =
-        |accs: &Vec<Accumulator>| accs.iter().map(Accumulator::estimate).collect::<Vec<_>>();
+    run_replications(&model, scenario.seed, scenario.replications, threads, |_, o| fold.add(&o))?;
+    let threads_used = if threads == 0 { rayon::current_num_threads() } else { threads };
+    let estimates = |accs: &Vec<Accumulator>| accs.iter().map(Accumulator::estimate).collect::<Vec<_>>();
     let mut groups: Vec<Vec<Estimate>> = fold.groups.iter().map(estimates).collect();
     let total = groups.pop().expect("total group");
     let agreements = groups.split_off(n);

@@ -1,8 +1,8 @@
 //! A scenario compiled into the tables the engine reads in its hot loop.
 
-use crate::calendar::{Calendar, Time, Window, DAY, HOUR};
+use crate::calendar::{Calendar, CalendarPeriod, Time, Window, DAY, HOUR};
 use crate::dist::Sampler;
-use crate::scenario::{Hours, NurseOrder, Scenario};
+use crate::scenario::{Bound, Hours, NurseOrder, Period, Scenario, Shift, TargetMetric};
 
 #[derive(Clone, Debug)]
 pub struct Model {
@@ -15,6 +15,9 @@ pub struct Model {
     pub within: Vec<Time>,
     /// For each region, the other regions it shares at least one agreement with.
     pub partners: Vec<Vec<usize>>,
+    pub targets: Vec<TargetModel>,
+    /// Start of each calendar month touching the measured window (settlement).
+    pub months: Vec<Time>,
 }
 
 #[derive(Clone, Debug)]
@@ -23,14 +26,38 @@ pub struct RegionModel {
     /// Arrival rate in calls per millisecond for each hour of the week (Monday 00–01 first).
     pub rate: [f64; 168],
     pub handle: Sampler,
+    pub mean_handle: f64,
     pub patience: Sampler,
-    pub shifts: Vec<(Window, u32)>,
+    /// Regular shifts, and dated schedules `(first day, last day, shifts)` that replace them.
+    pub shifts: Vec<Shift>,
+    pub schedules: Vec<(i64, i64, Vec<Shift>)>,
     /// Distinct positive overflow delays of the agreements this region is in:
     /// the waiting times at which its calls may become eligible for partners.
     pub overflow_delays: Vec<Time>,
     /// Stable identity of the region for random streams (hash of its name), so
     /// that the same region sees the same callers in every scenario.
     pub stream_id: u64,
+    pub redial: Option<RedialModel>,
+    /// Block when this many calls wait (u32::MAX: never).
+    pub max_queue: u32,
+    /// Block when the estimated wait exceeds this (Time::MAX: never).
+    pub max_wait: Time,
+    /// Off-phone periods: each logged-on nurse starts one at `break_rate` per
+    /// ms; each lasts `break_length`. Zero rate: no shrinkage.
+    pub break_rate: f64,
+    pub break_length: Sampler,
+    /// Most nurses the region ever schedules (bounds the break process).
+    pub max_nurses: u32,
+    pub daily_variation: f64,
+    /// Dated volume factors `(first day, last day, factor)`.
+    pub surges: Vec<(i64, i64, f64)>,
+}
+
+#[derive(Clone, Debug)]
+pub struct RedialModel {
+    pub probability: f64,
+    pub delay: Sampler,
+    pub max_attempts: u32,
 }
 
 #[derive(Clone, Debug)]
@@ -42,25 +69,89 @@ pub struct AgreementModel {
     pub nurse_order: NurseOrder,
 }
 
+/// A target with the periods in which it is judged.
+#[derive(Clone, Debug)]
+pub struct TargetModel {
+    pub metric: TargetMetric,
+    pub within: Time,
+    pub bound: Bound,
+    /// Regions whose calls count (all when the target names none).
+    pub regions: Vec<usize>,
+    /// Start of each period, then the end of the last; only complete periods
+    /// inside the measured window are judged (the whole window if none is).
+    pub boundaries: Vec<Time>,
+}
+
+impl TargetModel {
+    pub fn periods(&self) -> usize {
+        self.boundaries.len() - 1
+    }
+
+    /// Index of the period containing `t`, if it is judged.
+    #[inline]
+    pub fn period_of(&self, t: Time) -> Option<usize> {
+        let i = self.boundaries.partition_point(|&b| b <= t);
+        (i >= 1 && i < self.boundaries.len()).then(|| i - 1)
+    }
+}
+
 impl Model {
     pub fn compile(s: &Scenario) -> Model {
-        let calendar = Calendar::new(s.start);
+        let calendar = Calendar::with_holidays(s.start, &s.holidays);
+        let day_of = |d| calendar.day_of_date(d);
         let mut regions: Vec<RegionModel> = s
             .regions
             .iter()
-            .map(|r| {
+            .enumerate()
+            .map(|(index, r)| {
                 let mut rate = [0.0; 168];
                 for (i, calls) in r.calls_per_hour.iter().enumerate() {
                     rate[i] = calls / HOUR as f64;
                 }
+                let schedules: Vec<(i64, i64, Vec<Shift>)> = r
+                    .schedules
+                    .iter()
+                    .map(|sc| (day_of(sc.from), day_of(sc.to), sc.shifts.clone()))
+                    .collect();
+                let max_nurses = std::iter::once(&r.shifts)
+                    .chain(schedules.iter().map(|s| &s.2))
+                    .map(|shifts| shifts.iter().map(|sh| sh.nurses).sum::<u32>())
+                    .max()
+                    .unwrap_or(0);
+                let block = r.shrinkage_block as f64;
                 RegionModel {
                     name: r.name.clone(),
                     rate,
                     handle: r.handle_time.sampler(),
+                    mean_handle: r.handle_time.mean(),
                     patience: r.patience.sampler(),
-                    shifts: r.shifts.iter().map(|sh| (sh.window, sh.nurses)).collect(),
+                    shifts: r.shifts.clone(),
+                    schedules,
                     overflow_delays: vec![],
                     stream_id: fnv1a(r.name.as_bytes()),
+                    redial: r.redial.as_ref().map(|d| RedialModel {
+                        probability: d.probability,
+                        delay: d.delay.sampler(),
+                        max_attempts: d.max_attempts,
+                    }),
+                    max_queue: r.overload.as_ref().and_then(|o| o.max_queue).unwrap_or(u32::MAX),
+                    max_wait: r.overload.as_ref().and_then(|o| o.max_wait).unwrap_or(Time::MAX),
+                    // On/off alternation with mean off time `block` spends a share
+                    // `shrinkage` off the phones when breaks start at s/((1−s)·block).
+                    break_rate: if r.shrinkage > 0.0 {
+                        r.shrinkage / ((1.0 - r.shrinkage) * block)
+                    } else {
+                        0.0
+                    },
+                    break_length: crate::dist::Dist::Exponential { mean: block }.sampler(),
+                    max_nurses,
+                    daily_variation: r.daily_variation,
+                    surges: s
+                        .surges
+                        .iter()
+                        .filter(|g| g.regions.is_empty() || g.regions.contains(&index))
+                        .map(|g| (day_of(g.from), day_of(g.to), g.factor))
+                        .collect(),
                 }
             })
             .collect();
@@ -91,12 +182,20 @@ impl Model {
                 }
             }
         }
-        for p in &mut partners {
-            p.sort_unstable();
-        }
-        for r in &mut regions {
-            r.overflow_delays.sort_unstable();
-        }
+        partners.iter_mut().for_each(|p| p.sort_unstable());
+        regions.iter_mut().for_each(|r| r.overflow_delays.sort_unstable());
+        let targets = s
+            .targets
+            .iter()
+            .map(|t| TargetModel {
+                metric: t.metric,
+                within: t.within.unwrap_or(0),
+                bound: t.bound,
+                regions: t.region.map_or_else(|| (0..n).collect(), |r| vec![r]),
+                boundaries: judged_periods(&calendar, t.per, s.warmup, s.horizon),
+            })
+            .collect();
+        let months = calendar.period_starts(CalendarPeriod::Month, s.warmup, s.horizon);
         Model {
             calendar,
             horizon: s.horizon,
@@ -105,52 +204,89 @@ impl Model {
             agreements,
             within: s.within_thresholds().into_iter().map(|(t, _)| t).collect(),
             partners,
+            targets,
+            months,
         }
     }
 
-    /// Nurses scheduled in region `r` at time `t` (shifts that started today or
-    /// yesterday and cover `t`; overlapping shifts add up).
-    pub fn scheduled_nurses(&self, r: usize, t: Time) -> u32 {
-        let day = t.div_euclid(DAY);
-        self.regions[r]
-            .shifts
+    /// The shifts in force for shifts starting on `day` in region `r`.
+    pub fn shifts_on(&self, r: usize, day: i64) -> &[Shift] {
+        let region = &self.regions[r];
+        region
+            .schedules
             .iter()
-            .filter(|(w, _)| self.window_covers(w, day, t))
-            .map(|(_, n)| n)
-            .sum()
+            .find(|(from, to, _)| *from <= day && day <= *to)
+            .map_or(&region.shifts, |s| &s.2)
     }
 
     /// Whether agreement `a` is active at time `t`.
     pub fn agreement_active(&self, a: usize, t: Time) -> bool {
         match &self.agreements[a].hours {
             Hours::Always => true,
-            Hours::Windows(ws) => ws
-                .iter()
-                .any(|w| self.window_covers(w, t.div_euclid(DAY), t)),
+            Hours::Windows(ws) => ws.iter().any(|w| self.window_covers(w, t.div_euclid(DAY), t)),
         }
     }
 
-    fn window_covers(&self, w: &Window, day: i64, t: Time) -> bool {
-        [day, day - 1].iter().any(|&d| {
-            w.occurrence(d * DAY, self.calendar.weekday_of_day(d))
-                .is_some_and(|(start, end)| start <= t && t < end)
-        })
+    /// Whether an occurrence of `w` starting today or yesterday covers `t`.
+    pub fn window_covers(&self, w: &Window, day: i64, t: Time) -> bool {
+        [day, day - 1].iter().any(|&d| self.occurrence_covers(w, d, t))
+    }
+
+    pub fn occurrence_covers(&self, w: &Window, day: i64, t: Time) -> bool {
+        w.occurrence(day * DAY, self.calendar.weekday_of_day(day))
+            .is_some_and(|(start, end)| start <= t && t < end)
+    }
+
+    /// Volume factor of region `r` on `day` from surges (daily variation is random, in the engine).
+    pub fn surge_factor(&self, r: usize, day: i64) -> f64 {
+        self.regions[r]
+            .surges
+            .iter()
+            .filter(|(a, b, _)| *a <= day && day <= *b)
+            .map(|g| g.2)
+            .product()
     }
 
     /// Expected number of calls over the horizon in all regions (for work estimates).
     pub fn expected_calls(&self) -> f64 {
-        let weekly: f64 = self
-            .regions
-            .iter()
-            .map(|r| r.rate.iter().sum::<f64>() * HOUR as f64)
-            .sum();
+        let weekly: f64 = self.regions.iter().map(|r| r.rate.iter().sum::<f64>() * HOUR as f64).sum();
         weekly * self.horizon as f64 / crate::calendar::WEEK as f64
     }
 }
 
+/// Boundaries of the complete periods inside `[warmup, horizon)`; the whole
+/// window when no period fits (or the target is judged over the horizon).
+fn judged_periods(calendar: &Calendar, per: Period, warmup: Time, horizon: Time) -> Vec<Time> {
+    let kind = match per {
+        Period::Horizon => return vec![warmup, horizon],
+        Period::Day => CalendarPeriod::Day,
+        Period::Week => CalendarPeriod::Week,
+        Period::Month => CalendarPeriod::Month,
+    };
+    let mut starts = calendar.period_starts(kind, warmup, horizon);
+    starts.push(Time::MAX);
+    let complete: Vec<(Time, Time)> = starts
+        .windows(2)
+        .map(|w| (w[0], w[1].min(calendar_end(kind, calendar, w[0]))))
+        .filter(|&(a, b)| a >= warmup && b <= horizon)
+        .collect();
+    if complete.is_empty() {
+        return vec![warmup, horizon];
+    }
+    let mut b: Vec<Time> = complete.iter().map(|p| p.0).collect();
+    b.push(complete.last().unwrap().1);
+    b
+}
+
+/// End of the period of `kind` starting at `start`.
+fn calendar_end(kind: CalendarPeriod, calendar: &Calendar, start: Time) -> Time {
+    let next = calendar.period_starts(kind, start + DAY, start + 40 * DAY);
+    next.into_iter().find(|&t| t > start).unwrap_or(Time::MAX)
+}
+
 /// FNV-1a: a fixed, portable hash (std's hasher is randomised per process).
 pub fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| {
-        (h ^ b as u64).wrapping_mul(0x0100_0000_01b3)
-    })
+    bytes
+        .iter()
+        .fold(0xcbf2_9ce4_8422_2325u64, |h, &b| (h ^ b as u64).wrapping_mul(0x0100_0000_01b3))
 }

@@ -51,10 +51,7 @@ pub fn summary_json(s: &Summary) -> Value {
 /// Writes `contents` to `path` through a temporary file and a rename, so that a
 /// reader never sees a half-written file.
 pub fn write_atomic(path: &Path, contents: &[u8]) -> std::io::Result<()> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
     std::io::Write::write_all(&mut tmp, contents)?;
     tmp.persist(path).map_err(|e| e.error)?;
@@ -87,26 +84,12 @@ pub fn regions_csv(s: &Summary) -> Vec<u8> {
     let row = |kind: &str, name: &str, values: &[Estimate]| {
         let mut r = vec![kind.to_string(), name.to_string()];
         for e in values {
-            r.extend([
-                num(e.mean),
-                num(e.ci95.map(|c| c.0)),
-                num(e.ci95.map(|c| c.1)),
-            ]);
+            r.extend([num(e.mean), num(e.ci95.map(|c| c.0)), num(e.ci95.map(|c| c.1))]);
         }
         r
     };
-    let mut rows: Vec<Vec<String>> = s
-        .region_names
-        .iter()
-        .zip(&s.regions)
-        .map(|(n, v)| row("region", n, v))
-        .collect();
-    rows.extend(
-        s.agreement_names
-            .iter()
-            .zip(&s.agreements)
-            .map(|(n, v)| row("agreement", n, v)),
-    );
+    let mut rows: Vec<Vec<String>> = s.region_names.iter().zip(&s.regions).map(|(n, v)| row("region", n, v)).collect();
+    rows.extend(s.agreement_names.iter().zip(&s.agreements).map(|(n, v)| row("agreement", n, v)));
     rows.push(row("total", "total", &s.total));
     csv_bytes(header, rows)
 }
@@ -114,15 +97,9 @@ pub fn regions_csv(s: &Summary) -> Vec<u8> {
 /// `flows.csv`: calls of `from` answered by nurses of `to`, mean per replication.
 pub fn flows_csv(s: &Summary) -> Vec<u8> {
     let n = s.region_names.len();
-    let header = [
-        "from",
-        "to",
-        "answered",
-        "answered_ci_low",
-        "answered_ci_high",
-    ]
-    .map(String::from)
-    .to_vec();
+    let header = ["from", "to", "answered", "answered_ci_low", "answered_ci_high"]
+        .map(String::from)
+        .to_vec();
     let rows = (0..n * n)
         .map(|k| {
             let e = &s.flows[k];
@@ -228,24 +205,15 @@ pub fn text(scenario: &Scenario, s: &Summary) -> String {
         ("occupancy %", "occupancy", 100.0, 1),
         ("overtime h", "overtime_hours", 1.0, 1),
     ];
-    let mut rows: Vec<(String, &Vec<Estimate>)> =
-        s.region_names.iter().cloned().zip(&s.regions).collect();
-    rows.extend(
-        s.agreement_names
-            .iter()
-            .map(|a| format!("[{a}]"))
-            .zip(&s.agreements),
-    );
+    let mut rows: Vec<(String, &Vec<Estimate>)> = s.region_names.iter().cloned().zip(&s.regions).collect();
+    rows.extend(s.agreement_names.iter().map(|a| format!("[{a}]")).zip(&s.agreements));
     rows.push(("total".into(), &s.total));
     let table: Vec<Vec<String>> = rows
         .iter()
         .map(|(name, values)| {
             let mut r = vec![name.clone()];
             for (_, metric, scale, dec) in &columns {
-                r.push(
-                    s.metric(metric)
-                        .map_or("—".into(), |i| cell(&values[i], *scale, *dec)),
-                );
+                r.push(s.metric(metric).map_or("—".into(), |i| cell(&values[i], *scale, *dec)));
             }
             r
         })
@@ -255,15 +223,16 @@ pub fn text(scenario: &Scenario, s: &Summary) -> String {
     out += &align(&header, &table);
     let n = s.region_names.len();
     if (0..n * n).any(|k| k / n != k % n && s.flows[k].mean.unwrap_or(0.0) > 0.0) {
-        let _ = writeln!(out, "\nWho answered whose calls (calls per replication; rows: caller's region, columns: nurse's region):");
+        let _ = writeln!(
+            out,
+            "\nWho answered whose calls (calls per replication; rows: caller's region, columns: nurse's region):"
+        );
         let mut header = vec!["".to_string()];
         header.extend(s.region_names.iter().cloned());
         let table: Vec<Vec<String>> = (0..n)
             .map(|r| {
                 let mut row = vec![s.region_names[r].clone()];
-                row.extend(
-                    (0..n).map(|j| format!("{:.0}", s.flows[r * n + j].mean.unwrap_or(0.0))),
-                );
+                row.extend((0..n).map(|j| format!("{:.0}", s.flows[r * n + j].mean.unwrap_or(0.0))));
                 row
             })
             .collect();

@@ -47,19 +47,13 @@ impl WaitHistogram {
         match bin {
             0 => (0.0, 0.0),
             b if b <= SECOND_BINS => ((b - 1) as f64 * SECOND as f64, SECOND as f64),
-            b if b < OPEN_BIN => (
-                (2 * HOUR) as f64 + (b - 1 - SECOND_BINS) as f64 * MINUTE as f64,
-                MINUTE as f64,
-            ),
+            b if b < OPEN_BIN => ((2 * HOUR) as f64 + (b - 1 - SECOND_BINS) as f64 * MINUTE as f64, MINUTE as f64),
             _ => ((48 * HOUR) as f64, 0.0),
         }
     }
 
     pub fn merge(&mut self, other: &WaitHistogram) {
-        self.bins
-            .iter_mut()
-            .zip(&other.bins)
-            .for_each(|(a, b)| *a += b);
+        self.bins.iter_mut().zip(&other.bins).for_each(|(a, b)| *a += b);
     }
 
     /// The q-quantile in minutes (linear within a bin), `NaN` when empty.
@@ -96,11 +90,23 @@ pub struct HourCell {
     pub wait_answered_ms: f64,
 }
 
+/// Calls of one judged period of a target.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct PeriodCounts {
+    pub offered: u64,
+    pub answered: u64,
+    pub abandoned: u64,
+    pub answered_within: u64,
+    pub wait_answered_ms: f64,
+}
+
 /// What happened to one region's calls in one replication.
 #[derive(Clone, Debug)]
 pub struct RegionCalls {
     pub offered: u64,
     pub unique_callers: u64,
+    /// Unique callers answered at some attempt.
+    pub callers_answered: u64,
     pub answered: u64,
     pub abandoned: u64,
     pub blocked: u64,
@@ -118,6 +124,7 @@ impl RegionCalls {
         RegionCalls {
             offered: 0,
             unique_callers: 0,
+            callers_answered: 0,
             answered: 0,
             abandoned: 0,
             blocked: 0,
@@ -134,8 +141,10 @@ impl RegionCalls {
 /// Time of one region's nurses in one replication (after the warmup).
 #[derive(Clone, Copy, Debug, Default)]
 pub struct NurseTime {
-    /// Nurse-milliseconds logged on (including overtime).
-    pub available_ms: f64,
+    /// Nurse-milliseconds logged on (including overtime and off-phone time).
+    pub logged_on_ms: f64,
+    /// Nurse-milliseconds off the phones (shrinkage).
+    pub off_phone_ms: f64,
     pub busy_ms: f64,
     pub overtime_ms: f64,
 }
@@ -147,16 +156,22 @@ pub struct Tally {
     pub nurses: Vec<NurseTime>,
     /// `flows[r * n + j]`: calls of region r answered by nurses of region j.
     pub flows: Vec<u64>,
+    /// The same per calendar month of arrival: `flows_by_month[m * n * n + r * n + j]`.
+    pub flows_by_month: Vec<u64>,
+    /// Per target, the counts of each judged period.
+    pub target_periods: Vec<Vec<PeriodCounts>>,
     /// Every call generated, warmup included.
     pub calls_simulated: u64,
 }
 
 impl Tally {
-    pub fn new(regions: usize, thresholds: usize) -> Tally {
+    pub fn new(regions: usize, thresholds: usize, months: usize, target_periods: &[usize]) -> Tally {
         Tally {
             calls: (0..regions).map(|_| RegionCalls::new(thresholds)).collect(),
             nurses: vec![NurseTime::default(); regions],
             flows: vec![0; regions * regions],
+            flows_by_month: vec![0; months * regions * regions],
+            target_periods: target_periods.iter().map(|&p| vec![PeriodCounts::default(); p]).collect(),
             calls_simulated: 0,
         }
     }
@@ -174,6 +189,8 @@ pub fn metric_names(within_labels: &[String]) -> Vec<String> {
         "still_waiting",
         "answered_share",
         "abandoned_share",
+        "blocked_share",
+        "callers_answered_share",
     ]
     .iter()
     .map(|s| s.to_string())
@@ -192,6 +209,7 @@ pub fn metric_names(within_labels: &[String]) -> Vec<String> {
             "wait_p95",
             "occupancy",
             "nurse_hours",
+            "shrinkage",
             "overtime_hours",
             "answered_for_others",
             "answered_by_others",
@@ -211,7 +229,7 @@ fn ratio(num: f64, den: f64) -> f64 {
     }
 }
 
-/// Metric values (same order as [`metric_names`]) of a group of regions in one
+/// Metric values (same order as [`metric_names`], checked by a test) of a group of regions in one
 /// replication: calls of these regions, and nurses of these regions. `NaN`
 /// marks a value with an empty denominator.
 pub fn group_metrics(tally: &Tally, group: &[usize]) -> Vec<f64> {
@@ -225,25 +243,22 @@ pub fn group_metrics(tally: &Tally, group: &[usize]) -> Vec<f64> {
         let c = &tally.calls[r];
         sum.offered += c.offered;
         sum.unique_callers += c.unique_callers;
+        sum.callers_answered += c.callers_answered;
         sum.answered += c.answered;
         sum.abandoned += c.abandoned;
         sum.blocked += c.blocked;
         sum.still_waiting += c.still_waiting;
         sum.wait_answered_ms += c.wait_answered_ms;
         sum.wait_abandoned_ms += c.wait_abandoned_ms;
-        sum.within
-            .iter_mut()
-            .zip(&c.within)
-            .for_each(|(a, b)| *a += b);
+        sum.within.iter_mut().zip(&c.within).for_each(|(a, b)| *a += b);
         sum.waits.merge(&c.waits);
     }
-    let nurses = group
-        .iter()
-        .fold(NurseTime::default(), |acc, &r| NurseTime {
-            available_ms: acc.available_ms + tally.nurses[r].available_ms,
-            busy_ms: acc.busy_ms + tally.nurses[r].busy_ms,
-            overtime_ms: acc.overtime_ms + tally.nurses[r].overtime_ms,
-        });
+    let nurses = group.iter().fold(NurseTime::default(), |acc, &r| NurseTime {
+        logged_on_ms: acc.logged_on_ms + tally.nurses[r].logged_on_ms,
+        off_phone_ms: acc.off_phone_ms + tally.nurses[r].off_phone_ms,
+        busy_ms: acc.busy_ms + tally.nurses[r].busy_ms,
+        overtime_ms: acc.overtime_ms + tally.nurses[r].overtime_ms,
+    });
     let inside = |r: usize| group.contains(&r);
     let (mut for_others, mut by_others) = (0u64, 0u64);
     for r in 0..n {
@@ -267,6 +282,8 @@ pub fn group_metrics(tally: &Tally, group: &[usize]) -> Vec<f64> {
         sum.still_waiting as f64,
         ratio(answered, offered),
         ratio(sum.abandoned as f64, offered),
+        ratio(sum.blocked as f64, offered),
+        ratio(sum.callers_answered as f64, sum.unique_callers as f64),
     ];
     for &w in &sum.within {
         m.push(ratio(w as f64, offered));
@@ -275,16 +292,14 @@ pub fn group_metrics(tally: &Tally, group: &[usize]) -> Vec<f64> {
     let minute = MINUTE as f64;
     m.extend([
         ratio(sum.wait_answered_ms, answered) / minute,
-        ratio(
-            sum.wait_answered_ms + sum.wait_abandoned_ms,
-            answered + sum.abandoned as f64,
-        ) / minute,
+        ratio(sum.wait_answered_ms + sum.wait_abandoned_ms, answered + sum.abandoned as f64) / minute,
         sum.waits.quantile(0.50),
         sum.waits.quantile(0.75),
         sum.waits.quantile(0.90),
         sum.waits.quantile(0.95),
-        ratio(nurses.busy_ms, nurses.available_ms),
-        nurses.available_ms / HOUR as f64,
+        ratio(nurses.busy_ms, nurses.logged_on_ms - nurses.off_phone_ms),
+        nurses.logged_on_ms / HOUR as f64,
+        ratio(nurses.off_phone_ms, nurses.logged_on_ms),
         nurses.overtime_ms / HOUR as f64,
         for_others as f64,
         by_others as f64,
@@ -354,9 +369,8 @@ impl Estimate {
 /// The 97.5 % quantile of Student's t distribution with `df` degrees of freedom.
 pub fn student_t_975(df: u64) -> f64 {
     const TABLE: [f64; 30] = [
-        12.7062, 4.3027, 3.1824, 2.7764, 2.5706, 2.4469, 2.3646, 2.3060, 2.2622, 2.2281, 2.2010,
-        2.1788, 2.1604, 2.1448, 2.1314, 2.1199, 2.1098, 2.1009, 2.0930, 2.0860, 2.0796, 2.0739,
-        2.0687, 2.0639, 2.0595, 2.0555, 2.0518, 2.0484, 2.0452, 2.0423,
+        12.7062, 4.3027, 3.1824, 2.7764, 2.5706, 2.4469, 2.3646, 2.3060, 2.2622, 2.2281, 2.2010, 2.1788, 2.1604, 2.1448, 2.1314, 2.1199,
+        2.1098, 2.1009, 2.0930, 2.0860, 2.0796, 2.0739, 2.0687, 2.0639, 2.0595, 2.0555, 2.0518, 2.0484, 2.0452, 2.0423,
     ];
     if df == 0 {
         return f64::NAN;
@@ -394,6 +408,13 @@ mod tests {
     }
 
     #[test]
+    fn every_metric_has_a_name() {
+        let labels = vec!["5m".to_string(), "10m".to_string(), "7m".to_string()];
+        let tally = Tally::new(2, labels.len(), 1, &[]);
+        assert_eq!(group_metrics(&tally, &[0, 1]).len(), metric_names(&labels).len());
+    }
+
+    #[test]
     fn accumulator_and_t() {
         let mut a = Accumulator::default();
         for x in [1.0, 2.0, 3.0, f64::NAN] {
@@ -403,9 +424,7 @@ mod tests {
         assert_eq!(e.mean, Some(2.0));
         assert_eq!(e.n, 3);
         let (l, h) = e.ci95.unwrap();
-        assert!(
-            (h - 2.0 - 4.3027 / 3f64.sqrt()).abs() < 1e-9 && (2.0 - l - (h - 2.0)).abs() < 1e-12
-        );
+        assert!((h - 2.0 - 4.3027 / 3f64.sqrt()).abs() < 1e-9 && (2.0 - l - (h - 2.0)).abs() < 1e-12);
         assert!((student_t_975(40) - 2.0211).abs() < 1e-4);
         assert!((student_t_975(120) - 1.9799).abs() < 1e-4);
     }

@@ -30,14 +30,7 @@ fn run_prints_a_readable_summary() {
 #[test]
 fn run_json_has_the_documented_shape() {
     let out = nursequeue()
-        .args([
-            "run",
-            "scenarios/cluster-3-pooled.toml",
-            "--format",
-            "json",
-            "--replications",
-            "4",
-        ])
+        .args(["run", "scenarios/cluster-3-pooled.toml", "--format", "json", "--replications", "4"])
         .output()
         .unwrap();
     assert!(out.status.success());
@@ -68,11 +61,7 @@ fn run_json_has_the_documented_shape() {
         "overtime_hours",
     ] {
         assert!(region[metric]["mean"].is_number(), "{metric}");
-        assert_eq!(
-            region[metric]["ci95"].as_array().map(|a| a.len()),
-            Some(2),
-            "{metric}"
-        );
+        assert_eq!(region[metric]["ci95"].as_array().map(|a| a.len()), Some(2), "{metric}");
     }
     let share = region["answered_share"]["mean"].as_f64().unwrap();
     assert!((0.0..=1.0).contains(&share));
@@ -88,30 +77,19 @@ fn out_writes_every_table() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("results");
     nursequeue()
-        .args([
-            "run",
-            "scenarios/overflow-3-after-4m.toml",
-            "--replications",
-            "2",
-            "--out",
-        ])
+        .args(["run", "scenarios/overflow-3-after-4m.toml", "--replications", "2", "--out"])
         .arg(&out)
         .assert()
         .success();
     for file in ["summary.json", "regions.csv", "by_hour.csv", "flows.csv"] {
-        let text =
-            std::fs::read_to_string(out.join(file)).unwrap_or_else(|_| panic!("{file} missing"));
+        let text = std::fs::read_to_string(out.join(file)).unwrap_or_else(|_| panic!("{file} missing"));
         assert!(text.lines().count() > 1, "{file} is empty");
     }
     let by_hour = std::fs::read_to_string(out.join("by_hour.csv")).unwrap();
     assert_eq!(by_hour.lines().count(), 1 + 3 * 168);
     let regions = std::fs::read_to_string(out.join("regions.csv")).unwrap();
     assert!(regions.starts_with("kind,name,offered,offered_ci_low,offered_ci_high"));
-    assert_eq!(
-        regions.lines().count(),
-        1 + 3 + 1 + 1,
-        "regions, the agreement, the total"
-    );
+    assert_eq!(regions.lines().count(), 1 + 3 + 1 + 1, "regions, the agreement, the total");
 }
 
 #[test]
@@ -211,19 +189,13 @@ hours = "all 22:00-07:00"
 #[test]
 fn broken_toml_is_reported_with_its_position() {
     let dir = tempfile::tempdir().unwrap();
-    let path = write(
-        dir.path(),
-        "syntax.toml",
-        "start = \"2024-03-04\"\nhorizon = \"4w\n",
-    );
+    let path = write(dir.path(), "syntax.toml", "start = \"2024-03-04\"\nhorizon = \"4w\n");
     nursequeue()
         .arg("check")
         .arg(&path)
         .assert()
         .code(2)
-        .stderr(
-            predicate::str::contains("syntax.toml:2:").and(predicate::str::contains("TOML syntax")),
-        );
+        .stderr(predicate::str::contains("syntax.toml:2:").and(predicate::str::contains("TOML syntax")));
     nursequeue().arg("run").arg(&path).assert().code(2);
 }
 
@@ -242,10 +214,7 @@ fn run_refuses_invalid_input_without_writing_output() {
         .arg(&out)
         .assert()
         .code(2)
-        .stderr(
-            predicate::str::contains("--set region.Halland.calls_per_day=-5:1:")
-                .and(predicate::str::contains("cannot be negative")),
-        );
+        .stderr(predicate::str::contains("--set region.Halland.calls_per_day=-5:1:").and(predicate::str::contains("cannot be negative")));
     assert!(!out.exists());
     nursequeue()
         .args(["run", "no/such/file.toml"])
@@ -253,12 +222,7 @@ fn run_refuses_invalid_input_without_writing_output() {
         .code(2)
         .stderr(predicate::str::contains("cannot read scenario"));
     nursequeue()
-        .args([
-            "run",
-            "scenarios/single-region.toml",
-            "--set",
-            "region.Haland.calls_per_day=5",
-        ])
+        .args(["run", "scenarios/single-region.toml", "--set", "region.Haland.calls_per_day=5"])
         .assert()
         .code(2)
         .stderr(predicate::str::contains("did you mean `Halland`"));
@@ -285,10 +249,7 @@ fn set_overrides_change_the_result() {
         let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
         v["total"]["answered_share"]["mean"].as_f64().unwrap()
     };
-    assert!(
-        answered("region.Halland.shifts.0.nurses=30")
-            > answered("region.Halland.shifts.0.nurses=18") + 0.1
-    );
+    assert!(answered("region.Halland.shifts.0.nurses=30") > answered("region.Halland.shifts.0.nurses=18") + 0.1);
 }
 
 #[test]
@@ -339,15 +300,7 @@ fn erlang_reproduces_published_figures() {
     assert!((v[0]["p_wait"].as_f64().unwrap() - 0.1741319).abs() < 1e-7);
     assert!((v[0]["answered_within_20s"].as_f64().unwrap() - 0.88835).abs() < 1e-5);
     nursequeue()
-        .args([
-            "erlang",
-            "--calls",
-            "10",
-            "--handle-time",
-            "3 fortnights",
-            "--nurses",
-            "2",
-        ])
+        .args(["erlang", "--calls", "10", "--handle-time", "3 fortnights", "--nurses", "2"])
         .assert()
         .code(2);
 }

@@ -6,23 +6,8 @@ mod common;
 use common::*;
 use nursequeue::erlang::Queue;
 
-fn check_against_erlang_a(
-    label: &str,
-    lambda: f64,
-    handle: f64,
-    patience: f64,
-    n: u32,
-    horizon: &str,
-    reps: u32,
-) {
-    let s = summarize(&stationary(
-        lambda,
-        handle,
-        Some(patience),
-        n,
-        horizon,
-        reps,
-    ));
+fn check_against_erlang_a(label: &str, lambda: f64, handle: f64, patience: f64, n: u32, horizon: &str, reps: u32) {
+    let s = summarize(&stationary(lambda, handle, Some(patience), n, horizon, reps));
     let q = Queue {
         lambda,
         mu: 1.0 / handle,
@@ -37,24 +22,14 @@ fn check_against_erlang_a(
         1.0 - q.p_abandon(),
         2.0,
     );
-    assert_agrees(
-        &format!("{label}: abandoned_share"),
-        metric("abandoned_share"),
-        q.p_abandon(),
-        2.0,
-    );
+    assert_agrees(&format!("{label}: abandoned_share"), metric("abandoned_share"), q.p_abandon(), 2.0);
     assert_agrees(
         &format!("{label}: mean_wait_answered"),
         metric("mean_wait_answered"),
         q.mean_wait_answered(),
         2.0,
     );
-    assert_agrees(
-        &format!("{label}: mean_wait_all"),
-        metric("mean_wait_all"),
-        q.mean_wait_all(),
-        2.0,
-    );
+    assert_agrees(&format!("{label}: mean_wait_all"), metric("mean_wait_all"), q.mean_wait_all(), 2.0);
     assert_agrees(
         &format!("{label}: answered_within_5m"),
         metric("answered_within_5m"),
@@ -67,12 +42,7 @@ fn check_against_erlang_a(
         q.answered_within_of_answered(5.0),
         2.0,
     );
-    assert_agrees(
-        &format!("{label}: occupancy"),
-        metric("occupancy"),
-        q.occupancy(),
-        2.0,
-    );
+    assert_agrees(&format!("{label}: occupancy"), metric("occupancy"), q.occupancy(), 2.0);
 }
 
 #[test]
@@ -189,12 +159,7 @@ fn pooling_with_zero_overflow_is_one_erlang_a_queue() {
         pooled.answered_within(5.0),
         2.0,
     );
-    assert_agrees(
-        "pooled FCFS: occupancy",
-        estimate(t, &s, "occupancy"),
-        pooled.occupancy(),
-        2.0,
-    );
+    assert_agrees("pooled FCFS: occupancy", estimate(t, &s, "occupancy"), pooled.occupancy(), 2.0);
     // Each region's callers see the same pooled queue.
     for (name, values) in s.region_names.iter().zip(&s.regions) {
         assert_agrees(
@@ -240,11 +205,7 @@ fn pooling_with_zero_overflow_is_one_erlang_a_queue() {
 fn overflow_longer_than_any_patience_is_separate_regions() {
     // Patience is exponential with mean 12 minutes: P(patience > 10 h) = e^-50.
     let s = summarize(&three_regions("10h", "own-first"));
-    for (name, (lambda, n)) in [
-        ("Jönköping", (0.6, 7)),
-        ("Örebro", (1.0, 10)),
-        ("Östergötland", (0.4, 5)),
-    ] {
+    for (name, (lambda, n)) in [("Jönköping", (0.6, 7)), ("Örebro", (1.0, 10)), ("Östergötland", (0.4, 5))] {
         let q = Queue {
             lambda,
             mu: 0.1,

@@ -77,10 +77,7 @@ fn every_call_is_accounted_for() {
         assert_eq!(t.flows[3 * n + 3], 0);
         assert!(t.calls[3].answered > 0);
     }
-    assert!(
-        still_waiting > 0,
-        "the scenario should leave callers waiting at the horizon"
-    );
+    assert!(still_waiting > 0, "the scenario should leave callers waiting at the horizon");
 }
 
 #[test]
@@ -162,11 +159,7 @@ fn a_region_without_nurses_is_answered_only_through_an_active_agreement() {
     };
     // Calls arriving 23:00–06:00: Kalmar has no nurse, so only Halland can answer.
     assert!(hour_share(&covered, 23..24) > 0.9 && hour_share(&covered, 0..6) > 0.9);
-    assert!(
-        hour_share(&uncovered, 0..6) < 0.01,
-        "{}",
-        hour_share(&uncovered, 0..6)
-    );
+    assert!(hour_share(&uncovered, 0..6) < 0.01, "{}", hour_share(&uncovered, 0..6));
     assert!(
         covered.flows[1].mean.unwrap() > 0.0,
         "Kalmar → Halland flow (row Kalmar, column Halland)"
@@ -209,10 +202,7 @@ overflow_after = "0m"
         // Calls arriving 21:30–22:00 are still waiting at 22:00 and are answered
         // the moment the agreement opens: after waiting at most 30 minutes.
         let c = s.by_hour[day * 24 + 21];
-        assert!(
-            c.answered > 0,
-            "day {day}: calls waiting at 22:00 must be answered then"
-        );
+        assert!(c.answered > 0, "day {day}: calls waiting at 22:00 must be answered then");
         let mean_wait = c.wait_answered_ms / c.answered as f64 / 60_000.0;
         assert!(mean_wait > 0.0 && mean_wait <= 30.0, "{mean_wait}");
         // During the night nurses are plentiful: nearly everyone is answered.
@@ -249,8 +239,5 @@ overflow_after = "4m"
     // Percentiles come from one-second bins: a wait of exactly 4:00 may read 3:59.x.
     assert!(estimate(a, &s, "wait_p50").mean.unwrap() >= 4.0 - 1.0 / 60.0);
     assert!(estimate(a, &s, "mean_wait_answered").mean.unwrap() >= 4.0);
-    assert_eq!(
-        estimate(a, &s, "answered_within_5m").mean.map(|x| x > 0.9),
-        Some(true)
-    );
+    assert_eq!(estimate(a, &s, "answered_within_5m").mean.map(|x| x > 0.9), Some(true));
 }

@@ -57,11 +57,7 @@ impl Problems {
     /// Renders every problem, in file order.
     pub fn render(&self, sources: &[Source]) -> String {
         let mut list: Vec<&Problem> = self.list.iter().collect();
-        list.sort_by_key(|p| {
-            p.span
-                .map(|s| (s.source, s.start))
-                .unwrap_or((usize::MAX, 0))
-        });
+        list.sort_by_key(|p| p.span.map(|s| (s.source, s.start)).unwrap_or((usize::MAX, 0)));
         let mut out = String::new();
         for p in &list {
             out += &render_problem(p, sources);
@@ -102,8 +98,7 @@ fn render_problem(p: &Problem, sources: &[Source]) -> String {
         let (line, col) = line_col(&src.text, span.start);
         let line_text = src.text.lines().nth(line - 1).unwrap_or("");
         let width = line_text.chars().count();
-        let len = src.text[floor_char_boundary(&src.text, span.start)
-            ..floor_char_boundary(&src.text, span.end.max(span.start))]
+        let len = src.text[floor_char_boundary(&src.text, span.start)..floor_char_boundary(&src.text, span.end.max(span.start))]
             .chars()
             .take_while(|&c| c != '\n')
             .count()
@@ -124,10 +119,7 @@ fn render_problem(p: &Problem, sources: &[Source]) -> String {
 }
 
 /// The closest of `candidates` to `word`, if it is close enough to be a typo.
-pub fn did_you_mean<'a>(
-    word: &str,
-    candidates: impl IntoIterator<Item = &'a str>,
-) -> Option<&'a str> {
+pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     candidates
         .into_iter()
         .map(|c| (edit_distance(&word.to_lowercase(), &c.to_lowercase()), c))

@@ -21,6 +21,47 @@ pub struct Scenario {
     pub regions: Vec<Region>,
     pub agreements: Vec<Agreement>,
     pub targets: Vec<Target>,
+    /// Dates treated as Sundays (shapes, shifts and agreement hours).
+    pub holidays: Vec<jiff::civil::Date>,
+    /// Dated volume factors (e.g. a Covid wave).
+    pub surges: Vec<Surge>,
+    /// Price of one call answered on another region's behalf, for the settlement.
+    pub price_per_call: Option<f64>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Surge {
+    /// Inclusive first and last date.
+    pub from: jiff::civil::Date,
+    pub to: jiff::civil::Date,
+    pub factor: f64,
+    /// Regions affected (indices); empty = all.
+    pub regions: Vec<usize>,
+}
+
+/// Callers who hung up or were blocked call again.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Redial {
+    pub probability: f64,
+    pub delay: Dist,
+    /// Attempts per caller at most, the first included.
+    pub max_attempts: u32,
+}
+
+/// "Call later" messages: calls are blocked when the queue or the estimated wait is too long.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Overload {
+    pub max_queue: Option<u32>,
+    pub max_wait: Option<Time>,
+}
+
+/// A dated staffing change: between the dates (inclusive, by the day a shift
+/// starts) these shifts replace the region's regular ones.
+#[derive(Clone, Debug)]
+pub struct Schedule {
+    pub from: jiff::civil::Date,
+    pub to: jiff::civil::Date,
+    pub shifts: Vec<Shift>,
 }
 
 #[derive(Clone, Debug)]
@@ -31,12 +72,23 @@ pub struct Region {
     pub handle_time: Dist,
     pub patience: Dist,
     pub shifts: Vec<Shift>,
+    pub schedules: Vec<Schedule>,
+    pub redial: Option<Redial>,
+    pub overload: Option<Overload>,
+    /// Share of logged-on nurse time spent off the phones (breaks, training, other duties).
+    pub shrinkage: f64,
+    /// Mean length of one off-phone period.
+    pub shrinkage_block: Time,
+    /// Coefficient of variation of a random day-to-day volume factor (gamma, mean 1).
+    pub daily_variation: f64,
 }
 
 #[derive(Clone, Debug)]
 pub struct Shift {
     pub window: Window,
     pub nurses: u32,
+    /// Probability that a scheduled nurse does not come (drawn per shift and day).
+    pub absence: f64,
 }
 
 #[derive(Clone, Debug)]
@@ -146,10 +198,7 @@ pub fn load_file(path: &std::path::Path, overrides: &[String]) -> Result<Scenari
             problems
                 .general(format!("cannot read scenario `{name}`: {e}"))
                 .hint("check the path; scenarios/ holds examples");
-            Err(Invalid {
-                problems,
-                sources: vec![],
-            })
+            Err(Invalid { problems, sources: vec![] })
         }
     }
 }

@@ -33,10 +33,7 @@ impl<'a> Table<'a> {
                 span: node.span,
             }),
             other => {
-                p.at(
-                    node.span,
-                    format!("{what} must be a table, found {}", other.kind()),
-                );
+                p.at(node.span, format!("{what} must be a table, found {}", other.kind()));
                 None
             }
         }
@@ -70,10 +67,7 @@ impl<'a> Table<'a> {
             if self.used[i] {
                 continue;
             }
-            let problem = p.at(
-                key.span,
-                format!("unknown key `{}` in {}", key.name, self.what),
-            );
+            let problem = p.at(key.span, format!("unknown key `{}` in {}", key.name, self.what));
             match did_you_mean(&key.name, self.known.iter().copied()) {
                 Some(s) => problem.hint(format!("did you mean `{s}`?")),
                 None => problem.hint(format!("keys allowed here: {}", self.known.join(", "))),
@@ -85,10 +79,7 @@ impl<'a> Table<'a> {
 fn text<'a>(n: &'a Node, what: &str, p: &mut Problems) -> Option<&'a str> {
     let t = n.as_text();
     if t.is_none() {
-        p.at(
-            n.span,
-            format!("{what} must be text in quotes, found {}", n.value.kind()),
-        );
+        p.at(n.span, format!("{what} must be text in quotes, found {}", n.value.kind()));
     }
     t
 }
@@ -101,10 +92,7 @@ fn number(n: &Node, what: &str, p: &mut Problems) -> Option<f64> {
             None
         }
         None => {
-            p.at(
-                n.span,
-                format!("{what} must be a number, found {}", n.value.kind()),
-            );
+            p.at(n.span, format!("{what} must be a number, found {}", n.value.kind()));
             None
         }
     }
@@ -122,10 +110,7 @@ fn non_negative(n: &Node, what: &str, p: &mut Problems) -> Option<f64> {
 fn positive(n: &Node, what: &str, p: &mut Problems) -> Option<f64> {
     let x = number(n, what, p)?;
     if x <= 0.0 {
-        p.at(
-            n.span,
-            format!("{what} must be greater than zero (found {x})"),
-        );
+        p.at(n.span, format!("{what} must be greater than zero (found {x})"));
         return None;
     }
     Some(x)
@@ -144,10 +129,7 @@ fn whole(n: &Node, what: &str, max: u64, p: &mut Problems) -> Option<u64> {
         }
         Value::Int(i) => Some(i as u64),
         _ => {
-            p.at(
-                n.span,
-                format!("{what} must be a whole number, found {}", n.value.kind()),
-            );
+            p.at(n.span, format!("{what} must be a whole number, found {}", n.value.kind()));
             None
         }
     }
@@ -155,11 +137,8 @@ fn whole(n: &Node, what: &str, max: u64, p: &mut Problems) -> Option<u64> {
 
 fn duration(n: &Node, what: &str, p: &mut Problems) -> Option<Time> {
     if let Some(x) = n.as_f64() {
-        p.at(
-            n.span,
-            format!("{what} must be a duration in quotes, found the number {x}"),
-        )
-        .hint(format!("write e.g. \"{x}m\" (units: s, m, h, d, w)"));
+        p.at(n.span, format!("{what} must be a duration in quotes, found the number {x}"))
+            .hint(format!("write e.g. \"{x}m\" (units: s, m, h, d, w)"));
         return None;
     }
     let t = text(n, what, p)?;
@@ -177,10 +156,7 @@ fn list<'a>(n: &'a Node, what: &str, p: &mut Problems) -> Option<&'a [Node]> {
     match &n.value {
         Value::Array(items) => Some(items),
         other => {
-            p.at(
-                n.span,
-                format!("{what} must be a list, found {}", other.kind()),
-            );
+            p.at(n.span, format!("{what} must be a list, found {}", other.kind()));
             None
         }
     }
@@ -190,10 +166,7 @@ fn list<'a>(n: &'a Node, what: &str, p: &mut Problems) -> Option<&'a [Node]> {
 fn weights(n: &Node, what: &str, len: usize, p: &mut Problems) -> Option<Vec<f64>> {
     let items = list(n, what, p)?;
     if items.len() != len {
-        p.at(
-            n.span,
-            format!("{what} needs {len} values, found {}", items.len()),
-        );
+        p.at(n.span, format!("{what} needs {len} values, found {}", items.len()));
         return None;
     }
     let values: Vec<Option<f64>> = items.iter().map(|i| non_negative(i, what, p)).collect();
@@ -213,16 +186,11 @@ pub(super) fn scenario(root: &Node, default_name: String, p: &mut Problems) -> O
         .and_then(|n| text(n, "name", p))
         .map(str::to_string)
         .unwrap_or(default_name);
-    let start = top
-        .required("start", "\"2024-03-04\"", p)
-        .and_then(|n| date(n, p));
+    let start = top.required("start", "\"2024-03-04\"", p).and_then(|n| date(n, "start", p));
     let horizon = top.required("horizon", "\"4w\"", p).and_then(|n| {
         let h = duration(n, "horizon", p)?;
         if h <= 0 || h > MAX_HORIZON {
-            p.at(
-                n.span,
-                "horizon must be longer than zero and at most 10 years",
-            );
+            p.at(n.span, "horizon must be longer than zero and at most 10 years");
             return None;
         }
         Some((h, n.span))
@@ -233,11 +201,8 @@ pub(super) fn scenario(root: &Node, default_name: String, p: &mut Problems) -> O
     };
     if let (Some((h, _)), Some((w, span))) = (horizon, warmup) {
         if w >= h {
-            p.at(
-                span,
-                "warmup must be shorter than the horizon: no statistics would be collected",
-            )
-            .hint("statistics start after the warmup and stop at the horizon");
+            p.at(span, "warmup must be shorter than the horizon: no statistics would be collected")
+                .hint("statistics start after the warmup and stop at the horizon");
         }
     }
     let replications = top.get("replications").map_or(Some(10), |n| {
@@ -248,13 +213,8 @@ pub(super) fn scenario(root: &Node, default_name: String, p: &mut Problems) -> O
         }
         Some(r)
     });
-    let seed = top
-        .get("seed")
-        .map_or(Some(1177), |n| whole(n, "seed", u64::MAX, p));
-    let defaults = top
-        .get("defaults")
-        .map(|n| read_defaults(n, p))
-        .unwrap_or_default();
+    let seed = top.get("seed").map_or(Some(1177), |n| whole(n, "seed", u64::MAX, p));
+    let defaults = top.get("defaults").map(|n| read_defaults(n, p)).unwrap_or_default();
     let regions: Vec<Option<Region>> = match top.required("region", "[[region]] tables", p) {
         Some(n) => list(n, "region", p)
             .unwrap_or(&[])
@@ -265,11 +225,7 @@ pub(super) fn scenario(root: &Node, default_name: String, p: &mut Problems) -> O
     };
     let region_names: Vec<Option<(String, Span)>> = regions_names(top.entries, &regions);
     check_unique(&region_names, "region", p);
-    let names: Vec<&str> = region_names
-        .iter()
-        .flatten()
-        .map(|(n, _)| n.as_str())
-        .collect();
+    let names: Vec<&str> = region_names.iter().flatten().map(|(n, _)| n.as_str()).collect();
     let agreements: Vec<Option<Agreement>> = top
         .get("agreement")
         .map(|n| {
@@ -284,23 +240,10 @@ pub(super) fn scenario(root: &Node, default_name: String, p: &mut Problems) -> O
         .iter()
         .zip(
             top.get("agreement")
-                .and_then(|n| {
-                    if let Value::Array(a) = &n.value {
-                        Some(a.as_slice())
-                    } else {
-                        None
-                    }
-                })
+                .and_then(|n| if let Value::Array(a) = &n.value { Some(a.as_slice()) } else { None })
                 .unwrap_or(&[]),
         )
-        .map(|(a, node)| {
-            a.as_ref().map(|a| {
-                (
-                    a.name.clone(),
-                    node.get("name").map_or(node.span, |n| n.span),
-                )
-            })
-        })
+        .map(|(a, node)| a.as_ref().map(|a| (a.name.clone(), node.get("name").map_or(node.span, |n| n.span))))
         .collect();
     check_unique(&agreement_names, "agreement", p);
     let targets: Vec<Option<Target>> = top
@@ -313,6 +256,20 @@ pub(super) fn scenario(root: &Node, default_name: String, p: &mut Problems) -> O
                 .collect()
         })
         .unwrap_or_default();
+    let holidays = top.get("holidays").map(|n| {
+        let items = list(n, "holidays", p).unwrap_or(&[]);
+        items.iter().map(|d| date(d, "a holiday", p)).collect::<Option<Vec<_>>>()
+    });
+    let surges = top.get("surge").map(|n| {
+        let items = list(n, "surge", p).unwrap_or(&[]);
+        items
+            .iter()
+            .map(|s| read_surge(s, &names, p))
+            .collect::<Vec<_>>()
+            .into_iter()
+            .collect::<Option<Vec<_>>>()
+    });
+    let price_per_call = top.get("settlement").map(|n| read_settlement(n, p));
     top.finish(p);
 
     Some(Scenario {
@@ -325,20 +282,79 @@ pub(super) fn scenario(root: &Node, default_name: String, p: &mut Problems) -> O
         regions: regions.into_iter().collect::<Option<Vec<_>>>()?,
         agreements: agreements.into_iter().collect::<Option<Vec<_>>>()?,
         targets: targets.into_iter().collect::<Option<Vec<_>>>()?,
+        holidays: holidays.unwrap_or(Some(vec![]))?,
+        surges: surges.unwrap_or(Some(vec![]))?,
+        price_per_call: price_per_call.map_or(Some(None), |p| p.map(Some))?,
     })
+}
+
+fn read_surge(n: &Node, regions: &[&str], p: &mut Problems) -> Option<Surge> {
+    let mut t = Table::of(n, "a [[surge]]", p)?;
+    let from = t.required("from", "\"2020-03-09\"", p).and_then(|n| date(n, "from", p));
+    let to = t.required("to", "\"2020-04-05\"", p).and_then(|n| date(n, "to", p));
+    let factor = t.required("factor", "1.3", p).and_then(|n| {
+        let f = non_negative(n, "factor", p)?;
+        if f > 100.0 {
+            p.at(n.span, format!("a surge factor of {f} is implausibly large"));
+            return None;
+        }
+        Some(f)
+    });
+    let members = match t.get("regions") {
+        None => Some(vec![]),
+        Some(r) => region_list(r, regions, "surge", p),
+    };
+    t.finish(p);
+    let (from, to) = (from?, to?);
+    if to < from {
+        p.at(n.span, format!("surge ends ({to}) before it starts ({from})"));
+        return None;
+    }
+    Some(Surge {
+        from,
+        to,
+        factor: factor?,
+        regions: members?,
+    })
+}
+
+fn read_settlement(n: &Node, p: &mut Problems) -> Option<f64> {
+    let mut t = Table::of(n, "[settlement]", p)?;
+    let price = t
+        .required("price_per_call", "550", p)
+        .and_then(|n| non_negative(n, "price_per_call", p));
+    t.finish(p);
+    price
+}
+
+/// A list of region names, each known and listed once.
+fn region_list(m: &Node, regions: &[&str], what: &str, p: &mut Problems) -> Option<Vec<usize>> {
+    let items = list(m, "regions", p)?;
+    let mut idx = vec![];
+    for item in items {
+        let Some(name) = text(item, "a region", p) else { continue };
+        match regions.iter().position(|r| *r == name) {
+            Some(i) if idx.contains(&i) => {
+                p.at(item.span, format!("`{name}` is listed twice in {what}"));
+            }
+            Some(i) => idx.push(i),
+            None => {
+                let pr = p.at(item.span, format!("unknown region `{name}` in {what}"));
+                match did_you_mean(name, regions.iter().copied()) {
+                    Some(s) => pr.hint(format!("did you mean `{s}`?")),
+                    None => pr.hint(format!("regions in this scenario: {}", regions.join(", "))),
+                };
+            }
+        }
+    }
+    (idx.len() == items.len()).then_some(idx)
 }
 
 fn regions_names(top: &[(Key, Node)], regions: &[Option<Region>]) -> Vec<Option<(String, Span)>> {
     let nodes: &[Node] = top
         .iter()
         .find(|(k, _)| k.name == "region")
-        .and_then(|(_, n)| {
-            if let Value::Array(a) = &n.value {
-                Some(a.as_slice())
-            } else {
-                None
-            }
-        })
+        .and_then(|(_, n)| if let Value::Array(a) = &n.value { Some(a.as_slice()) } else { None })
         .unwrap_or(&[]);
     nodes
         .iter()
@@ -354,17 +370,19 @@ fn check_unique(names: &[Option<(String, Span)>], what: &str, p: &mut Problems) 
     for (i, entry) in names.iter().enumerate() {
         let Some((name, span)) = entry else { continue };
         if names[..i].iter().flatten().any(|(n, _)| n == name) {
-            p.at(*span, format!("two {what}s are named `{name}`")).hint(format!("{what} names must be unique: they are how agreements, targets and --set refer to them"));
+            p.at(*span, format!("two {what}s are named `{name}`")).hint(format!(
+                "{what} names must be unique: they are how agreements, targets and --set refer to them"
+            ));
         }
     }
 }
 
-fn date(n: &Node, p: &mut Problems) -> Option<jiff::civil::Date> {
-    let t = text(n, "start", p)?;
+fn date(n: &Node, what: &str, p: &mut Problems) -> Option<jiff::civil::Date> {
+    let t = text(n, what, p)?;
     match t.parse::<jiff::civil::Date>() {
         Ok(d) => Some(d),
         Err(_) => {
-            p.at(n.span, format!("start = `{t}` is not a date"))
+            p.at(n.span, format!("{what} = `{t}` is not a date"))
                 .hint("write the date as \"YYYY-MM-DD\", e.g. \"2024-03-04\"");
             None
         }
@@ -379,6 +397,12 @@ struct Defaults {
     patience: Option<Option<Dist>>,
     hourly_rate: Option<Vec<f64>>,
     weekday_rate: Option<Vec<f64>>,
+    redial: Option<Option<Redial>>,
+    overload: Option<Option<Overload>>,
+    shrinkage: Option<f64>,
+    shrinkage_block: Option<Time>,
+    absence: Option<f64>,
+    daily_variation: Option<f64>,
 }
 
 fn read_defaults(n: &Node, p: &mut Problems) -> Defaults {
@@ -386,19 +410,98 @@ fn read_defaults(n: &Node, p: &mut Problems) -> Defaults {
         return Defaults::default();
     };
     let d = Defaults {
-        handle_time: t
-            .get("handle_time")
-            .map(|n| dist(n, "handle_time", false, p)),
+        handle_time: t.get("handle_time").map(|n| dist(n, "handle_time", false, p)),
         patience: t.get("patience").map(|n| dist(n, "patience", true, p)),
-        hourly_rate: t
-            .get("hourly_rate")
-            .and_then(|n| weights(n, "hourly_rate", 24, p)),
-        weekday_rate: t
-            .get("weekday_rate")
-            .and_then(|n| weights(n, "weekday_rate", 7, p)),
+        hourly_rate: t.get("hourly_rate").and_then(|n| weights(n, "hourly_rate", 24, p)),
+        weekday_rate: t.get("weekday_rate").and_then(|n| weights(n, "weekday_rate", 7, p)),
+        redial: t.get("redial").map(|n| read_redial(n, p)),
+        overload: t.get("overload").map(|n| read_overload(n, p)),
+        shrinkage: t.get("shrinkage").and_then(|n| share(n, "shrinkage", p)),
+        shrinkage_block: t.get("shrinkage_block").and_then(|n| positive_duration(n, "shrinkage_block", p)),
+        absence: t.get("absence").and_then(|n| share(n, "absence", p)),
+        daily_variation: t.get("daily_variation").and_then(|n| cv_value(n, "daily_variation", p)),
     };
     t.finish(p);
     d
+}
+
+/// A probability-like share in [0, 1).
+fn share(n: &Node, what: &str, p: &mut Problems) -> Option<f64> {
+    let x = non_negative(n, what, p)?;
+    if x >= 1.0 {
+        p.at(n.span, format!("{what} must be below 1, found {x}"))
+            .hint("write 15 % as 0.15");
+        return None;
+    }
+    Some(x)
+}
+
+fn cv_value(n: &Node, what: &str, p: &mut Problems) -> Option<f64> {
+    let x = non_negative(n, what, p)?;
+    if x > 5.0 {
+        p.at(n.span, format!("{what} = {x} is implausibly large"))
+            .hint("a coefficient of variation; day-to-day variation is typically 0.05–0.3");
+        return None;
+    }
+    Some(x)
+}
+
+fn positive_duration(n: &Node, what: &str, p: &mut Problems) -> Option<Time> {
+    let d = duration(n, what, p)?;
+    if d <= 0 {
+        p.at(n.span, format!("{what} must be longer than zero"));
+        return None;
+    }
+    Some(d)
+}
+
+fn read_redial(n: &Node, p: &mut Problems) -> Option<Redial> {
+    let mut t = Table::of(n, "redial", p)?;
+    let probability = t.required("probability", "0.4", p).and_then(|n| {
+        let x = non_negative(n, "redial.probability", p)?;
+        if x > 1.0 {
+            p.at(n.span, format!("redial.probability must be at most 1, found {x}"));
+            return None;
+        }
+        Some(x)
+    });
+    let delay = t
+        .required("delay", "{ dist = \"exponential\", mean = \"10m\" }", p)
+        .and_then(|n| dist(n, "redial.delay", false, p));
+    let max_attempts = match t.get("max_attempts") {
+        Some(n) => whole(n, "redial.max_attempts", 100, p).and_then(|m| {
+            if m < 1 {
+                p.at(n.span, "redial.max_attempts counts the first call too: at least 1");
+                return None;
+            }
+            Some(m as u32)
+        }),
+        None => Some(3),
+    };
+    t.finish(p);
+    Some(Redial {
+        probability: probability?,
+        delay: delay?,
+        max_attempts: max_attempts?,
+    })
+}
+
+fn read_overload(n: &Node, p: &mut Problems) -> Option<Overload> {
+    let mut t = Table::of(n, "overload", p)?;
+    let max_queue = t
+        .get("max_queue")
+        .map(|n| whole(n, "overload.max_queue", 10_000_000, p).map(|q| q as u32));
+    let max_wait = t.get("max_wait").map(|n| positive_duration(n, "overload.max_wait", p));
+    t.finish(p);
+    if max_queue.is_none() && max_wait.is_none() {
+        p.at(n.span, "overload needs max_queue, max_wait or both")
+            .hint("e.g. overload = { max_queue = 500, max_wait = \"45m\" }");
+        return None;
+    }
+    Some(Overload {
+        max_queue: max_queue.map_or(Some(None), |q| q.map(Some))?,
+        max_wait: max_wait.map_or(Some(None), |w| w.map(Some))?,
+    })
 }
 
 fn dist(n: &Node, what: &str, patience: bool, p: &mut Problems) -> Option<Dist> {
@@ -424,15 +527,7 @@ fn dist(n: &Node, what: &str, patience: bool, p: &mut Problems) -> Option<Dist> 
             return None;
         }
         other => {
-            let known = [
-                "exponential",
-                "lognormal",
-                "gamma",
-                "weibull",
-                "fixed",
-                "empirical",
-                "none",
-            ];
+            let known = ["exponential", "lognormal", "gamma", "weibull", "fixed", "empirical", "none"];
             let pr = p.at(kind_node?.span, format!("unknown distribution `{other}`"));
             match did_you_mean(other, known) {
                 Some(s) => pr.hint(format!("did you mean `{s}`?")),
@@ -445,16 +540,12 @@ fn dist(n: &Node, what: &str, patience: bool, p: &mut Problems) -> Option<Dist> 
     for (key, node) in &params {
         match (needs.contains(key), node) {
             (true, None) => {
-                p.at(n.span, format!("{what}: `{kind}` needs `{key}`"))
-                    .hint(example_for(kind));
+                p.at(n.span, format!("{what}: `{kind}` needs `{key}`")).hint(example_for(kind));
                 ok = false;
             }
             (false, Some(node)) => {
-                p.at(
-                    node.span,
-                    format!("{what}: `{key}` does not apply to `{kind}`"),
-                )
-                .hint(example_for(kind));
+                p.at(node.span, format!("{what}: `{key}` does not apply to `{kind}`"))
+                    .hint(example_for(kind));
                 ok = false;
             }
             _ => {}
@@ -477,7 +568,8 @@ fn dist(n: &Node, what: &str, patience: bool, p: &mut Problems) -> Option<Dist> 
         let node = get("cv")?;
         let cv = positive(node, &format!("{what}.cv"), p)?;
         if cv > 20.0 {
-            p.at(node.span, format!("{what}.cv = {cv} is implausibly large")).hint("the coefficient of variation is standard deviation / mean; call times have about 0.5–1.5");
+            p.at(node.span, format!("{what}.cv = {cv} is implausibly large"))
+                .hint("the coefficient of variation is standard deviation / mean; call times have about 0.5–1.5");
             return None;
         }
         Some(cv)
@@ -524,9 +616,7 @@ fn dist(n: &Node, what: &str, patience: bool, p: &mut Problems) -> Option<Dist> 
 fn example_for(kind: &str) -> &'static str {
     match kind {
         "exponential" => "e.g. { dist = \"exponential\", mean = \"10m\" }",
-        "lognormal" | "gamma" | "weibull" => {
-            "e.g. { dist = \"lognormal\", mean = \"10m\", cv = 0.7 }"
-        }
+        "lognormal" | "gamma" | "weibull" => "e.g. { dist = \"lognormal\", mean = \"10m\", cv = 0.7 }",
         "fixed" => "e.g. { dist = \"fixed\", value = \"8m\" }",
         "empirical" => "e.g. { dist = \"empirical\", values = [\"4m\", \"7m\", \"12m\"] }",
         _ => "e.g. { dist = \"none\" }",
@@ -554,63 +644,90 @@ fn read_region(n: &Node, defaults: &Defaults, p: &mut Problems) -> Option<Region
         .get("weekday_rate")
         .and_then(|n| weights(n, "weekday_rate", 7, p))
         .or(defaults.weekday_rate.clone());
-    let handle = t
-        .get("handle_time")
-        .map(|n| dist(n, "handle_time", false, p));
+    let handle = t.get("handle_time").map(|n| dist(n, "handle_time", false, p));
     let patience = t.get("patience").map(|n| dist(n, "patience", true, p));
-    let shifts = t.get("shifts").map(|n| {
-        list(n, "shifts", p)
-            .unwrap_or(&[])
+    let absence = t
+        .get("absence")
+        .and_then(|n| share(n, "absence", p))
+        .or(defaults.absence)
+        .unwrap_or(0.0);
+    let shifts = t.get("shifts").map(|n| read_shifts(n, absence, p));
+    let schedules = t.get("schedules").map(|n| {
+        let items = list(n, "schedules", p).unwrap_or(&[]);
+        items
             .iter()
-            .map(|s| read_shift(s, p))
+            .map(|s| read_schedule(s, absence, p))
             .collect::<Vec<_>>()
+            .into_iter()
+            .collect::<Option<Vec<_>>>()
     });
+    let redial = t.get("redial").map(|n| read_redial(n, p)).or(defaults.redial.clone());
+    let overload = t.get("overload").map(|n| read_overload(n, p)).or(defaults.overload.clone());
+    let shrinkage = t
+        .get("shrinkage")
+        .map(|n| share(n, "shrinkage", p))
+        .unwrap_or(Some(defaults.shrinkage.unwrap_or(0.0)));
+    let shrinkage_block = t
+        .get("shrinkage_block")
+        .map(|n| positive_duration(n, "shrinkage_block", p))
+        .unwrap_or(Some(defaults.shrinkage_block.unwrap_or(30 * MINUTE)));
+    let daily_variation = t
+        .get("daily_variation")
+        .map(|n| cv_value(n, "daily_variation", p))
+        .unwrap_or(Some(defaults.daily_variation.unwrap_or(0.0)));
     let span = t.span_start();
     t.finish(p);
 
     let calls_per_hour = match (per_week, per_day, table) {
         (None, None, None) => {
-            p.at(span, format!("{what} has no call volume")).hint("add calls_per_week, calls_per_day or a 168-value calls_per_hour (0 for a region without calls)");
+            p.at(span, format!("{what} has no call volume"))
+                .hint("add calls_per_week, calls_per_day or a 168-value calls_per_hour (0 for a region without calls)");
             None
         }
         (Some(_), Some(d), _) => {
-            p.at(
-                d.span,
-                format!("{what}: give calls_per_week or calls_per_day, not both"),
-            );
+            p.at(d.span, format!("{what}: give calls_per_week or calls_per_day, not both"));
             None
         }
         (Some(v), None, Some(_)) | (None, Some(v), Some(_)) => {
-            p.at(v.span, format!("{what}: give a volume (calls_per_week/calls_per_day) or calls_per_hour, not both"));
+            p.at(
+                v.span,
+                format!("{what}: give a volume (calls_per_week/calls_per_day) or calls_per_hour, not both"),
+            );
             None
         }
         (None, None, Some(tn)) => explicit_week(tn, p),
-        (Some(w), None, None) => volume(w, "calls_per_week", 1.0, p)
-            .map(|v| weekly_profile(v, hourly.as_deref(), weekday.as_deref())),
-        (None, Some(d), None) => volume(d, "calls_per_day", 7.0, p)
-            .map(|v| weekly_profile(v, hourly.as_deref(), weekday.as_deref())),
+        (Some(w), None, None) => volume(w, "calls_per_week", 1.0, p).map(|v| weekly_profile(v, hourly.as_deref(), weekday.as_deref())),
+        (None, Some(d), None) => volume(d, "calls_per_day", 7.0, p).map(|v| weekly_profile(v, hourly.as_deref(), weekday.as_deref())),
     };
     let handle_time = match handle.or(defaults.handle_time.clone()) {
         Some(d) => d,
         None => {
-            p.at(span, format!("{what} has no handle_time")).hint("set handle_time in the region or in [defaults], e.g. { dist = \"lognormal\", mean = \"10m\", cv = 0.7 }");
+            p.at(span, format!("{what} has no handle_time"))
+                .hint("set handle_time in the region or in [defaults], e.g. { dist = \"lognormal\", mean = \"10m\", cv = 0.7 }");
             None
         }
     };
     let patience = match patience.or(defaults.patience.clone()) {
         Some(d) => d,
         None => {
-            p.at(span, format!("{what} has no patience")).hint("set patience in the region or in [defaults], e.g. { dist = \"exponential\", mean = \"20m\" }, or { dist = \"none\" }");
+            p.at(span, format!("{what} has no patience")).hint(
+                "set patience in the region or in [defaults], e.g. { dist = \"exponential\", mean = \"20m\" }, or { dist = \"none\" }",
+            );
             None
         }
     };
-    let shifts: Option<Vec<Shift>> = shifts.unwrap_or_default().into_iter().collect();
     Some(Region {
         name: name?,
         calls_per_hour: calls_per_hour?,
         handle_time: handle_time?,
         patience: patience?,
-        shifts: shifts?,
+        shifts: shifts.unwrap_or(Some(vec![]))?,
+        schedules: schedules.unwrap_or(Some(vec![]))?,
+        redial: redial.map_or(Some(None), |r| r.map(Some))?,
+        overload: overload.map_or(Some(None), |o| o.map(Some))?,
+        shrinkage: shrinkage?,
+        shrinkage_block: shrinkage_block?,
+        daily_variation: daily_variation?,
     })
 }
 
@@ -618,11 +735,8 @@ fn read_region(n: &Node, defaults: &Defaults, p: &mut Problems) -> Option<Region
 fn volume(n: &Node, what: &str, per_week: f64, p: &mut Problems) -> Option<f64> {
     let v = non_negative(n, what, p)? * per_week;
     if v > MAX_CALLS_PER_WEEK {
-        p.at(
-            n.span,
-            format!("{what}: {v} calls a week is implausibly large"),
-        )
-        .hint("is this a typing mistake?");
+        p.at(n.span, format!("{what}: {v} calls a week is implausibly large"))
+            .hint("is this a typing mistake?");
         return None;
     }
     Some(v)
@@ -634,54 +748,55 @@ fn explicit_week(n: &Node, p: &mut Problems) -> Option<Vec<f64>> {
     if items.len() != 168 {
         p.at(
             n.span,
-            format!(
-                "calls_per_hour needs 168 values (Monday 00–01 first), found {}",
-                items.len()
-            ),
+            format!("calls_per_hour needs 168 values (Monday 00–01 first), found {}", items.len()),
         );
         return None;
     }
-    let values: Vec<Option<f64>> = items
-        .iter()
-        .map(|i| non_negative(i, "calls_per_hour", p))
-        .collect();
+    let values: Vec<Option<f64>> = items.iter().map(|i| non_negative(i, "calls_per_hour", p)).collect();
     values.into_iter().collect()
 }
 
 /// Expected calls per hour over the week from a weekly volume and optional shapes.
-fn weekly_profile(
-    calls_per_week: f64,
-    hourly: Option<&[f64]>,
-    weekday: Option<&[f64]>,
-) -> Vec<f64> {
+fn weekly_profile(calls_per_week: f64, hourly: Option<&[f64]>, weekday: Option<&[f64]>) -> Vec<f64> {
     let flat_h = [1.0; 24];
     let flat_d = [1.0; 7];
     let (h, d) = (hourly.unwrap_or(&flat_h), weekday.unwrap_or(&flat_d));
     let total: f64 = d.iter().sum::<f64>() * h.iter().sum::<f64>();
-    (0..168)
-        .map(|i| calls_per_week * d[i / 24] * h[i % 24] / total)
-        .collect()
+    (0..168).map(|i| calls_per_week * d[i / 24] * h[i % 24] / total).collect()
 }
 
-fn read_shift(n: &Node, p: &mut Problems) -> Option<Shift> {
+fn read_shifts(n: &Node, absence: f64, p: &mut Problems) -> Option<Vec<Shift>> {
+    let items = list(n, "shifts", p)?;
+    let shifts: Vec<Option<Shift>> = items.iter().map(|s| read_shift(s, absence, p)).collect();
+    shifts.into_iter().collect()
+}
+
+fn read_schedule(n: &Node, absence: f64, p: &mut Problems) -> Option<Schedule> {
+    let mut t = Table::of(n, "a dated schedule", p)?;
+    let from = t.required("from", "\"2024-06-24\"", p).and_then(|n| date(n, "from", p));
+    let to = t.required("to", "\"2024-08-11\"", p).and_then(|n| date(n, "to", p));
+    let shifts = t.required("shifts", "[ ... ]", p).and_then(|n| read_shifts(n, absence, p));
+    t.finish(p);
+    let (from, to) = (from?, to?);
+    if to < from {
+        p.at(n.span, format!("schedule ends ({to}) before it starts ({from})"));
+        return None;
+    }
+    Some(Schedule { from, to, shifts: shifts? })
+}
+
+fn read_shift(n: &Node, absence_default: f64, p: &mut Problems) -> Option<Shift> {
     let mut t = Table::of(n, "a shift", p)?;
     let days = match t.get("days") {
-        Some(d) => text(d, "days", p).and_then(|s| {
-            DaySet::parse(s)
-                .map_err(|e| p.at(d.span, e).hint("e.g. days = \"Mon-Fri\""))
-                .ok()
-        }),
+        Some(d) => text(d, "days", p).and_then(|s| DaySet::parse(s).map_err(|e| p.at(d.span, e).hint("e.g. days = \"Mon-Fri\"")).ok()),
         None => Some(DaySet::ALL),
     };
-    let from = t
-        .required("from", "\"07:00\"", p)
-        .and_then(|n| clock(n, "from", p));
-    let to = t
-        .required("to", "\"16:00\"", p)
-        .and_then(|n| clock(n, "to", p));
+    let from = t.required("from", "\"07:00\"", p).and_then(|n| clock(n, "from", p));
+    let to = t.required("to", "\"16:00\"", p).and_then(|n| clock(n, "to", p));
     let nurses = t
         .required("nurses", "5", p)
         .and_then(|n| whole(n, "nurses", MAX_NURSES_PER_SHIFT, p));
+    let absence = t.get("absence").map(|n| share(n, "absence", p)).unwrap_or(Some(absence_default));
     t.finish(p);
     let window = match Window::new(days?, from?, to?) {
         Ok(w) => w,
@@ -693,6 +808,7 @@ fn read_shift(n: &Node, p: &mut Problems) -> Option<Shift> {
     Some(Shift {
         window,
         nurses: nurses? as u32,
+        absence: absence?,
     })
 }
 
@@ -711,37 +827,14 @@ fn read_agreement(n: &Node, regions: &[&str], p: &mut Problems) -> Option<Agreem
         t.what = format!("agreement `{name}`");
     }
     let what = t.what.clone();
-    let members = t
-        .required("members", "[\"Kalmar\", \"Halland\"]", p)
-        .and_then(|m| {
-            let items = list(m, "members", p)?;
-            let mut idx = vec![];
-            for item in items {
-                let Some(name) = text(item, "a member", p) else {
-                    continue;
-                };
-                match regions.iter().position(|r| *r == name) {
-                    Some(i) if idx.contains(&i) => {
-                        p.at(item.span, format!("`{name}` is listed twice in {what}"));
-                    }
-                    Some(i) => idx.push(i),
-                    None => {
-                        let pr = p.at(item.span, format!("unknown region `{name}` in {what}"));
-                        match did_you_mean(name, regions.iter().copied()) {
-                            Some(s) => pr.hint(format!("did you mean `{s}`?")),
-                            None => {
-                                pr.hint(format!("regions in this scenario: {}", regions.join(", ")))
-                            }
-                        };
-                    }
-                }
-            }
-            if items.len() < 2 {
-                p.at(m.span, format!("{what} needs at least two members"));
-                return None;
-            }
-            (idx.len() == items.len()).then_some(idx)
-        });
+    let members = t.required("members", "[\"Kalmar\", \"Halland\"]", p).and_then(|m| {
+        let idx = region_list(m, regions, &what, p);
+        if list(m, "members", &mut Problems::default()).is_some_and(|items| items.len() < 2) {
+            p.at(m.span, format!("{what} needs at least two members"));
+            return None;
+        }
+        idx
+    });
     let hours = match t.get("hours") {
         None => Some(Hours::Always),
         Some(h) => read_hours(h, p),
@@ -789,13 +882,10 @@ fn read_hours(n: &Node, p: &mut Problems) -> Option<Hours> {
         Value::Str(s) if s == "always" => Some(Hours::Always),
         Value::Array(items) if !items.is_empty() => {
             let ws: Vec<Option<Window>> = items.iter().map(|i| window(i, p)).collect();
-            ws.into_iter()
-                .collect::<Option<Vec<_>>>()
-                .map(Hours::Windows)
+            ws.into_iter().collect::<Option<Vec<_>>>().map(Hours::Windows)
         }
         Value::Array(_) => {
-            p.at(n.span, "hours is an empty list")
-                .hint("use \"always\" or a list of windows");
+            p.at(n.span, "hours is an empty list").hint("use \"always\" or a list of windows");
             None
         }
         _ => window(n, p).map(|w| Hours::Windows(vec![w])),
@@ -824,18 +914,16 @@ fn read_target(n: &Node, regions: &[&str], p: &mut Problems) -> Option<Target> {
     })?;
     // Some(None): no threshold (other metrics); None: a problem was reported.
     let within = match (metric, within_node) {
-        (TargetMetric::AnsweredWithin, Some(w)) => duration(w, "within", p)
-            .map(|d| Some((d, w.as_text().unwrap_or_default().trim().to_string()))),
+        (TargetMetric::AnsweredWithin, Some(w)) => {
+            duration(w, "within", p).map(|d| Some((d, w.as_text().unwrap_or_default().trim().to_string())))
+        }
         (TargetMetric::AnsweredWithin, None) => {
             p.at(metric_node?.span, "answered_within needs `within`")
                 .hint("add within = \"5m\"");
             None
         }
         (_, Some(w)) => {
-            p.at(
-                w.span,
-                "`within` only applies to metric = \"answered_within\"",
-            );
+            p.at(w.span, "`within` only applies to metric = \"answered_within\"");
             None
         }
         (_, None) => Some(None),
@@ -846,11 +934,8 @@ fn read_target(n: &Node, regions: &[&str], p: &mut Problems) -> Option<Target> {
         }
         let x = number(node, "the target share", p)?;
         if !(0.0..=1.0).contains(&x) {
-            p.at(
-                node.span,
-                format!("a share must be between 0 and 1, found {x}"),
-            )
-            .hint("write 75 % as 0.75");
+            p.at(node.span, format!("a share must be between 0 and 1, found {x}"))
+                .hint("write 75 % as 0.75");
             return None;
         }
         Some(x)
@@ -863,8 +948,7 @@ fn read_target(n: &Node, regions: &[&str], p: &mut Problems) -> Option<Target> {
             None
         }
         (None, None) => {
-            p.at(n.span, "a target needs at_least or at_most")
-                .hint("e.g. at_least = 0.75");
+            p.at(n.span, "a target needs at_least or at_most").hint("e.g. at_least = 0.75");
             None
         }
     };

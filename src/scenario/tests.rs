@@ -59,9 +59,7 @@ fn a_full_scenario_loads_with_defaults_and_shapes() {
     let ag = &s.agreements[0];
     assert_eq!(ag.overflow_after, None);
     assert_eq!(ag.nurse_order, NurseOrder::OwnFirst);
-    let Hours::Windows(ws) = &ag.hours else {
-        panic!()
-    };
+    let Hours::Windows(ws) = &ag.hours else { panic!() };
     assert_eq!(ws[1].length(), 9 * HOUR);
     assert_eq!(s.targets[0].bound, Bound::AtMost(5.0));
     assert_eq!(s.targets[0].region, Some(1));
@@ -85,20 +83,13 @@ fn overrides_apply_before_validation() {
     assert_eq!(s.regions[0].shifts[0].nurses, 5);
     assert_eq!(s.replications, 3);
     let err = load_str("t.toml", BASE, &["region.A.shifts.0.nurses=-1".into()]).unwrap_err();
-    assert!(
-        err.to_string()
-            .contains("--set region.A.shifts.0.nurses=-1:1:"),
-        "{err}"
-    );
+    assert!(err.to_string().contains("--set region.A.shifts.0.nurses=-1:1:"), "{err}");
 }
 
 #[test]
 fn every_problem_is_reported_once() {
     let text = BASE
-        .replace(
-            "calls_per_week = 800",
-            "calls_per_week = 800\ncalls_per_day = 3\nnurse = 4",
-        )
+        .replace("calls_per_week = 800", "calls_per_week = 800\ncalls_per_day = 3\nnurse = 4")
         .replace("\"Mon-Fri 07:00-16:00\"", "\"Mon-Fri 07:00\"");
     let err = load_str("t.toml", &text, &[]).unwrap_err();
     let out = err.to_string();
@@ -115,8 +106,5 @@ fn duplicate_names_and_impossible_runs_are_refused() {
         .replace("horizon = \"1w\"", "horizon = \"1w\"\nwarmup = \"2w\"");
     let out = load_str("t.toml", &text, &[]).unwrap_err().to_string();
     assert!(out.contains("two regions are named `A`"), "{out}");
-    assert!(
-        out.contains("warmup must be shorter than the horizon"),
-        "{out}"
-    );
+    assert!(out.contains("warmup must be shorter than the horizon"), "{out}");
 }

@@ -126,11 +126,7 @@ fn convert_value(src: usize, range: std::ops::Range<usize>, v: &DeValue<'_>) -> 
         DeValue::Float(f) => Value::Float(parse_toml_float(f.as_str())),
         DeValue::Boolean(b) => Value::Bool(*b),
         DeValue::Datetime(d) => Value::Datetime(d.to_string()),
-        DeValue::Array(a) => Value::Array(
-            a.iter()
-                .map(|n| convert_value(src, n.span(), n.get_ref()))
-                .collect(),
-        ),
+        DeValue::Array(a) => Value::Array(a.iter().map(|n| convert_value(src, n.span(), n.get_ref())).collect()),
         DeValue::Table(t) => Value::Table(convert_table(src, t)),
     };
     Node {
@@ -178,25 +174,13 @@ pub fn apply_override(root: &mut Node, source_index: usize, flag: &str, problems
     let keys: Vec<&str> = path.trim().split('.').collect();
     if keys.iter().any(|k| k.is_empty()) {
         problems
-            .at(
-                Span {
-                    end: path.len(),
-                    ..whole
-                },
-                format!("`{path}` is not a key path"),
-            )
+            .at(Span { end: path.len(), ..whole }, format!("`{path}` is not a key path"))
             .hint("write parts separated by dots, e.g. agreement.national.overflow_after");
         return;
     }
     if let Err(msg) = set_path(root, &keys, value) {
         problems
-            .at(
-                Span {
-                    end: path.len(),
-                    ..whole
-                },
-                msg,
-            )
+            .at(Span { end: path.len(), ..whole }, msg)
             .hint("the path names keys, list positions (0, 1, …) or names of regions/agreements");
     }
 }
@@ -269,17 +253,9 @@ fn set_path(node: &mut Node, keys: &[&str], value: Node) -> Result<(), String> {
         Value::Array(items) => {
             let index = match first.parse::<usize>() {
                 Ok(i) if i < items.len() => i,
-                Ok(i) => {
-                    return Err(format!(
-                        "there is no entry {i}: the list has {} (counting from 0)",
-                        items.len()
-                    ))
-                }
+                Ok(i) => return Err(format!("there is no entry {i}: the list has {} (counting from 0)", items.len())),
                 Err(_) => {
-                    let names: Vec<&str> = items
-                        .iter()
-                        .filter_map(|n| n.get("name").and_then(Node::as_text))
-                        .collect();
+                    let names: Vec<&str> = items.iter().filter_map(|n| n.get("name").and_then(Node::as_text)).collect();
                     match names.iter().position(|n| n == first) {
                         Some(i) => i,
                         None => {
@@ -299,9 +275,7 @@ fn set_path(node: &mut Node, keys: &[&str], value: Node) -> Result<(), String> {
                 set_path(&mut items[index], rest, value)
             }
         }
-        _ => Err(format!(
-            "`{first}` is inside a value that is neither a table nor a list"
-        )),
+        _ => Err(format!("`{first}` is inside a value that is neither a table nor a list")),
     }
 }
 
@@ -322,16 +296,11 @@ mod tests {
         apply_override(&mut root, 2, "horizon=2w", &mut p);
         assert!(p.is_empty(), "{p:?}");
         let region = &root.get("region").unwrap();
-        let Value::Array(rs) = &region.value else {
-            panic!()
-        };
+        let Value::Array(rs) = &region.value else { panic!() };
         let Value::Array(shifts) = &rs[0].get("shifts").unwrap().value else {
             panic!()
         };
-        assert!(matches!(
-            shifts[0].get("nurses").unwrap().value,
-            Value::Int(7)
-        ));
+        assert!(matches!(shifts[0].get("nurses").unwrap().value, Value::Int(7)));
         assert_eq!(root.get("horizon").unwrap().as_text(), Some("2w"));
         apply_override(&mut root, 3, "region.Kalmr.calls_per_week=1", &mut p);
         assert!(p.list[0].message.contains("did you mean `Kalmar`"));

@@ -6,8 +6,7 @@ use nursequeue::scenario::{self, Scenario};
 use nursequeue::stats::Estimate;
 
 pub fn scenario(text: &str) -> Scenario {
-    scenario::load_str("test.toml", text, &[])
-        .unwrap_or_else(|e| panic!("invalid test scenario:\n{e}"))
+    scenario::load_str("test.toml", text, &[]).unwrap_or_else(|e| panic!("invalid test scenario:\n{e}"))
 }
 
 pub fn summarize(text: &str) -> Summary {
@@ -15,9 +14,7 @@ pub fn summarize(text: &str) -> Summary {
 }
 
 pub fn estimate(values: &[Estimate], s: &Summary, metric: &str) -> Estimate {
-    values[s
-        .metric(metric)
-        .unwrap_or_else(|| panic!("no metric {metric}"))]
+    values[s.metric(metric).unwrap_or_else(|| panic!("no metric {metric}"))]
 }
 
 /// Asserts that a simulated mean agrees with an exact value: the distance must
@@ -36,14 +33,7 @@ pub fn assert_agrees(label: &str, e: Estimate, exact: f64, k: f64) {
 
 /// A one-region stationary scenario: λ calls a minute, exponential handle time
 /// and patience (minutes; `None` = never hangs up), n nurses all day.
-pub fn stationary(
-    lambda: f64,
-    handle: f64,
-    patience: Option<f64>,
-    n: u32,
-    horizon: &str,
-    reps: u32,
-) -> String {
+pub fn stationary(lambda: f64, handle: f64, patience: Option<f64>, n: u32, horizon: &str, reps: u32) -> String {
     let patience = match patience {
         Some(p) => format!("{{ dist = \"exponential\", mean = \"{p}m\" }}"),
         None => "{ dist = \"none\" }".into(),
