@@ -28,6 +28,8 @@ pub enum Command {
     Run(RunArgs),
     /// Validate a scenario: list every problem with file, line and column.
     Check(CheckArgs),
+    /// Run the same callers through several scenarios and show the differences against the first.
+    Compare(CompareArgs),
     /// Analytic Erlang C / Erlang A figures for one stationary queue.
     Erlang(ErlangArgs),
 }
@@ -58,6 +60,32 @@ pub struct RunArgs {
     #[arg(long)]
     pub seed: Option<u64>,
     /// Worker threads (default: all cores). Results do not depend on it.
+    #[arg(long, default_value_t = 0)]
+    pub threads: usize,
+    /// Exit with code 3 when a target is not met (for scripts and CI).
+    #[arg(long)]
+    pub fail_on_target: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct CompareArgs {
+    /// Two or more scenario files; differences are taken against the first.
+    #[arg(required = true, num_args = 2..)]
+    pub scenarios: Vec<PathBuf>,
+    /// Override a key in every scenario (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Write comparison.json and each scenario's tables into this folder.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Replications for every scenario (default: the first scenario's).
+    #[arg(long)]
+    pub replications: Option<u32>,
+    /// Seed for every scenario (default: the first scenario's).
+    #[arg(long)]
+    pub seed: Option<u64>,
     #[arg(long, default_value_t = 0)]
     pub threads: usize,
 }
@@ -145,6 +173,7 @@ pub fn execute(cli: Cli) -> Result<(), Failure> {
     match cli.command {
         Command::Run(args) => run(args),
         Command::Check(args) => check(args),
+        Command::Compare(args) => compare(args),
         Command::Erlang(args) => erlang(args),
     }
 }
@@ -185,17 +214,23 @@ fn plural(n: usize) -> &'static str {
     }
 }
 
-fn run(args: RunArgs) -> Result<(), Failure> {
-    let mut s = load(&args.scenario)?;
-    if let Some(r) = args.replications {
-        if r == 0 {
-            return Err(invalid("--replications must be at least 1"));
+/// Applies `--replications` and `--seed` to a loaded scenario.
+fn apply_run_flags(s: &mut Scenario, replications: Option<u32>, seed: Option<u64>) -> Result<(), Failure> {
+    if let Some(r) = replications {
+        if r == 0 || r > 100_000 {
+            return Err(invalid("--replications must be between 1 and 100000"));
         }
         s.replications = r;
     }
-    if let Some(seed) = args.seed {
+    if let Some(seed) = seed {
         s.seed = seed;
     }
+    Ok(())
+}
+
+fn run(args: RunArgs) -> Result<(), Failure> {
+    let mut s = load(&args.scenario)?;
+    apply_run_flags(&mut s, args.replications, args.seed)?;
     let summary = experiment::run(&s, args.threads).map_err(|e| failed(format!("cannot start {} worker threads: {e}", args.threads)))?;
     if let Some(dir) = &args.out {
         report::write_outputs(dir, &summary).map_err(|e| failed(format!("cannot write results to {}: {e}", dir.display())))?;
@@ -206,6 +241,39 @@ fn run(args: RunArgs) -> Result<(), Failure> {
     }
     if let (Some(dir), Format::Text) = (&args.out, args.format) {
         println!("Tables written to {}", dir.display());
+    }
+    if args.fail_on_target && summary.targets.iter().any(|t| t.met != Some(true)) {
+        return Err(Failure {
+            code: 3,
+            message: "a target was not met (--fail-on-target)".into(),
+        });
+    }
+    Ok(())
+}
+
+fn compare(args: CompareArgs) -> Result<(), Failure> {
+    let mut problems = String::new();
+    let mut scenarios = vec![];
+    for path in &args.scenarios {
+        match scenario::load_file(path, &args.set) {
+            Ok(s) => scenarios.push(s),
+            Err(e) => problems += &e.to_string(),
+        }
+    }
+    if !problems.is_empty() {
+        return Err(invalid(problems));
+    }
+    apply_run_flags(&mut scenarios[0], args.replications, args.seed)?;
+    let comparison = experiment::compare(&scenarios, args.threads).map_err(|e| failed(format!("cannot start worker threads: {e}")))?;
+    if let Some(dir) = &args.out {
+        report::write_comparison(dir, &comparison).map_err(|e| failed(format!("cannot write results to {}: {e}", dir.display())))?;
+    }
+    match args.format {
+        Format::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&report::comparison_json(&comparison)).expect("json")
+        ),
+        Format::Text => print!("{}", report::comparison_text(&comparison)),
     }
     Ok(())
 }

@@ -1,21 +1,28 @@
-//! Replications of one scenario run in parallel and folded, in replication
-//! order, into a [`Summary`]: identical results whatever the thread count.
+//! Replications of scenarios run in parallel and folded, in replication order,
+//! into summaries: identical results whatever the thread count. `compare`
+//! runs several scenarios on the same replications (common random numbers) and
+//! folds their paired differences.
 
 use rayon::prelude::*;
 
 use crate::engine::Simulation;
-use crate::model::Model;
-use crate::scenario::Scenario;
-use crate::stats::{group_metrics, metric_names, Accumulator, Estimate, HourCell, Tally};
+use crate::model::{Model, TargetModel};
+use crate::scenario::{Bound, Scenario, TargetMetric};
+use crate::stats::{group_metrics, metric_names, Accumulator, Estimate, HourCell, PeriodCounts, Tally};
 
 /// What one replication contributes to a summary: metric values per group,
-/// flows and the by-hour counts. Small, unlike the [`Tally`] it comes from.
+/// flows, by-hour counts, targets and settlement. Small, unlike its [`Tally`].
 #[derive(Clone, Debug)]
 pub struct Observation {
     /// Regions, then agreements, then the total; each a vector in `metric_names` order.
     pub groups: Vec<Vec<f64>>,
     pub flows: Vec<u64>,
     pub by_hour: Vec<HourCell>,
+    /// Per target: (value over the judged periods, share of judged periods met, met, judged).
+    pub targets: Vec<(f64, f64, u64, u64)>,
+    /// Per settlement period (each month, then the horizon) and region:
+    /// calls answered for others, by others, and the net.
+    pub settlement: Vec<[f64; 3]>,
     pub calls_simulated: u64,
 }
 
@@ -28,13 +35,75 @@ pub fn groups(model: &Model) -> Vec<Vec<usize>> {
     g
 }
 
-pub fn observe(groups: &[Vec<usize>], tally: &Tally) -> Observation {
+pub fn observe(model: &Model, groups: &[Vec<usize>], tally: &Tally) -> Observation {
     Observation {
         groups: groups.iter().map(|g| group_metrics(tally, g)).collect(),
         flows: tally.flows.clone(),
         by_hour: tally.calls.iter().flat_map(|c| c.by_hour.iter().copied()).collect(),
+        targets: model
+            .targets
+            .iter()
+            .zip(&tally.target_periods)
+            .map(|(t, periods)| judge(t, periods))
+            .collect(),
+        settlement: settlement(model, tally),
         calls_simulated: tally.calls_simulated,
     }
+}
+
+/// The value of a target's metric over some calls, `NaN` with an empty denominator.
+fn target_value(metric: TargetMetric, c: &PeriodCounts) -> f64 {
+    let ratio = |a: f64, b: u64| if b > 0 { a / b as f64 } else { f64::NAN };
+    match metric {
+        TargetMetric::AnsweredShare => ratio(c.answered as f64, c.offered),
+        TargetMetric::AnsweredWithin => ratio(c.answered_within as f64, c.offered),
+        TargetMetric::AbandonedShare => ratio(c.abandoned as f64, c.offered),
+        TargetMetric::MeanWait => ratio(c.wait_answered_ms / 60_000.0, c.answered),
+    }
+}
+
+pub fn meets(bound: Bound, value: f64) -> bool {
+    match bound {
+        Bound::AtLeast(b) => value >= b,
+        Bound::AtMost(b) => value <= b,
+    }
+}
+
+fn judge(target: &TargetModel, periods: &[PeriodCounts]) -> (f64, f64, u64, u64) {
+    let mut all = PeriodCounts::default();
+    let (mut met, mut judged) = (0u64, 0u64);
+    for p in periods {
+        all.offered += p.offered;
+        all.answered += p.answered;
+        all.abandoned += p.abandoned;
+        all.answered_within += p.answered_within;
+        all.wait_answered_ms += p.wait_answered_ms;
+        let v = target_value(target.metric, p);
+        if !v.is_nan() {
+            judged += 1;
+            met += meets(target.bound, v) as u64;
+        }
+    }
+    let share = if judged > 0 { met as f64 / judged as f64 } else { f64::NAN };
+    (target_value(target.metric, &all), share, met, judged)
+}
+
+fn settlement(model: &Model, tally: &Tally) -> Vec<[f64; 3]> {
+    let n = model.regions.len();
+    let months = model.months.len();
+    let flows_of = |m: Option<usize>, r: usize, j: usize| match m {
+        Some(m) => tally.flows_by_month[m * n * n + r * n + j],
+        None => tally.flows[r * n + j],
+    };
+    let mut out = Vec::with_capacity((months + 1) * n);
+    for m in (0..months).map(Some).chain([None]) {
+        for region in 0..n {
+            let for_others: u64 = (0..n).filter(|&r| r != region).map(|r| flows_of(m, r, region)).sum();
+            let by_others: u64 = (0..n).filter(|&j| j != region).map(|j| flows_of(m, region, j)).sum();
+            out.push([for_others as f64, by_others as f64, for_others as f64 - by_others as f64]);
+        }
+    }
+    out
 }
 
 /// Runs replication `replication` of the model.
@@ -48,18 +117,22 @@ pub struct Fold {
     pub groups: Vec<Vec<Accumulator>>,
     pub flows: Vec<Accumulator>,
     pub by_hour: Vec<HourCell>,
+    /// Per target: value, share of periods met; and periods met / judged in all.
+    pub targets: Vec<(Accumulator, Accumulator, u64, u64)>,
+    pub settlement: Vec<[Accumulator; 3]>,
     pub calls_simulated: u64,
-    pub replications: u64,
 }
 
 impl Fold {
-    pub fn new(groups: usize, metrics: usize, regions: usize) -> Fold {
+    pub fn new(model: &Model, metrics: usize) -> Fold {
+        let n = model.regions.len();
         Fold {
-            groups: vec![vec![Accumulator::default(); metrics]; groups],
-            flows: vec![Accumulator::default(); regions * regions],
-            by_hour: vec![HourCell::default(); regions * 168],
+            groups: vec![vec![Accumulator::default(); metrics]; groups(model).len()],
+            flows: vec![Accumulator::default(); n * n],
+            by_hour: vec![HourCell::default(); n * 168],
+            targets: vec![(Accumulator::default(), Accumulator::default(), 0, 0); model.targets.len()],
+            settlement: vec![[Accumulator::default(); 3]; (model.months.len() + 1) * n],
             calls_simulated: 0,
-            replications: 0,
         }
     }
 
@@ -75,43 +148,82 @@ impl Fold {
             sum.answered_within_5m += cell.answered_within_5m;
             sum.wait_answered_ms += cell.wait_answered_ms;
         }
+        for (acc, &(value, share, met, judged)) in self.targets.iter_mut().zip(&o.targets) {
+            acc.0.add(value);
+            acc.1.add(share);
+            acc.2 += met;
+            acc.3 += judged;
+        }
+        for (acc, values) in self.settlement.iter_mut().zip(&o.settlement) {
+            acc.iter_mut().zip(values).for_each(|(a, &v)| a.add(v));
+        }
         self.calls_simulated += o.calls_simulated;
-        self.replications += 1;
     }
 }
 
-/// Runs `replications` replications on `threads` threads (0 = all cores),
-/// feeding each observation, in replication order, to `sink`. Replications run
-/// in batches so that memory stays bounded however many there are.
+/// Runs `replications` replications of every model on `threads` threads (0 =
+/// all cores), feeding the observations of each replication, in replication
+/// order, to `sink`. Every model gets the same seeds: common random numbers.
+/// Replications run in batches so that memory stays bounded.
 pub fn run_replications<F>(
-    model: &Model,
+    models: &[Model],
     seed: u64,
     replications: u32,
     threads: usize,
     mut sink: F,
 ) -> Result<(), rayon::ThreadPoolBuildError>
 where
-    F: FnMut(u64, Observation),
+    F: FnMut(u64, Vec<Observation>),
 {
     let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build()?;
-    let groups = groups(model);
+    let groups: Vec<Vec<Vec<usize>>> = models.iter().map(groups).collect();
     let batch = (pool.current_num_threads() * 4).max(1) as u64;
     let total = replications as u64;
     let mut start = 0;
     while start < total {
         let end = (start + batch).min(total);
-        let observations: Vec<Observation> = pool.install(|| {
-            (start..end)
-                .into_par_iter()
-                .map(|rep| observe(&groups, &simulate(model, seed, rep)))
+        let jobs: Vec<(u64, usize)> = (start..end).flat_map(|rep| (0..models.len()).map(move |k| (rep, k))).collect();
+        let mut observations: Vec<Observation> = pool.install(|| {
+            jobs.par_iter()
+                .map(|&(rep, k)| observe(&models[k], &groups[k], &simulate(&models[k], seed, rep)))
                 .collect()
         });
-        for (k, o) in observations.into_iter().enumerate() {
-            sink(start + k as u64, o);
+        for rep in start..end {
+            let rest = observations.split_off(models.len());
+            sink(rep, std::mem::replace(&mut observations, rest));
         }
         start = end;
     }
     Ok(())
+}
+
+/// One target's verdict.
+#[derive(Clone, Debug)]
+pub struct TargetResult {
+    pub metric: String,
+    pub region: Option<String>,
+    pub per: String,
+    pub bound: Bound,
+    /// The metric over the judged periods, per replication.
+    pub estimate: Estimate,
+    /// Whether the estimate meets the bound.
+    pub met: Option<bool>,
+    /// Share of periods (over all replications) in which the target was met.
+    pub share_of_periods_met: Option<f64>,
+    /// The same as a mean over replications with a confidence interval.
+    pub share_of_periods_met_by_replication: Estimate,
+    pub periods_judged: u64,
+}
+
+/// One row of the settlement: a region in one period.
+#[derive(Clone, Debug)]
+pub struct SettlementRow {
+    pub region: String,
+    /// `YYYY-MM` or `horizon`.
+    pub period: String,
+    pub answered_for_others: Estimate,
+    pub answered_by_others: Estimate,
+    pub net: Estimate,
 }
 
 /// A finished experiment: every reported figure as a mean with its 95 % CI.
@@ -130,6 +242,9 @@ pub struct Summary {
     pub flows: Vec<Estimate>,
     /// Sums over replications, per region and hour of the week.
     pub by_hour: Vec<HourCell>,
+    pub targets: Vec<TargetResult>,
+    pub settlement: Vec<SettlementRow>,
+    pub price_per_call: Option<f64>,
     pub calls_simulated: u64,
     pub wall_seconds: f64,
     pub threads: usize,
@@ -145,33 +260,202 @@ impl Summary {
     }
 }
 
-/// Simulates a scenario: all its replications, folded into a summary.
-pub fn run(scenario: &Scenario, threads: usize) -> Result<Summary, rayon::ThreadPoolBuildError> {
-    let started = std::time::Instant::now();
-    let model = Model::compile(scenario);
-    let names = metric_names(&scenario.within_thresholds().into_iter().map(|(_, l)| l).collect::<Vec<_>>());
+fn names_of(scenario: &Scenario) -> Vec<String> {
+    metric_names(&scenario.within_thresholds().into_iter().map(|(_, l)| l).collect::<Vec<_>>())
+}
+
+fn estimates(accs: &[Accumulator]) -> Vec<Estimate> {
+    accs.iter().map(Accumulator::estimate).collect()
+}
+
+fn summarize(scenario: &Scenario, model: &Model, fold: Fold, replications: u32, wall_seconds: f64, threads: usize) -> Summary {
     let n = model.regions.len();
-    let mut fold = Fold::new(n + model.agreements.len() + 1, names.len(), n);
-    run_replications(&model, scenario.seed, scenario.replications, threads, |_, o| fold.add(&o))?;
-    let threads_used = if threads == 0 { rayon::current_num_threads() } else { threads };
-    let estimates = |accs: &Vec<Accumulator>| accs.iter().map(Accumulator::estimate).collect::<Vec<_>>();
-    let mut groups: Vec<Vec<Estimate>> = fold.groups.iter().map(estimates).collect();
+    let mut groups: Vec<Vec<Estimate>> = fold.groups.iter().map(|g| estimates(g)).collect();
     let total = groups.pop().expect("total group");
     let agreements = groups.split_off(n);
-    Ok(Summary {
+    let region_names: Vec<String> = scenario.regions.iter().map(|r| r.name.clone()).collect();
+    let targets = scenario
+        .targets
+        .iter()
+        .zip(&fold.targets)
+        .map(|(t, (value, share, met, judged))| {
+            let estimate = value.estimate();
+            TargetResult {
+                metric: match t.metric {
+                    TargetMetric::AnsweredShare => "answered_share".into(),
+                    TargetMetric::AnsweredWithin => format!("answered_within_{}", t.within_text.clone().unwrap_or_default()),
+                    TargetMetric::MeanWait => "mean_wait".into(),
+                    TargetMetric::AbandonedShare => "abandoned_share".into(),
+                },
+                region: t.region.map(|r| region_names[r].clone()),
+                per: format!("{:?}", t.per).to_lowercase(),
+                bound: t.bound,
+                met: estimate.mean.map(|m| meets(t.bound, m)),
+                estimate,
+                share_of_periods_met: (*judged > 0).then(|| *met as f64 / *judged as f64),
+                share_of_periods_met_by_replication: share.estimate(),
+                periods_judged: *judged,
+            }
+        })
+        .collect();
+    let periods: Vec<String> = model
+        .months
+        .iter()
+        .map(|&m| model.calendar.month_label(m.div_euclid(crate::calendar::DAY)))
+        .chain(["horizon".to_string()])
+        .collect();
+    let settlement = periods
+        .iter()
+        .enumerate()
+        .flat_map(|(p, label)| {
+            let fold = &fold;
+            let region_names = &region_names;
+            (0..n).map(move |r| {
+                let acc = &fold.settlement[p * n + r];
+                SettlementRow {
+                    region: region_names[r].clone(),
+                    period: label.clone(),
+                    answered_for_others: acc[0].estimate(),
+                    answered_by_others: acc[1].estimate(),
+                    net: acc[2].estimate(),
+                }
+            })
+        })
+        .collect();
+    Summary {
         scenario: scenario.name.clone(),
         seed: scenario.seed,
-        replications: scenario.replications,
-        metric_names: names,
-        region_names: scenario.regions.iter().map(|r| r.name.clone()).collect(),
+        replications,
+        metric_names: names_of(scenario),
+        region_names,
         agreement_names: scenario.agreements.iter().map(|a| a.name.clone()).collect(),
         regions: groups,
         agreements,
         total,
         flows: estimates(&fold.flows),
         by_hour: fold.by_hour,
+        targets,
+        settlement,
+        price_per_call: scenario.price_per_call,
         calls_simulated: fold.calls_simulated,
-        wall_seconds: started.elapsed().as_secs_f64(),
-        threads: threads_used,
+        wall_seconds,
+        threads,
+    }
+}
+
+fn threads_used(threads: usize) -> usize {
+    if threads == 0 {
+        rayon::current_num_threads()
+    } else {
+        threads
+    }
+}
+
+/// Simulates a scenario: all its replications, folded into a summary.
+pub fn run(scenario: &Scenario, threads: usize) -> Result<Summary, rayon::ThreadPoolBuildError> {
+    let started = std::time::Instant::now();
+    let model = Model::compile(scenario);
+    let mut fold = Fold::new(&model, names_of(scenario).len());
+    run_replications(
+        std::slice::from_ref(&model),
+        scenario.seed,
+        scenario.replications,
+        threads,
+        |_, o| fold.add(&o[0]),
+    )?;
+    Ok(summarize(
+        scenario,
+        &model,
+        fold,
+        scenario.replications,
+        started.elapsed().as_secs_f64(),
+        threads_used(threads),
+    ))
+}
+
+/// Differences of one scenario against the first, over paired replications.
+#[derive(Clone, Debug)]
+pub struct Difference {
+    pub scenario: String,
+    /// Regions present in both scenarios (by name), in the first scenario's order.
+    pub region_names: Vec<String>,
+    pub regions: Vec<Vec<Estimate>>,
+    pub total: Vec<Estimate>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Comparison {
+    pub summaries: Vec<Summary>,
+    pub differences: Vec<Difference>,
+    pub metric_names: Vec<String>,
+}
+
+/// Runs every scenario with the same seed and replications (the first
+/// scenario's): the same callers in every region whose demand is the same, so
+/// that differences are measured on paired replications.
+pub fn compare(scenarios: &[Scenario], threads: usize) -> Result<Comparison, rayon::ThreadPoolBuildError> {
+    let started = std::time::Instant::now();
+    let (seed, replications) = (scenarios[0].seed, scenarios[0].replications);
+    let models: Vec<Model> = scenarios.iter().map(Model::compile).collect();
+    let names: Vec<Vec<String>> = scenarios.iter().map(names_of).collect();
+    let mut folds: Vec<Fold> = models.iter().zip(&names).map(|(m, n)| Fold::new(m, n.len())).collect();
+    // Metrics and regions shared with the first scenario, by name.
+    let common_metrics: Vec<String> = names[0].iter().filter(|m| names.iter().all(|n| n.contains(m))).cloned().collect();
+    let metric_index = |k: usize, m: &str| names[k].iter().position(|x| x == m).expect("common metric");
+    let pairs: Vec<Vec<(usize, usize)>> = scenarios
+        .iter()
+        .map(|s| {
+            scenarios[0]
+                .regions
+                .iter()
+                .enumerate()
+                .filter_map(|(i, r)| s.region_index(&r.name).map(|j| (i, j)))
+                .collect()
+        })
+        .collect();
+    let mut diffs: Vec<(Vec<Vec<Accumulator>>, Vec<Accumulator>)> = pairs
+        .iter()
+        .map(|p| {
+            (
+                vec![vec![Accumulator::default(); common_metrics.len()]; p.len()],
+                vec![Accumulator::default(); common_metrics.len()],
+            )
+        })
+        .collect();
+    run_replications(&models, seed, replications, threads, |_, observations| {
+        for (fold, o) in folds.iter_mut().zip(&observations) {
+            fold.add(o);
+        }
+        let base = &observations[0];
+        for k in 1..observations.len() {
+            let o = &observations[k];
+            for (c, m) in common_metrics.iter().enumerate() {
+                let (mk, m0) = (metric_index(k, m), metric_index(0, m));
+                for (p, &(i, j)) in pairs[k].iter().enumerate() {
+                    diffs[k].0[p][c].add(o.groups[j][mk] - base.groups[i][m0]);
+                }
+                diffs[k].1[c].add(o.groups.last().unwrap()[mk] - base.groups.last().unwrap()[m0]);
+            }
+        }
+    })?;
+    let wall = started.elapsed().as_secs_f64();
+    let summaries: Vec<Summary> = scenarios
+        .iter()
+        .zip(&models)
+        .zip(folds)
+        .map(|((s, m), f)| summarize(&Scenario { seed, ..s.clone() }, m, f, replications, wall, threads_used(threads)))
+        .collect();
+    let differences = (1..scenarios.len())
+        .map(|k| Difference {
+            scenario: scenarios[k].name.clone(),
+            region_names: pairs[k].iter().map(|&(i, _)| scenarios[0].regions[i].name.clone()).collect(),
+            regions: diffs[k].0.iter().map(|accs| estimates(accs)).collect(),
+            total: estimates(&diffs[k].1),
+        })
+        .collect();
+    Ok(Comparison {
+        summaries,
+        differences,
+        metric_names: common_metrics,
     })
 }

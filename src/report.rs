@@ -7,7 +7,8 @@ use std::path::Path;
 use serde_json::{json, Map, Value};
 
 use crate::calendar::{format_duration, WEEKDAYS};
-use crate::experiment::Summary;
+use crate::experiment::{Comparison, SettlementRow, Summary, TargetResult};
+use crate::scenario::Bound;
 use crate::scenario::Scenario;
 use crate::stats::Estimate;
 
@@ -43,9 +44,119 @@ pub fn summary_json(s: &Summary) -> Value {
         "agreements": s.agreement_names.iter().zip(&s.agreements).map(|(a, v)| group_json("agreement", a, &s.metric_names, v)).collect::<Vec<_>>(),
         "total": group_json("region", "total", &s.metric_names, &s.total),
         "flows": flows,
-        "targets": [],
+        "targets": s.targets.iter().map(target_json).collect::<Vec<_>>(),
+        "settlement": s.settlement.iter().map(|row| settlement_json(row, s.price_per_call)).collect::<Vec<_>>(),
         "run": {"calls_simulated": s.calls_simulated, "wall_seconds": s.wall_seconds, "threads": s.threads},
     })
+}
+
+fn bound_json(bound: Bound) -> Value {
+    match bound {
+        Bound::AtLeast(b) => json!({"at_least": b}),
+        Bound::AtMost(b) => json!({"at_most": b}),
+    }
+}
+
+fn target_json(t: &TargetResult) -> Value {
+    json!({
+        "metric": t.metric,
+        "region": t.region.as_deref().unwrap_or("all"),
+        "per": t.per,
+        "bound": bound_json(t.bound),
+        "estimate": estimate_json(&t.estimate),
+        "met": t.met,
+        "share_of_periods_met": t.share_of_periods_met,
+        "share_of_periods_met_by_replication": estimate_json(&t.share_of_periods_met_by_replication),
+        "periods_judged": t.periods_judged,
+    })
+}
+
+fn settlement_json(row: &SettlementRow, price: Option<f64>) -> Value {
+    json!({
+        "region": row.region,
+        "period": row.period,
+        "answered_for_others": estimate_json(&row.answered_for_others),
+        "answered_by_others": estimate_json(&row.answered_by_others),
+        "net_answered_for_others": estimate_json(&row.net),
+        "net_amount": price.and_then(|p| row.net.mean.map(|m| m * p)),
+    })
+}
+
+/// `targets.csv`: one row per target.
+pub fn targets_csv(s: &Summary) -> Vec<u8> {
+    let header = [
+        "metric",
+        "region",
+        "per",
+        "bound",
+        "limit",
+        "estimate",
+        "ci_low",
+        "ci_high",
+        "met",
+        "share_of_periods_met",
+        "periods_judged",
+    ]
+    .map(String::from)
+    .to_vec();
+    let rows = s
+        .targets
+        .iter()
+        .map(|t| {
+            let (kind, limit) = match t.bound {
+                Bound::AtLeast(b) => ("at_least", b),
+                Bound::AtMost(b) => ("at_most", b),
+            };
+            vec![
+                t.metric.clone(),
+                t.region.clone().unwrap_or_else(|| "all".into()),
+                t.per.clone(),
+                kind.into(),
+                num(Some(limit)),
+                num(t.estimate.mean),
+                num(t.estimate.ci95.map(|c| c.0)),
+                num(t.estimate.ci95.map(|c| c.1)),
+                t.met.map_or(String::new(), |m| m.to_string()),
+                num(t.share_of_periods_met),
+                t.periods_judged.to_string(),
+            ]
+        })
+        .collect();
+    csv_bytes(header, rows)
+}
+
+/// `settlement.csv`: per region and month (and the horizon), calls answered
+/// for and by other regions, the net balance, and money when priced.
+pub fn settlement_csv(s: &Summary) -> Vec<u8> {
+    let header = [
+        "region",
+        "period",
+        "answered_for_others",
+        "answered_by_others",
+        "net_answered_for_others",
+        "net_ci_low",
+        "net_ci_high",
+        "net_amount",
+    ]
+    .map(String::from)
+    .to_vec();
+    let rows = s
+        .settlement
+        .iter()
+        .map(|r| {
+            vec![
+                r.region.clone(),
+                r.period.clone(),
+                num(r.answered_for_others.mean),
+                num(r.answered_by_others.mean),
+                num(r.net.mean),
+                num(r.net.ci95.map(|c| c.0)),
+                num(r.net.ci95.map(|c| c.1)),
+                num(s.price_per_call.and_then(|p| r.net.mean.map(|m| m * p))),
+            ]
+        })
+        .collect();
+    csv_bytes(header, rows)
 }
 
 /// Writes `contents` to `path` through a temporary file and a rename, so that a
@@ -162,6 +273,8 @@ pub fn write_outputs(dir: &Path, s: &Summary) -> std::io::Result<()> {
     write_atomic(&dir.join("regions.csv"), &regions_csv(s))?;
     write_atomic(&dir.join("by_hour.csv"), &by_hour_csv(s))?;
     write_atomic(&dir.join("flows.csv"), &flows_csv(s))?;
+    write_atomic(&dir.join("targets.csv"), &targets_csv(s))?;
+    write_atomic(&dir.join("settlement.csv"), &settlement_csv(s))?;
     Ok(())
 }
 
@@ -238,6 +351,8 @@ pub fn text(scenario: &Scenario, s: &Summary) -> String {
             .collect();
         out += &align(&header, &table);
     }
+    out += &settlement_text(s);
+    out += &targets_text(s);
     let rate = s.calls_simulated as f64 / s.wall_seconds.max(1e-9);
     let _ = writeln!(
         out,
@@ -277,4 +392,194 @@ fn align(header: &[String], rows: &[Vec<String>]) -> String {
         out += &line(r);
     }
     out
+}
+
+fn settlement_text(s: &Summary) -> String {
+    let rows: Vec<&SettlementRow> = s.settlement.iter().filter(|r| r.period == "horizon").collect();
+    if rows
+        .iter()
+        .all(|r| r.answered_for_others.mean.unwrap_or(0.0) == 0.0 && r.answered_by_others.mean.unwrap_or(0.0) == 0.0)
+    {
+        return String::new();
+    }
+    let mut out = "\nSettlement over the horizon (calls per replication):\n".to_string();
+    let mut header: Vec<String> = ["", "answered for others", "answered by others", "net"].map(String::from).to_vec();
+    if s.price_per_call.is_some() {
+        header.push("net amount".into());
+    }
+    let table: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            let mut row = vec![
+                r.region.clone(),
+                cell(&r.answered_for_others, 1.0, 0),
+                cell(&r.answered_by_others, 1.0, 0),
+                cell(&r.net, 1.0, 0),
+            ];
+            if let Some(p) = s.price_per_call {
+                row.push(r.net.mean.map_or("—".into(), |m| format!("{:.0}", m * p)));
+            }
+            row
+        })
+        .collect();
+    out += &align(&header, &table);
+    out
+}
+
+fn targets_text(s: &Summary) -> String {
+    if s.targets.is_empty() {
+        return String::new();
+    }
+    let mut out = "\nTargets:\n".to_string();
+    for t in &s.targets {
+        let (word, limit) = match t.bound {
+            Bound::AtLeast(b) => ("≥", b),
+            Bound::AtMost(b) => ("≤", b),
+        };
+        let is_share = t.metric != "mean_wait";
+        let show = |x: f64| {
+            if is_share {
+                format!("{:.1} %", 100.0 * x)
+            } else {
+                format!("{x:.2} min")
+            }
+        };
+        let estimate = match (t.estimate.mean, t.estimate.ci95) {
+            (Some(m), Some((l, h))) => format!("{} (95 % CI {} – {})", show(m), show(l), show(h)),
+            (Some(m), None) => show(m),
+            _ => "undefined (no calls)".into(),
+        };
+        let verdict = match t.met {
+            Some(true) => "met",
+            Some(false) => "NOT met",
+            None => "undefined",
+        };
+        let periods = match (t.per.as_str(), t.share_of_periods_met) {
+            ("horizon", _) | (_, None) => String::new(),
+            (per, Some(share)) => format!("; met in {:.0} % of {} {}s", 100.0 * share, t.periods_judged, per),
+        };
+        let _ = writeln!(
+            out,
+            "  {} {} {} ({}, per {}): {} — {}{}",
+            t.metric,
+            word,
+            show(limit),
+            t.region.as_deref().unwrap_or("all regions"),
+            t.per,
+            estimate,
+            verdict,
+            periods
+        );
+    }
+    out
+}
+
+/// The JSON of `compare`: each summary, and each difference against the first.
+pub fn comparison_json(c: &Comparison) -> Value {
+    let differences: Vec<Value> = c
+        .differences
+        .iter()
+        .map(|d| {
+            json!({
+                "scenario": d.scenario,
+                "regions": d.region_names.iter().zip(&d.regions).map(|(r, v)| group_json("region", r, &c.metric_names, v)).collect::<Vec<_>>(),
+                "total": group_json("region", "total", &c.metric_names, &d.total),
+            })
+        })
+        .collect();
+    json!({"scenarios": c.summaries.iter().map(summary_json).collect::<Vec<_>>(), "differences": differences})
+}
+
+/// The readable side-by-side table of `compare`.
+pub fn comparison_text(c: &Comparison) -> String {
+    let first = &c.summaries[0];
+    let mut out = format!(
+        "Comparing {} scenarios on the same {} replications (seed {}): the same callers wherever demand is the same.\nDifferences (Δ) are against \"{}\", with 95 % intervals from paired replications.\n",
+        c.summaries.len(),
+        first.replications,
+        first.seed,
+        first.scenario
+    );
+    let columns: [(&str, &str, f64, usize); 7] = [
+        ("answered %", "answered_share", 100.0, 1),
+        ("abandoned %", "abandoned_share", 100.0, 1),
+        ("≤5m %", "answered_within_5m", 100.0, 1),
+        ("mean wait", "mean_wait_answered", 1.0, 2),
+        ("p90 wait", "wait_p90", 1.0, 1),
+        ("occupancy %", "occupancy", 100.0, 1),
+        ("net for others", "net_answered_for_others", 1.0, 0),
+    ];
+    let mut header = vec!["".to_string()];
+    header.extend(columns.iter().map(|c| c.0.to_string()));
+    let mut groups: Vec<String> = first.region_names.clone();
+    groups.push("total".into());
+    for group in groups {
+        let _ = writeln!(out, "\n{group}");
+        let mut table = vec![];
+        for (k, s) in c.summaries.iter().enumerate() {
+            let values = if group == "total" {
+                Some(&s.total)
+            } else {
+                s.region_names.iter().position(|r| *r == group).map(|i| &s.regions[i])
+            };
+            let Some(values) = values else { continue };
+            let mut row = vec![s.scenario.clone()];
+            row.extend(
+                columns
+                    .iter()
+                    .map(|(_, m, scale, d)| s.metric(m).map_or("—".into(), |i| cell(&values[i], *scale, *d))),
+            );
+            table.push(row);
+            if k > 0 {
+                let d = &c.differences[k - 1];
+                let diff = if group == "total" {
+                    Some(&d.total)
+                } else {
+                    d.region_names.iter().position(|r| *r == group).map(|i| &d.regions[i])
+                };
+                if let Some(diff) = diff {
+                    let mut row = vec!["  Δ".to_string()];
+                    row.extend(columns.iter().map(|(_, m, scale, dec)| {
+                        c.metric_names
+                            .iter()
+                            .position(|x| x == m)
+                            .map_or("—".into(), |i| signed(&diff[i], *scale, *dec))
+                    }));
+                    table.push(row);
+                }
+            }
+        }
+        out += &align(&header, &table);
+    }
+    out
+}
+
+fn signed(e: &Estimate, scale: f64, decimals: usize) -> String {
+    match e.mean {
+        None => "—".into(),
+        Some(m) => match e.half_width() {
+            Some(h) => format!("{:+.*} ±{:.*}", decimals, m * scale, decimals, h * scale),
+            None => format!("{:+.*}", decimals, m * scale),
+        },
+    }
+}
+
+/// Writes the comparison: `comparison.json`, and each scenario's tables in a sub-folder.
+pub fn write_comparison(dir: &Path, c: &Comparison) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let json = serde_json::to_string_pretty(&comparison_json(c)).expect("json") + "\n";
+    write_atomic(&dir.join("comparison.json"), json.as_bytes())?;
+    for (k, s) in c.summaries.iter().enumerate() {
+        write_outputs(&dir.join(format!("{}-{}", k + 1, slug(&s.scenario))), s)?;
+    }
+    Ok(())
+}
+
+/// A file-name-safe version of a scenario name.
+pub fn slug(name: &str) -> String {
+    let s: String = name
+        .chars()
+        .map(|c| if c.is_alphanumeric() { c.to_ascii_lowercase() } else { '-' })
+        .collect();
+    s.split('-').filter(|p| !p.is_empty()).collect::<Vec<_>>().join("-")
 }
