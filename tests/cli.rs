@@ -30,7 +30,7 @@ fn run_prints_a_readable_summary() {
 #[test]
 fn run_json_has_the_documented_shape() {
     let out = nursequeue()
-        .args(["run", "scenarios/cluster-3-pooled.toml", "--format", "json", "--replications", "4"])
+        .args(["run", "scenarios/cluster-3-2024.toml", "--format", "json", "--replications", "4"])
         .output()
         .unwrap();
     assert!(out.status.success());
