@@ -233,7 +233,7 @@ fn run(args: RunArgs) -> Result<(), Failure> {
     apply_run_flags(&mut s, args.replications, args.seed)?;
     let summary = experiment::run(&s, args.threads).map_err(|e| failed(format!("cannot start {} worker threads: {e}", args.threads)))?;
     if let Some(dir) = &args.out {
-        report::write_outputs(dir, &summary).map_err(|e| failed(format!("cannot write results to {}: {e}", dir.display())))?;
+        report::write_outputs(dir, &summary, &s.source).map_err(|e| failed(format!("cannot write results to {}: {e}", dir.display())))?;
     }
     match args.format {
         Format::Json => println!("{}", serde_json::to_string_pretty(&report::summary_json(&summary)).expect("json")),
@@ -266,7 +266,7 @@ fn compare(args: CompareArgs) -> Result<(), Failure> {
     apply_run_flags(&mut scenarios[0], args.replications, args.seed)?;
     let comparison = experiment::compare(&scenarios, args.threads).map_err(|e| failed(format!("cannot start worker threads: {e}")))?;
     if let Some(dir) = &args.out {
-        report::write_comparison(dir, &comparison).map_err(|e| failed(format!("cannot write results to {}: {e}", dir.display())))?;
+        report::write_comparison(dir, &comparison, &scenarios.iter().map(|s| s.source.clone()).collect::<Vec<_>>()).map_err(|e| failed(format!("cannot write results to {}: {e}", dir.display())))?;
     }
     match args.format {
         Format::Json => println!(

@@ -37,6 +37,8 @@ enum What {
     StaffCheck { region: u32 },
     AgreementCheck { agreement: u32 },
     NewDay { day: i64 },
+    /// A snapshot of nurses and waiting calls, for the staffing chart.
+    Sample,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -116,6 +118,8 @@ struct Streams {
     retry: Xoshiro256PlusPlus,
     breaks: Xoshiro256PlusPlus,
 }
+
+const SAMPLE_EVERY: Time = 15 * MINUTE;
 
 /// Random purposes, one stream each per region.
 const ARRIVALS: u64 = 1;
@@ -223,6 +227,7 @@ impl<'m> Simulation<'m> {
             self.schedule_break_due(r);
         }
         self.schedule(0, What::NewDay { day: 0 });
+        self.schedule(model.warmup, What::Sample);
         while let Some(event) = self.events.pop() {
             if event.time >= model.horizon {
                 break;
@@ -260,6 +265,7 @@ impl<'m> Simulation<'m> {
                 What::StaffCheck { region } => self.staff_check(region as usize),
                 What::AgreementCheck { agreement } => self.agreement_check(agreement as usize),
                 What::NewDay { day } => self.new_day(day),
+                What::Sample => self.sample(),
             }
         }
         self.finish()
@@ -578,8 +584,8 @@ impl<'m> Simulation<'m> {
         let cell = &mut c.by_hour[call.hour_of_week as usize];
         cell.answered += 1;
         cell.wait_answered_ms += wait as f64;
-        if wait <= 5 * MINUTE {
-            cell.answered_within_5m += 1;
+        if wait <= self.model.chart_within {
+            cell.answered_within_target += 1;
         }
         for &k in &self.targets_of_region[r] {
             let target = &self.model.targets[k];
@@ -769,6 +775,19 @@ impl<'m> Simulation<'m> {
                     }
                 }
             }
+        }
+    }
+
+    fn sample(&mut self) {
+        let hour = self.model.calendar.hour_of_week(self.now);
+        for (r, s) in self.staff.iter().enumerate() {
+            let cell = &mut self.tally.staffing[r * 168 + hour];
+            cell.samples += 1;
+            cell.nurses_on_phones += (s.idle.len() + s.busy as usize) as u64;
+            cell.calls_waiting += s.waiting as u64;
+        }
+        if self.now + SAMPLE_EVERY < self.model.horizon {
+            self.schedule(self.now + SAMPLE_EVERY, What::Sample);
         }
     }
 

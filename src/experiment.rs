@@ -8,7 +8,10 @@ use rayon::prelude::*;
 use crate::engine::Simulation;
 use crate::model::{Model, TargetModel};
 use crate::scenario::{Bound, Scenario, TargetMetric};
-use crate::stats::{group_metrics, metric_names, Accumulator, Estimate, HourCell, PeriodCounts, Tally};
+use crate::stats::{group_metrics, metric_names, Accumulator, Estimate, HourCell, PeriodCounts, StaffingSample, Tally};
+
+/// The waiting-time curve is reported for 0, 1, …, 60 minutes.
+pub const CURVE_MINUTES: usize = 60;
 
 /// What one replication contributes to a summary: metric values per group,
 /// flows, by-hour counts, targets and settlement. Small, unlike its [`Tally`].
@@ -23,6 +26,9 @@ pub struct Observation {
     /// Per settlement period (each month, then the horizon) and region:
     /// calls answered for others, by others, and the net.
     pub settlement: Vec<[f64; 3]>,
+    /// Per region: calls answered within 0..=60 minutes (counts), then offered.
+    pub wait_curve: Vec<u64>,
+    pub staffing: Vec<StaffingSample>,
     pub calls_simulated: u64,
 }
 
@@ -47,6 +53,8 @@ pub fn observe(model: &Model, groups: &[Vec<usize>], tally: &Tally) -> Observati
             .map(|(t, periods)| judge(t, periods))
             .collect(),
         settlement: settlement(model, tally),
+        wait_curve: tally.calls.iter().flat_map(|c| (0..=CURVE_MINUTES).map(|m| c.waits.at_most_minutes(m)).chain([c.offered])).collect(),
+        staffing: tally.staffing.clone(),
         calls_simulated: tally.calls_simulated,
     }
 }
@@ -120,6 +128,8 @@ pub struct Fold {
     /// Per target: value, share of periods met; and periods met / judged in all.
     pub targets: Vec<(Accumulator, Accumulator, u64, u64)>,
     pub settlement: Vec<[Accumulator; 3]>,
+    pub wait_curve: Vec<u64>,
+    pub staffing: Vec<StaffingSample>,
     pub calls_simulated: u64,
 }
 
@@ -132,6 +142,8 @@ impl Fold {
             by_hour: vec![HourCell::default(); n * 168],
             targets: vec![(Accumulator::default(), Accumulator::default(), 0, 0); model.targets.len()],
             settlement: vec![[Accumulator::default(); 3]; (model.months.len() + 1) * n],
+            wait_curve: vec![0; n * (CURVE_MINUTES + 2)],
+            staffing: vec![StaffingSample::default(); n * 168],
             calls_simulated: 0,
         }
     }
@@ -145,7 +157,7 @@ impl Fold {
             sum.offered += cell.offered;
             sum.answered += cell.answered;
             sum.abandoned += cell.abandoned;
-            sum.answered_within_5m += cell.answered_within_5m;
+            sum.answered_within_target += cell.answered_within_target;
             sum.wait_answered_ms += cell.wait_answered_ms;
         }
         for (acc, &(value, share, met, judged)) in self.targets.iter_mut().zip(&o.targets) {
@@ -156,6 +168,12 @@ impl Fold {
         }
         for (acc, values) in self.settlement.iter_mut().zip(&o.settlement) {
             acc.iter_mut().zip(values).for_each(|(a, &v)| a.add(v));
+        }
+        self.wait_curve.iter_mut().zip(&o.wait_curve).for_each(|(a, b)| *a += b);
+        for (a, b) in self.staffing.iter_mut().zip(&o.staffing) {
+            a.samples += b.samples;
+            a.nurses_on_phones += b.nurses_on_phones;
+            a.calls_waiting += b.calls_waiting;
         }
         self.calls_simulated += o.calls_simulated;
     }
@@ -245,6 +263,12 @@ pub struct Summary {
     pub targets: Vec<TargetResult>,
     pub settlement: Vec<SettlementRow>,
     pub price_per_call: Option<f64>,
+    /// Per region, share of offered calls answered within 0..=60 minutes.
+    pub wait_curve: Vec<Vec<f64>>,
+    /// Per region and hour of the week: mean nurses on the phones and calls waiting.
+    pub staffing: Vec<(f64, f64)>,
+    /// The first target threshold, or 5 minutes: the service level the charts show.
+    pub chart_within: (String, crate::calendar::Time),
     pub calls_simulated: u64,
     pub wall_seconds: f64,
     pub threads: usize,
@@ -337,6 +361,20 @@ fn summarize(scenario: &Scenario, model: &Model, fold: Fold, replications: u32, 
         targets,
         settlement,
         price_per_call: scenario.price_per_call,
+        wait_curve: fold
+            .wait_curve
+            .chunks(CURVE_MINUTES + 2)
+            .map(|c| {
+                let offered = c[CURVE_MINUTES + 1] as f64;
+                c[..=CURVE_MINUTES].iter().map(|&x| if offered > 0.0 { x as f64 / offered } else { f64::NAN }).collect()
+            })
+            .collect(),
+        staffing: fold
+            .staffing
+            .iter()
+            .map(|s| if s.samples > 0 { (s.nurses_on_phones as f64 / s.samples as f64, s.calls_waiting as f64 / s.samples as f64) } else { (f64::NAN, f64::NAN) })
+            .collect(),
+        chart_within: scenario.chart_within(),
         calls_simulated: fold.calls_simulated,
         wall_seconds,
         threads,

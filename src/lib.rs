@@ -13,3 +13,5 @@ pub mod report;
 pub mod routing;
 pub mod scenario;
 pub mod stats;
+pub mod charts;
+pub mod html;

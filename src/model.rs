@@ -18,6 +18,8 @@ pub struct Model {
     pub targets: Vec<TargetModel>,
     /// Start of each calendar month touching the measured window (settlement).
     pub months: Vec<Time>,
+    /// The threshold of the by-hour service level: the first target's, or 5 minutes.
+    pub chart_within: Time,
 }
 
 #[derive(Clone, Debug)]
@@ -206,6 +208,7 @@ impl Model {
             partners,
             targets,
             months,
+            chart_within: s.chart_within().1,
         }
     }
 

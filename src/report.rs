@@ -7,6 +7,7 @@ use std::path::Path;
 use serde_json::{json, Map, Value};
 
 use crate::calendar::{format_duration, WEEKDAYS};
+use crate::charts::{BarChart, Chart, FlowMatrix, LineChart, NamedChart, XAxis};
 use crate::experiment::{Comparison, SettlementRow, Summary, TargetResult};
 use crate::scenario::Bound;
 use crate::scenario::Scenario;
@@ -165,6 +166,12 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> std::io::Result<()> {
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
     std::io::Write::write_all(&mut tmp, contents)?;
+    #[cfg(unix)]
+    {
+        // Temporary files are private; results are ordinary files.
+        use std::os::unix::fs::PermissionsExt;
+        tmp.as_file().set_permissions(std::fs::Permissions::from_mode(0o644))?;
+    }
     tmp.persist(path).map_err(|e| e.error)?;
     Ok(())
 }
@@ -237,7 +244,7 @@ pub fn by_hour_csv(s: &Summary) -> Vec<u8> {
         "offered",
         "answered_share",
         "abandoned_share",
-        "answered_within_5m",
+        "answered_within_target",
         "mean_wait_answered",
     ]
     .map(String::from)
@@ -257,7 +264,7 @@ pub fn by_hour_csv(s: &Summary) -> Vec<u8> {
                 num(Some(offered / reps)),
                 num(ratio(c.answered as f64, offered)),
                 num(ratio(c.abandoned as f64, offered)),
-                num(ratio(c.answered_within_5m as f64, offered)),
+                num(ratio(c.answered_within_target as f64, offered)),
                 num(ratio(c.wait_answered_ms / 60_000.0, c.answered as f64)),
             ]);
         }
@@ -265,8 +272,17 @@ pub fn by_hour_csv(s: &Summary) -> Vec<u8> {
     csv_bytes(header, rows)
 }
 
-/// Writes every output table into `dir` (created if needed).
-pub fn write_outputs(dir: &Path, s: &Summary) -> std::io::Result<()> {
+/// Writes every output of a run into `dir` (created if needed): tables, charts
+/// and `report.html`.
+pub fn write_outputs(dir: &Path, s: &Summary, source: &str) -> std::io::Result<()> {
+    write_tables(dir, s)?;
+    let charts = run_charts(s);
+    crate::charts::write_all(dir, &charts)?;
+    write_atomic(&dir.join("report.html"), crate::html::run_report(s, source, &charts).as_bytes())
+}
+
+/// Writes the tables of a run into `dir` (created if needed).
+pub fn write_tables(dir: &Path, s: &Summary) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
     let json = serde_json::to_string_pretty(&summary_json(s)).expect("json") + "\n";
     write_atomic(&dir.join("summary.json"), json.as_bytes())?;
@@ -564,15 +580,18 @@ fn signed(e: &Estimate, scale: f64, decimals: usize) -> String {
     }
 }
 
-/// Writes the comparison: `comparison.json`, and each scenario's tables in a sub-folder.
-pub fn write_comparison(dir: &Path, c: &Comparison) -> std::io::Result<()> {
+/// Writes the comparison: `comparison.json`, charts, `report.html`, and each
+/// scenario's tables in a sub-folder.
+pub fn write_comparison(dir: &Path, c: &Comparison, sources: &[String]) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
     let json = serde_json::to_string_pretty(&comparison_json(c)).expect("json") + "\n";
     write_atomic(&dir.join("comparison.json"), json.as_bytes())?;
     for (k, s) in c.summaries.iter().enumerate() {
-        write_outputs(&dir.join(format!("{}-{}", k + 1, slug(&s.scenario))), s)?;
+        write_tables(&dir.join(format!("{}-{}", k + 1, slug(&s.scenario))), s)?;
     }
-    Ok(())
+    let charts = comparison_charts(c);
+    crate::charts::write_all(dir, &charts)?;
+    write_atomic(&dir.join("report.html"), crate::html::compare_report(c, sources, &charts).as_bytes())
 }
 
 /// A file-name-safe version of a scenario name.
@@ -582,4 +601,106 @@ pub fn slug(name: &str) -> String {
         .map(|c| if c.is_alphanumeric() { c.to_ascii_lowercase() } else { '-' })
         .collect();
     s.split('-').filter(|p| !p.is_empty()).collect::<Vec<_>>().join("-")
+}
+
+/// The first `answered_within … at_least` target: the line drawn on service-level charts.
+fn service_target(s: &Summary) -> Option<(f64, String)> {
+    s.targets.iter().find_map(|t| match t.bound {
+        Bound::AtLeast(b) if t.metric.starts_with("answered_within") => Some((b, format!("target {:.0} % {}", b * 100.0, t.metric.replace("answered_within_", "within ")))),
+        _ => None,
+    })
+}
+
+/// The charts of one run: service level by hour, waiting-time curve, flows, staffing.
+pub fn run_charts(s: &Summary) -> Vec<NamedChart> {
+    let n = s.region_names.len();
+    let label = &s.chart_within.0;
+    let by_hour = (0..n)
+        .map(|r| {
+            let points = (0..168)
+                .map(|h| {
+                    let c = &s.by_hour[r * 168 + h];
+                    let share = if c.offered > 0 { c.answered_within_target as f64 / c.offered as f64 } else { f64::NAN };
+                    (h as f64 + 0.5, share)
+                })
+                .collect();
+            (s.region_names[r].clone(), points)
+        })
+        .collect();
+    let curves = (0..n).map(|r| (s.region_names[r].clone(), s.wait_curve[r].iter().enumerate().map(|(t, &v)| (t as f64, v)).collect())).collect();
+    let horizon_net: Vec<f64> = s.settlement.iter().filter(|row| row.period == "horizon").map(|row| row.net.mean.unwrap_or(0.0)).collect();
+    let staffing_total = |pick: fn(&(f64, f64)) -> f64| -> Vec<(f64, f64)> {
+        (0..168).map(|h| (h as f64 + 0.5, (0..n).map(|r| pick(&s.staffing[r * 168 + h])).filter(|v| v.is_finite()).sum())).collect()
+    };
+    vec![
+        NamedChart {
+            file: "service_level_by_hour".into(),
+            chart: Chart::Lines(LineChart {
+                title: format!("Share of calls answered within {label}, by hour of the week"),
+                x: XAxis::HourOfWeek,
+                x_desc: "hour of the week (arrival)".into(),
+                y_desc: format!("answered within {label} (% of offered)"),
+                y_percent: true,
+                series: by_hour,
+                target: service_target(s),
+            }),
+        },
+        NamedChart {
+            file: "waiting_time".into(),
+            chart: Chart::Lines(LineChart {
+                title: "Share of calls answered within t minutes".into(),
+                x: XAxis::Numbers { unit: "min".into() },
+                x_desc: "waiting time t (minutes)".into(),
+                y_desc: "answered within t (% of offered)".into(),
+                y_percent: true,
+                series: curves,
+                target: service_target(s),
+            }),
+        },
+        NamedChart {
+            file: "flows".into(),
+            chart: Chart::Flows(FlowMatrix {
+                title: "Who answered whose calls (calls per replication)".into(),
+                names: s.region_names.clone(),
+                values: (0..n).map(|r| (0..n).map(|j| s.flows[r * n + j].mean.unwrap_or(0.0)).collect()).collect(),
+                net: horizon_net,
+            }),
+        },
+        NamedChart {
+            file: "staffing".into(),
+            chart: Chart::Lines(LineChart {
+                title: "Nurses on the phones and calls waiting through an average week (all regions)".into(),
+                x: XAxis::HourOfWeek,
+                x_desc: "hour of the week".into(),
+                y_desc: "nurses / calls".into(),
+                y_percent: false,
+                series: vec![("nurses on the phones".into(), staffing_total(|x| x.0)), ("calls waiting".into(), staffing_total(|x| x.1))],
+                target: None,
+            }),
+        },
+    ]
+}
+
+/// Side-by-side bars of key metrics, one chart per metric, for `compare`.
+pub fn comparison_charts(c: &Comparison) -> Vec<NamedChart> {
+    let first = &c.summaries[0];
+    let mut groups = first.region_names.clone();
+    groups.push("total".into());
+    let value = |s: &Summary, group: &str, metric: &str| -> f64 {
+        let values = if group == "total" { Some(&s.total) } else { s.region_names.iter().position(|r| r == group).map(|i| &s.regions[i]) };
+        values.and_then(|v| s.metric(metric).and_then(|i| v[i].mean)).unwrap_or(f64::NAN)
+    };
+    [("answered_share", "Share of calls answered", true), ("answered_within_5m", "Share of calls answered within 5 minutes", true), ("mean_wait_answered", "Mean wait of answered calls (minutes)", false)]
+        .iter()
+        .map(|(metric, title, percent)| NamedChart {
+            file: format!("compare_{metric}"),
+            chart: Chart::Bars(BarChart {
+                title: title.to_string(),
+                y_desc: if *percent { "% of offered".into() } else { "minutes".into() },
+                y_percent: *percent,
+                groups: groups.clone(),
+                series: c.summaries.iter().map(|s| (s.scenario.clone(), groups.iter().map(|g| value(s, g, metric)).collect())).collect(),
+            }),
+        })
+        .collect()
 }

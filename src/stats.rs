@@ -52,6 +52,12 @@ impl WaitHistogram {
         }
     }
 
+    /// Waits of at most `minutes` whole minutes (exact: a bin boundary).
+    pub fn at_most_minutes(&self, minutes: usize) -> u64 {
+        let last = if minutes == 0 { 0 } else { (minutes * 60).min(SECOND_BINS) };
+        self.bins[..=last].iter().map(|&b| b as u64).sum()
+    }
+
     pub fn merge(&mut self, other: &WaitHistogram) {
         self.bins.iter_mut().zip(&other.bins).for_each(|(a, b)| *a += b);
     }
@@ -86,8 +92,17 @@ pub struct HourCell {
     pub offered: u64,
     pub answered: u64,
     pub abandoned: u64,
-    pub answered_within_5m: u64,
+    /// Answered within the chart threshold (`Model::chart_within`).
+    pub answered_within_target: u64,
     pub wait_answered_ms: f64,
+}
+
+/// Sums of periodic samples of one region in one hour of the week.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct StaffingSample {
+    pub samples: u64,
+    pub nurses_on_phones: u64,
+    pub calls_waiting: u64,
 }
 
 /// Calls of one judged period of a target.
@@ -160,6 +175,9 @@ pub struct Tally {
     pub flows_by_month: Vec<u64>,
     /// Per target, the counts of each judged period.
     pub target_periods: Vec<Vec<PeriodCounts>>,
+    /// Every 15 minutes after the warmup, per region and hour of the week: the
+    /// number of samples, nurses on the phones and calls waiting, summed.
+    pub staffing: Vec<StaffingSample>,
     /// Every call generated, warmup included.
     pub calls_simulated: u64,
 }
@@ -172,6 +190,7 @@ impl Tally {
             flows: vec![0; regions * regions],
             flows_by_month: vec![0; months * regions * regions],
             target_periods: target_periods.iter().map(|&p| vec![PeriodCounts::default(); p]).collect(),
+            staffing: vec![StaffingSample::default(); regions * 168],
             calls_simulated: 0,
         }
     }

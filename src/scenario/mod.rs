@@ -27,6 +27,8 @@ pub struct Scenario {
     pub surges: Vec<Surge>,
     /// Price of one call answered on another region's behalf, for the settlement.
     pub price_per_call: Option<f64>,
+    /// The scenario file as written (for reports).
+    pub source: String,
 }
 
 #[derive(Clone, Debug)]
@@ -182,6 +184,7 @@ pub fn load_str(file_name: &str, text: &str, overrides: &[String]) -> Result<Sce
         }
         read::scenario(&root, default_name(file_name), &mut problems)
     });
+    let scenario = scenario.map(|s| Scenario { source: text.to_string(), ..s });
     match scenario {
         Some(s) if problems.is_empty() => Ok(s),
         _ => Err(Invalid { problems, sources }),
@@ -213,6 +216,12 @@ fn default_name(file_name: &str) -> String {
 impl Scenario {
     pub fn region_index(&self, name: &str) -> Option<usize> {
         self.regions.iter().position(|r| r.name == name)
+    }
+
+    /// The service-level threshold shown by hour and in charts: the first
+    /// `answered_within` target's, or 5 minutes.
+    pub fn chart_within(&self) -> (String, Time) {
+        self.targets.iter().find_map(|t| t.within.zip(t.within_text.clone()).map(|(w, l)| (l, w))).unwrap_or(("5m".into(), 5 * crate::calendar::MINUTE))
     }
 
     /// Thresholds for `answered_within_<T>`: always 5 and 10 minutes, plus every target's.

@@ -285,6 +285,7 @@ pub(super) fn scenario(root: &Node, default_name: String, p: &mut Problems) -> O
         holidays: holidays.unwrap_or(Some(vec![]))?,
         surges: surges.unwrap_or(Some(vec![]))?,
         price_per_call: price_per_call.map_or(Some(None), |p| p.map(Some))?,
+        source: String::new(),
     })
 }
 
