@@ -30,6 +30,10 @@ pub enum Command {
     Check(CheckArgs),
     /// Run the same callers through several scenarios and show the differences against the first.
     Compare(CompareArgs),
+    /// Run a grid of what-ifs: every combination of the --vary values, in parallel.
+    Sweep(SweepArgs),
+    /// Combine the parts of a sharded sweep into the result of the whole sweep.
+    Merge(MergeArgs),
     /// Analytic Erlang C / Erlang A figures for one stationary queue.
     Erlang(ErlangArgs),
 }
@@ -88,6 +92,47 @@ pub struct CompareArgs {
     pub seed: Option<u64>,
     #[arg(long, default_value_t = 0)]
     pub threads: usize,
+}
+
+#[derive(Args, Debug)]
+pub struct SweepArgs {
+    #[command(flatten)]
+    pub scenario: ScenarioArgs,
+    /// A key and its values: KEY=V1,V2,… or KEY=4..9 (repeatable; the grid is every
+    /// combination). Without it, the scenario's [sweep] vary list is used.
+    #[arg(long, value_name = "KEY=VALUES")]
+    pub vary: Vec<String>,
+    /// Write sweep.csv, sweep.json, charts and report.html (and each point as it finishes) here.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Run only shard I of N (points whose index is I modulo N) and write part-I-of-N.json into --out.
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<String>,
+    /// Skip the points already written into --out by an interrupted run of the same sweep.
+    #[arg(long)]
+    pub resume: bool,
+    #[arg(long, value_enum, default_value_t = crate::sweep::Progress::Auto)]
+    pub progress: crate::sweep::Progress,
+    #[arg(long)]
+    pub replications: Option<u32>,
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Worker threads (default: all cores); on a shared node give each task its share.
+    #[arg(long, default_value_t = 0)]
+    pub threads: usize,
+    /// Output on standard output: a table of the points, or sweep.json.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+#[derive(Args, Debug)]
+pub struct MergeArgs {
+    /// part-I-of-N.json files, or folders holding them.
+    #[arg(required = true)]
+    pub parts: Vec<PathBuf>,
+    /// Where to write sweep.csv, sweep.json, charts and report.html.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
 }
 
 #[derive(Args, Debug)]
@@ -174,6 +219,8 @@ pub fn execute(cli: Cli) -> Result<(), Failure> {
         Command::Run(args) => run(args),
         Command::Check(args) => check(args),
         Command::Compare(args) => compare(args),
+        Command::Sweep(args) => sweep(args),
+        Command::Merge(args) => merge(args),
         Command::Erlang(args) => erlang(args),
     }
 }
@@ -428,4 +475,89 @@ fn erlang_text(lambda: f64, handle: f64, theta: f64, within: &[(String, f64)], r
         out += "\n— : unstable without abandonment (offered load ≥ nurses): the queue grows without bound.\n";
     }
     out
+}
+
+fn sweep(args: SweepArgs) -> Result<(), Failure> {
+    use crate::sweep::{self as sw, SweepError};
+    let mut base = load(&args.scenario)?;
+    apply_run_flags(&mut base, args.replications, args.seed)?;
+    let specs = if args.vary.is_empty() { base.sweep.clone() } else { args.vary.clone() };
+    if specs.is_empty() {
+        return Err(invalid("nothing to vary: give --vary KEY=V1,V2,… or a [sweep] vary list in the scenario"));
+    }
+    let varies = specs.iter().map(|v| sw::parse_vary(v)).collect::<Result<Vec<_>, _>>().map_err(invalid)?;
+    let shard = args.shard.as_deref().map(sw::parse_shard).transpose().map_err(invalid)?;
+    if (shard.is_some() || args.resume) && args.out.is_none() {
+        return Err(invalid("--shard and --resume need --out DIR"));
+    }
+    let plan = sw::Plan::new(&base, &args.scenario.set, varies);
+    if plan.points.len() > 100_000 {
+        return Err(invalid(format!("the grid has {} points; at most 100,000", plan.points.len())));
+    }
+    let run = sw::SweepRun {
+        scenario_path: &args.scenario.scenario,
+        base: &base,
+        sets: &args.scenario.set,
+        plan,
+        threads: args.threads,
+        shard,
+        out: args.out.clone(),
+        resume: args.resume,
+        progress: args.progress,
+    };
+    let points = sw::execute(&run).map_err(|e| match e {
+        SweepError::Invalid(m) => invalid(m),
+        SweepError::Failed(m) => failed(m),
+    })?;
+    let plan_json = run.plan.to_json();
+    if let Some(dir) = &args.out {
+        let written = match shard {
+            Some(s) => sw::write_part(dir, &run.plan, s, &points, &base.source).map(|p| format!("part written to {}", p.display())),
+            None => sw::assemble(dir, &plan_json, &points, &base.source).map(|_| format!("results written to {}", dir.display())),
+        };
+        eprintln!("{}", written.map_err(|e| failed(format!("cannot write to {}: {e}", dir.display())))?);
+    }
+    match args.format {
+        Format::Json => println!("{}", serde_json::to_string_pretty(&serde_json::json!({"plan": plan_json, "points": points})).expect("json")),
+        Format::Text => print!("{}", sweep_text(&plan_json, &points)),
+    }
+    Ok(())
+}
+
+fn sweep_text(plan: &serde_json::Value, points: &[serde_json::Value]) -> String {
+    let keys: Vec<String> = plan["vary"].as_array().map(|a| a.iter().filter_map(|v| v["key"].as_str().map(String::from)).collect()).unwrap_or_default();
+    let mut out = String::new();
+    let cols = [("answered %", "answered_share", 100.0, 1), ("abandoned %", "abandoned_share", 100.0, 1), ("≤5m %", "answered_within_5m", 100.0, 1), ("mean wait", "mean_wait_answered", 1.0, 2), ("occupancy %", "occupancy", 100.0, 1)];
+    let mut rows = vec![];
+    let mut header: Vec<String> = keys.clone();
+    header.extend(cols.iter().map(|c| c.0.to_string()));
+    header.push("targets met".into());
+    rows.push(header);
+    for p in points {
+        let mut row: Vec<String> = keys.iter().map(|k| p["values"][k].as_str().unwrap_or("").to_string()).collect();
+        for (_, m, scale, d) in cols {
+            let e = &p["summary"]["total"][m];
+            row.push(match (e["mean"].as_f64(), e["ci95"][0].as_f64(), e["ci95"][1].as_f64()) {
+                (Some(v), Some(l), Some(h)) => format!("{:.*} ±{:.*}", d, v * scale, d, (h - l) / 2.0 * scale),
+                (Some(v), ..) => format!("{:.*}", d, v * scale),
+                _ => "—".into(),
+            });
+        }
+        let targets = p["summary"]["targets"].as_array().cloned().unwrap_or_default();
+        row.push(format!("{}/{}", targets.iter().filter(|t| t["met"] == true).count(), targets.len()));
+        rows.push(row);
+    }
+    let widths: Vec<usize> = (0..rows[0].len()).map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0)).collect();
+    for r in &rows {
+        let cells: Vec<String> = r.iter().enumerate().map(|(i, c)| format!("{}{c}", " ".repeat(widths[i] - c.chars().count()))).collect();
+        out += &(cells.join("  ") + "\n");
+    }
+    out
+}
+
+fn merge(args: MergeArgs) -> Result<(), Failure> {
+    let (plan, points, source) = crate::sweep::read_parts(&args.parts).map_err(invalid)?;
+    crate::sweep::assemble(&args.out, &plan, &points, &source).map_err(|e| failed(format!("cannot write to {}: {e}", args.out.display())))?;
+    eprintln!("merged {} points into {}", points.len(), args.out.display());
+    Ok(())
 }

@@ -292,7 +292,7 @@ fn estimates(accs: &[Accumulator]) -> Vec<Estimate> {
     accs.iter().map(Accumulator::estimate).collect()
 }
 
-fn summarize(scenario: &Scenario, model: &Model, fold: Fold, replications: u32, wall_seconds: f64, threads: usize) -> Summary {
+pub fn summarize(scenario: &Scenario, model: &Model, fold: Fold, replications: u32, wall_seconds: f64, threads: usize) -> Summary {
     let n = model.regions.len();
     let mut groups: Vec<Vec<Estimate>> = fold.groups.iter().map(|g| estimates(g)).collect();
     let total = groups.pop().expect("total group");

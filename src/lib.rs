@@ -15,3 +15,4 @@ pub mod scenario;
 pub mod stats;
 pub mod charts;
 pub mod html;
+pub mod sweep;

@@ -29,6 +29,8 @@ pub struct Scenario {
     pub price_per_call: Option<f64>,
     /// The scenario file as written (for reports).
     pub source: String,
+    /// `[sweep] vary`: grid definitions (`KEY=V1,V2,…`) used when `sweep` gets no `--vary`.
+    pub sweep: Vec<String>,
 }
 
 #[derive(Clone, Debug)]

@@ -270,6 +270,7 @@ pub(super) fn scenario(root: &Node, default_name: String, p: &mut Problems) -> O
             .collect::<Option<Vec<_>>>()
     });
     let price_per_call = top.get("settlement").map(|n| read_settlement(n, p));
+    let sweep = top.get("sweep").map(|n| read_sweep(n, p));
     top.finish(p);
 
     Some(Scenario {
@@ -286,6 +287,7 @@ pub(super) fn scenario(root: &Node, default_name: String, p: &mut Problems) -> O
         surges: surges.unwrap_or(Some(vec![]))?,
         price_per_call: price_per_call.map_or(Some(None), |p| p.map(Some))?,
         source: String::new(),
+        sweep: sweep.unwrap_or(Some(vec![]))?,
     })
 }
 
@@ -317,6 +319,16 @@ fn read_surge(n: &Node, regions: &[&str], p: &mut Problems) -> Option<Surge> {
         factor: factor?,
         regions: members?,
     })
+}
+
+fn read_sweep(n: &Node, p: &mut Problems) -> Option<Vec<String>> {
+    let mut t = Table::of(n, "[sweep]", p)?;
+    let vary = t.required("vary", "[\"agreement.national.overflow_after=0m,2m,4m\"]", p).and_then(|v| {
+        let items = list(v, "vary", p)?;
+        items.iter().map(|i| text(i, "a vary entry", p).map(str::to_string)).collect::<Vec<_>>().into_iter().collect::<Option<Vec<_>>>()
+    });
+    t.finish(p);
+    vary
 }
 
 fn read_settlement(n: &Node, p: &mut Problems) -> Option<f64> {
@@ -634,6 +646,7 @@ fn read_region(n: &Node, defaults: &Defaults, p: &mut Problems) -> Option<Region
         t.what = format!("region `{name}`");
     }
     let what = t.what.clone();
+    let factor = t.get("volume_factor").map(|n| non_negative(n, "volume_factor", p)).unwrap_or(Some(1.0));
     let per_week = t.get("calls_per_week");
     let per_day = t.get("calls_per_day");
     let table = t.get("calls_per_hour");
@@ -719,7 +732,7 @@ fn read_region(n: &Node, defaults: &Defaults, p: &mut Problems) -> Option<Region
     };
     Some(Region {
         name: name?,
-        calls_per_hour: calls_per_hour?,
+        calls_per_hour: calls_per_hour?.into_iter().map(|c| c * factor.unwrap_or(1.0)).collect(),
         handle_time: handle_time?,
         patience: patience?,
         shifts: shifts.unwrap_or(Some(vec![]))?,

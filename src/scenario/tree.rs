@@ -250,6 +250,17 @@ fn set_path(node: &mut Node, keys: &[&str], value: Node) -> Result<(), String> {
                 set_path(&mut entries[pos].1, rest, value)
             }
         }
+        Value::Array(items) if *first == "*" => {
+            // Every entry: region.*.volume_factor=1.2
+            for item in items.iter_mut() {
+                if rest.is_empty() {
+                    *item = value.clone();
+                } else {
+                    set_path(item, rest, value.clone())?;
+                }
+            }
+            Ok(())
+        }
         Value::Array(items) => {
             let index = match first.parse::<usize>() {
                 Ok(i) if i < items.len() => i,
