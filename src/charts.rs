@@ -27,7 +27,9 @@ fn register_fonts() {
 /// How the x axis is labelled.
 #[derive(Clone, Debug)]
 pub enum XAxis {
-    Numbers { unit: String },
+    Numbers {
+        unit: String,
+    },
     /// 0..168 hours, labelled Mon…Sun.
     HourOfWeek,
     /// Positions 0..k labelled with these texts (categorical sweep values).
@@ -191,7 +193,9 @@ fn draw_lines<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, c: &LineChart) 
             .label(name.clone())
             .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], col.stroke_width(2)));
         if matches!(c.x, XAxis::Labels(_)) {
-            chart.draw_series(data.iter().map(|&p| Circle::new(p, 4, col.filled()))).map_err(err)?;
+            chart
+                .draw_series(data.iter().map(|&p| Circle::new(p, 4, col.filled())))
+                .map_err(err)?;
         }
     }
     if let Some((t, label)) = &c.target {
@@ -248,21 +252,32 @@ fn draw_flows<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, c: &FlowMatrix)
             let shade = |full: f64| (255.0 - share * (255.0 - full)) as u8;
             let fill = RGBColor(shade(31.0), shade(90.0), shade(160.0));
             let y = (n - 1 - r) as f64;
-            chart.draw_series(std::iter::once(Rectangle::new([(j as f64, y), (j as f64 + 1.0, y + 1.0)], fill.filled()))).map_err(err)?;
+            chart
+                .draw_series(std::iter::once(Rectangle::new(
+                    [(j as f64, y), (j as f64 + 1.0, y + 1.0)],
+                    fill.filled(),
+                )))
+                .map_err(err)?;
             let text_color = if share > 0.5 { WHITE } else { BLACK };
-            let style = TextStyle::from((FONT, 13).into_font()).color(&text_color).pos(Pos::new(HPos::Center, VPos::Center));
-            chart.draw_series(std::iter::once(Text::new(format!("{v:.0}"), (j as f64 + 0.5, y + 0.5), style))).map_err(err)?;
+            let style = TextStyle::from((FONT, 13).into_font())
+                .color(&text_color)
+                .pos(Pos::new(HPos::Center, VPos::Center));
+            chart
+                .draw_series(std::iter::once(Text::new(format!("{v:.0}"), (j as f64 + 0.5, y + 0.5), style)))
+                .map_err(err)?;
         }
     }
     let side_height = side.dim_in_pixel().1 as i32;
-    side.draw(&Text::new("Net calls answered", (10, 20), (FONT, 15).into_font())).map_err(err)?;
+    side.draw(&Text::new("Net calls answered", (10, 20), (FONT, 15).into_font()))
+        .map_err(err)?;
     side.draw(&Text::new("for others", (10, 40), (FONT, 15).into_font())).map_err(err)?;
     let usable = side_height - 130;
     for (r, net) in c.net.iter().enumerate() {
         let y = 70 + (usable as f64 * (r as f64 + 0.5) / n as f64) as i32;
         let col = if *net >= 0.0 { RGBColor(0, 120, 0) } else { RGBColor(190, 0, 0) };
         let text = format!("{}: {:+.0}", c.names[r], net);
-        side.draw(&Text::new(text, (10, y), TextStyle::from((FONT, 13).into_font()).color(&col))).map_err(err)?;
+        side.draw(&Text::new(text, (10, y), TextStyle::from((FONT, 13).into_font()).color(&col)))
+            .map_err(err)?;
     }
     Ok(())
 }
@@ -278,7 +293,13 @@ fn shorten(name: &str, max: usize) -> String {
 fn draw_bars<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, c: &BarChart) -> DrawResult {
     let groups = c.groups.len().max(1);
     let k = c.series.len().max(1);
-    let y_max = c.series.iter().flat_map(|s| s.1.iter()).copied().filter(|v| v.is_finite()).fold(0f64, f64::max);
+    let y_max = c
+        .series
+        .iter()
+        .flat_map(|s| s.1.iter())
+        .copied()
+        .filter(|v| v.is_finite())
+        .fold(0f64, f64::max);
     let y_max = if c.y_percent { 1.0 } else { (y_max * 1.15).max(1e-9) };
     let mut chart = ChartBuilder::on(root)
         .caption(&c.title, (FONT, 22))
@@ -293,7 +314,13 @@ fn draw_bars<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, c: &BarChart) ->
         .configure_mesh()
         .disable_x_mesh()
         .x_labels(groups * 2 + 1)
-        .x_label_formatter(&|v| if v.fract() == 0.5 { labels.get(v.floor() as usize).cloned().unwrap_or_default() } else { String::new() })
+        .x_label_formatter(&|v| {
+            if v.fract() == 0.5 {
+                labels.get(v.floor() as usize).cloned().unwrap_or_default()
+            } else {
+                String::new()
+            }
+        })
         .y_desc(&c.y_desc)
         .y_label_formatter(&|y| percent_or_number(percent, *y))
         .label_style((FONT, 14))

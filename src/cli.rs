@@ -13,6 +13,7 @@ use crate::scenario::{self, Scenario};
 
 #[derive(Parser, Debug)]
 #[command(
+    args_override_self = true,
     name = "nursequeue",
     version,
     about = "Simulate shared, multi-region nurse telephone queues (1177-style advice lines)"
@@ -313,7 +314,8 @@ fn compare(args: CompareArgs) -> Result<(), Failure> {
     apply_run_flags(&mut scenarios[0], args.replications, args.seed)?;
     let comparison = experiment::compare(&scenarios, args.threads).map_err(|e| failed(format!("cannot start worker threads: {e}")))?;
     if let Some(dir) = &args.out {
-        report::write_comparison(dir, &comparison, &scenarios.iter().map(|s| s.source.clone()).collect::<Vec<_>>()).map_err(|e| failed(format!("cannot write results to {}: {e}", dir.display())))?;
+        report::write_comparison(dir, &comparison, &scenarios.iter().map(|s| s.source.clone()).collect::<Vec<_>>())
+            .map_err(|e| failed(format!("cannot write results to {}: {e}", dir.display())))?;
     }
     match args.format {
         Format::Json => println!(
@@ -481,11 +483,21 @@ fn sweep(args: SweepArgs) -> Result<(), Failure> {
     use crate::sweep::{self as sw, SweepError};
     let mut base = load(&args.scenario)?;
     apply_run_flags(&mut base, args.replications, args.seed)?;
-    let specs = if args.vary.is_empty() { base.sweep.clone() } else { args.vary.clone() };
+    let specs = if args.vary.is_empty() {
+        base.sweep.clone()
+    } else {
+        args.vary.clone()
+    };
     if specs.is_empty() {
-        return Err(invalid("nothing to vary: give --vary KEY=V1,V2,… or a [sweep] vary list in the scenario"));
+        return Err(invalid(
+            "nothing to vary: give --vary KEY=V1,V2,… or a [sweep] vary list in the scenario",
+        ));
     }
-    let varies = specs.iter().map(|v| sw::parse_vary(v)).collect::<Result<Vec<_>, _>>().map_err(invalid)?;
+    let varies = specs
+        .iter()
+        .map(|v| sw::parse_vary(v))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(invalid)?;
     let shard = args.shard.as_deref().map(sw::parse_shard).transpose().map_err(invalid)?;
     if (shard.is_some() || args.resume) && args.out.is_none() {
         return Err(invalid("--shard and --resume need --out DIR"));
@@ -515,19 +527,34 @@ fn sweep(args: SweepArgs) -> Result<(), Failure> {
             Some(s) => sw::write_part(dir, &run.plan, s, &points, &base.source).map(|p| format!("part written to {}", p.display())),
             None => sw::assemble(dir, &plan_json, &points, &base.source).map(|_| format!("results written to {}", dir.display())),
         };
-        eprintln!("{}", written.map_err(|e| failed(format!("cannot write to {}: {e}", dir.display())))?);
+        eprintln!(
+            "{}",
+            written.map_err(|e| failed(format!("cannot write to {}: {e}", dir.display())))?
+        );
     }
     match args.format {
-        Format::Json => println!("{}", serde_json::to_string_pretty(&serde_json::json!({"plan": plan_json, "points": points})).expect("json")),
+        Format::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({"plan": plan_json, "points": points})).expect("json")
+        ),
         Format::Text => print!("{}", sweep_text(&plan_json, &points)),
     }
     Ok(())
 }
 
 fn sweep_text(plan: &serde_json::Value, points: &[serde_json::Value]) -> String {
-    let keys: Vec<String> = plan["vary"].as_array().map(|a| a.iter().filter_map(|v| v["key"].as_str().map(String::from)).collect()).unwrap_or_default();
+    let keys: Vec<String> = plan["vary"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|v| v["key"].as_str().map(String::from)).collect())
+        .unwrap_or_default();
     let mut out = String::new();
-    let cols = [("answered %", "answered_share", 100.0, 1), ("abandoned %", "abandoned_share", 100.0, 1), ("≤5m %", "answered_within_5m", 100.0, 1), ("mean wait", "mean_wait_answered", 1.0, 2), ("occupancy %", "occupancy", 100.0, 1)];
+    let cols = [
+        ("answered %", "answered_share", 100.0, 1),
+        ("abandoned %", "abandoned_share", 100.0, 1),
+        ("≤5m %", "answered_within_5m", 100.0, 1),
+        ("mean wait", "mean_wait_answered", 1.0, 2),
+        ("occupancy %", "occupancy", 100.0, 1),
+    ];
     let mut rows = vec![];
     let mut header: Vec<String> = keys.clone();
     header.extend(cols.iter().map(|c| c.0.to_string()));
@@ -547,9 +574,15 @@ fn sweep_text(plan: &serde_json::Value, points: &[serde_json::Value]) -> String 
         row.push(format!("{}/{}", targets.iter().filter(|t| t["met"] == true).count(), targets.len()));
         rows.push(row);
     }
-    let widths: Vec<usize> = (0..rows[0].len()).map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0)).collect();
+    let widths: Vec<usize> = (0..rows[0].len())
+        .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
+        .collect();
     for r in &rows {
-        let cells: Vec<String> = r.iter().enumerate().map(|(i, c)| format!("{}{c}", " ".repeat(widths[i] - c.chars().count()))).collect();
+        let cells: Vec<String> = r
+            .iter()
+            .enumerate()
+            .map(|(i, c)| format!("{}{c}", " ".repeat(widths[i] - c.chars().count())))
+            .collect();
         out += &(cells.join("  ") + "\n");
     }
     out
@@ -557,7 +590,8 @@ fn sweep_text(plan: &serde_json::Value, points: &[serde_json::Value]) -> String 
 
 fn merge(args: MergeArgs) -> Result<(), Failure> {
     let (plan, points, source) = crate::sweep::read_parts(&args.parts).map_err(invalid)?;
-    crate::sweep::assemble(&args.out, &plan, &points, &source).map_err(|e| failed(format!("cannot write to {}: {e}", args.out.display())))?;
+    crate::sweep::assemble(&args.out, &plan, &points, &source)
+        .map_err(|e| failed(format!("cannot write to {}: {e}", args.out.display())))?;
     eprintln!("merged {} points into {}", points.len(), args.out.display());
     Ok(())
 }

@@ -27,16 +27,40 @@ use crate::stats::Tally;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum What {
-    Arrival { region: u32 },
-    Redial { region: u32, attempt: u8, caller_counted: bool },
-    Abandon { call: u32, generation: u32 },
-    Overflow { call: u32, generation: u32 },
-    ServiceEnd { nurse_region: u32 },
-    BreakDue { region: u32 },
-    BreakEnd { region: u32 },
-    StaffCheck { region: u32 },
-    AgreementCheck { agreement: u32 },
-    NewDay { day: i64 },
+    Arrival {
+        region: u32,
+    },
+    Redial {
+        region: u32,
+        attempt: u8,
+        caller_counted: bool,
+    },
+    Abandon {
+        call: u32,
+        generation: u32,
+    },
+    Overflow {
+        call: u32,
+        generation: u32,
+    },
+    ServiceEnd {
+        nurse_region: u32,
+    },
+    BreakDue {
+        region: u32,
+    },
+    BreakEnd {
+        region: u32,
+    },
+    StaffCheck {
+        region: u32,
+    },
+    AgreementCheck {
+        agreement: u32,
+    },
+    NewDay {
+        day: i64,
+    },
     /// A snapshot of nurses and waiting calls, for the staffing chart.
     Sample,
 }

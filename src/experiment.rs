@@ -53,7 +53,11 @@ pub fn observe(model: &Model, groups: &[Vec<usize>], tally: &Tally) -> Observati
             .map(|(t, periods)| judge(t, periods))
             .collect(),
         settlement: settlement(model, tally),
-        wait_curve: tally.calls.iter().flat_map(|c| (0..=CURVE_MINUTES).map(|m| c.waits.at_most_minutes(m)).chain([c.offered])).collect(),
+        wait_curve: tally
+            .calls
+            .iter()
+            .flat_map(|c| (0..=CURVE_MINUTES).map(|m| c.waits.at_most_minutes(m)).chain([c.offered]))
+            .collect(),
         staffing: tally.staffing.clone(),
         calls_simulated: tally.calls_simulated,
     }
@@ -366,13 +370,25 @@ pub fn summarize(scenario: &Scenario, model: &Model, fold: Fold, replications: u
             .chunks(CURVE_MINUTES + 2)
             .map(|c| {
                 let offered = c[CURVE_MINUTES + 1] as f64;
-                c[..=CURVE_MINUTES].iter().map(|&x| if offered > 0.0 { x as f64 / offered } else { f64::NAN }).collect()
+                c[..=CURVE_MINUTES]
+                    .iter()
+                    .map(|&x| if offered > 0.0 { x as f64 / offered } else { f64::NAN })
+                    .collect()
             })
             .collect(),
         staffing: fold
             .staffing
             .iter()
-            .map(|s| if s.samples > 0 { (s.nurses_on_phones as f64 / s.samples as f64, s.calls_waiting as f64 / s.samples as f64) } else { (f64::NAN, f64::NAN) })
+            .map(|s| {
+                if s.samples > 0 {
+                    (
+                        s.nurses_on_phones as f64 / s.samples as f64,
+                        s.calls_waiting as f64 / s.samples as f64,
+                    )
+                } else {
+                    (f64::NAN, f64::NAN)
+                }
+            })
             .collect(),
         chart_within: scenario.chart_within(),
         calls_simulated: fold.calls_simulated,

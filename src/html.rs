@@ -11,13 +11,16 @@ use crate::stats::Estimate;
 
 const STYLE: &str = "body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:2rem auto;max-width:1100px;color:#222;padding:0 1rem}\
 h1{font-size:1.6rem}h2{font-size:1.25rem;margin-top:2.2rem;border-bottom:1px solid #ddd}\
-table{border-collapse:collapse;margin:.6rem 0;font-size:.9rem}th,td{padding:.25rem .6rem;border-bottom:1px solid #eee;text-align:right}\
+table{border-collapse:collapse;margin:.6rem 0;font-size:.9rem}th,td{padding:.25rem .6rem;border-bottom:1px solid #eee;text-align:right;white-space:nowrap}\
 th:first-child,td:first-child{text-align:left}th{background:#f4f6f8}.met{color:#127a12;font-weight:600}.miss{color:#b00;font-weight:600}\
 .chart svg{width:100%;height:auto;border:1px solid #eee;margin:.4rem 0}pre{background:#f7f7f7;padding:.8rem;overflow:auto;font-size:.8rem}\
 .meta{color:#555}.note{color:#555;font-size:.85rem}";
 
 pub fn escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 fn page(title: &str, body: &str) -> String {
@@ -69,10 +72,18 @@ fn targets(s: &Summary) -> String {
     if s.targets.is_empty() {
         return "<p>No targets in this scenario.</p>".into();
     }
-    let mut out = String::from("<table><tr><th>target</th><th>regions</th><th>judged per</th><th>estimate (95 % CI)</th><th>verdict</th><th>periods met</th></tr>");
+    let mut out = String::from(
+        "<table><tr><th>target</th><th>regions</th><th>judged per</th><th>estimate (95 % CI)</th><th>verdict</th><th>periods met</th></tr>",
+    );
     for t in &s.targets {
         let share = t.metric != "mean_wait";
-        let show = |x: f64| if share { format!("{:.1} %", x * 100.0) } else { format!("{x:.2} min") };
+        let show = |x: f64| {
+            if share {
+                format!("{:.1} %", x * 100.0)
+            } else {
+                format!("{x:.2} min")
+            }
+        };
         let (op, limit) = match t.bound {
             Bound::AtLeast(b) => ("≥", b),
             Bound::AtMost(b) => ("≤", b),
@@ -87,7 +98,9 @@ fn targets(s: &Summary) -> String {
             Some(false) => "<span class=\"miss\">not met</span>",
             None => "—",
         };
-        let periods = t.share_of_periods_met.map_or("—".into(), |p| format!("{:.0} % of {}", p * 100.0, t.periods_judged));
+        let periods = t
+            .share_of_periods_met
+            .map_or("—".into(), |p| format!("{:.0} % of {}", p * 100.0, t.periods_judged));
         let _ = write!(
             out,
             "<tr><td>{} {} {}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
@@ -106,12 +119,20 @@ fn targets(s: &Summary) -> String {
 
 fn settlement(s: &Summary) -> String {
     let rows: Vec<_> = s.settlement.iter().filter(|r| r.period == "horizon").collect();
-    if rows.iter().all(|r| r.answered_for_others.mean.unwrap_or(0.0) == 0.0 && r.answered_by_others.mean.unwrap_or(0.0) == 0.0) {
+    if rows
+        .iter()
+        .all(|r| r.answered_for_others.mean.unwrap_or(0.0) == 0.0 && r.answered_by_others.mean.unwrap_or(0.0) == 0.0)
+    {
         return "<p>No calls crossed regions.</p>".into();
     }
-    let mut out = String::from("<table><tr><th>region</th><th>answered for others</th><th>answered by others</th><th>net</th><th>net amount</th></tr>");
+    let mut out = String::from(
+        "<table><tr><th>region</th><th>answered for others</th><th>answered by others</th><th>net</th><th>net amount</th></tr>",
+    );
     for r in rows {
-        let amount = s.price_per_call.and_then(|p| r.net.mean.map(|m| format!("{:.0}", m * p))).unwrap_or_else(|| "—".into());
+        let amount = s
+            .price_per_call
+            .and_then(|p| r.net.mean.map(|m| format!("{:.0}", m * p)))
+            .unwrap_or_else(|| "—".into());
         let _ = write!(
             out,
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
@@ -133,7 +154,12 @@ fn charts(list: &[NamedChart]) -> String {
                 let _ = write!(out, "<div class=\"chart\" id=\"chart-{}\">{}</div>", escape(&c.file), svg);
             }
             Err(e) => {
-                let _ = write!(out, "<p class=\"miss\">chart {} could not be drawn: {}</p>", escape(&c.file), escape(&e));
+                let _ = write!(
+                    out,
+                    "<p class=\"miss\">chart {} could not be drawn: {}</p>",
+                    escape(&c.file),
+                    escape(&e)
+                );
             }
         }
     }
@@ -142,7 +168,11 @@ fn charts(list: &[NamedChart]) -> String {
 
 /// The leading comment block of a scenario file: where its figures come from.
 fn assumptions(source: &str) -> String {
-    let lines: Vec<&str> = source.lines().take_while(|l| l.trim_start().starts_with('#') || l.trim().is_empty()).map(|l| l.trim_start().trim_start_matches('#').trim_end()).collect();
+    let lines: Vec<&str> = source
+        .lines()
+        .take_while(|l| l.trim_start().starts_with('#') || l.trim().is_empty())
+        .map(|l| l.trim_start().trim_start_matches('#').trim_end())
+        .collect();
     let text = lines.join("\n").trim().to_string();
     if text.is_empty() {
         "<p>The scenario file states no assumptions in its header.</p>".into()
@@ -179,10 +209,20 @@ pub fn run_report(s: &Summary, source: &str, chart_list: &[NamedChart]) -> Strin
 /// The report of a comparison: each scenario's figures, the charts, and the differences.
 pub fn compare_report(c: &crate::experiment::Comparison, sources: &[String], chart_list: &[NamedChart]) -> String {
     let mut body = format!("<h1>Comparison of {} scenarios</h1>{}", c.summaries.len(), meta(&c.summaries[0]));
-    body += "<p>Every scenario sees the same callers (common random numbers); differences are against the first scenario.</p><h2>Charts</h2>";
+    body +=
+        "<p>Every scenario sees the same callers (common random numbers); differences are against the first scenario.</p><h2>Charts</h2>";
     body += &charts(chart_list);
     for (k, (s, src)) in c.summaries.iter().zip(sources).enumerate() {
-        let _ = write!(body, "<h2>{}. {}</h2>{}<h3>Targets</h3>{}<details><summary>Assumptions and scenario file</summary>{}<pre>{}</pre></details>", k + 1, escape(&s.scenario), key_figures(s), targets(s), assumptions(src), escape(src));
+        let _ = write!(
+            body,
+            "<h2>{}. {}</h2>{}<h3>Targets</h3>{}<details><summary>Assumptions and scenario file</summary>{}<pre>{}</pre></details>",
+            k + 1,
+            escape(&s.scenario),
+            key_figures(s),
+            targets(s),
+            assumptions(src),
+            escape(src)
+        );
     }
     page("nursequeue comparison", &body)
 }

@@ -591,7 +591,10 @@ pub fn write_comparison(dir: &Path, c: &Comparison, sources: &[String]) -> std::
     }
     let charts = comparison_charts(c);
     crate::charts::write_all(dir, &charts)?;
-    write_atomic(&dir.join("report.html"), crate::html::compare_report(c, sources, &charts).as_bytes())
+    write_atomic(
+        &dir.join("report.html"),
+        crate::html::compare_report(c, sources, &charts).as_bytes(),
+    )
 }
 
 /// A file-name-safe version of a scenario name.
@@ -606,7 +609,10 @@ pub fn slug(name: &str) -> String {
 /// The first `answered_within … at_least` target: the line drawn on service-level charts.
 fn service_target(s: &Summary) -> Option<(f64, String)> {
     s.targets.iter().find_map(|t| match t.bound {
-        Bound::AtLeast(b) if t.metric.starts_with("answered_within") => Some((b, format!("target {:.0} % {}", b * 100.0, t.metric.replace("answered_within_", "within ")))),
+        Bound::AtLeast(b) if t.metric.starts_with("answered_within") => Some((
+            b,
+            format!("target {:.0} % {}", b * 100.0, t.metric.replace("answered_within_", "within ")),
+        )),
         _ => None,
     })
 }
@@ -620,17 +626,40 @@ pub fn run_charts(s: &Summary) -> Vec<NamedChart> {
             let points = (0..168)
                 .map(|h| {
                     let c = &s.by_hour[r * 168 + h];
-                    let share = if c.offered > 0 { c.answered_within_target as f64 / c.offered as f64 } else { f64::NAN };
+                    let share = if c.offered > 0 {
+                        c.answered_within_target as f64 / c.offered as f64
+                    } else {
+                        f64::NAN
+                    };
                     (h as f64 + 0.5, share)
                 })
                 .collect();
             (s.region_names[r].clone(), points)
         })
         .collect();
-    let curves = (0..n).map(|r| (s.region_names[r].clone(), s.wait_curve[r].iter().enumerate().map(|(t, &v)| (t as f64, v)).collect())).collect();
-    let horizon_net: Vec<f64> = s.settlement.iter().filter(|row| row.period == "horizon").map(|row| row.net.mean.unwrap_or(0.0)).collect();
+    let curves = (0..n)
+        .map(|r| {
+            (
+                s.region_names[r].clone(),
+                s.wait_curve[r].iter().enumerate().map(|(t, &v)| (t as f64, v)).collect(),
+            )
+        })
+        .collect();
+    let horizon_net: Vec<f64> = s
+        .settlement
+        .iter()
+        .filter(|row| row.period == "horizon")
+        .map(|row| row.net.mean.unwrap_or(0.0))
+        .collect();
     let staffing_total = |pick: fn(&(f64, f64)) -> f64| -> Vec<(f64, f64)> {
-        (0..168).map(|h| (h as f64 + 0.5, (0..n).map(|r| pick(&s.staffing[r * 168 + h])).filter(|v| v.is_finite()).sum())).collect()
+        (0..168)
+            .map(|h| {
+                (
+                    h as f64 + 0.5,
+                    (0..n).map(|r| pick(&s.staffing[r * 168 + h])).filter(|v| v.is_finite()).sum(),
+                )
+            })
+            .collect()
     };
     vec![
         NamedChart {
@@ -662,7 +691,9 @@ pub fn run_charts(s: &Summary) -> Vec<NamedChart> {
             chart: Chart::Flows(FlowMatrix {
                 title: "Who answered whose calls (calls per replication)".into(),
                 names: s.region_names.clone(),
-                values: (0..n).map(|r| (0..n).map(|j| s.flows[r * n + j].mean.unwrap_or(0.0)).collect()).collect(),
+                values: (0..n)
+                    .map(|r| (0..n).map(|j| s.flows[r * n + j].mean.unwrap_or(0.0)).collect())
+                    .collect(),
                 net: horizon_net,
             }),
         },
@@ -674,7 +705,10 @@ pub fn run_charts(s: &Summary) -> Vec<NamedChart> {
                 x_desc: "hour of the week".into(),
                 y_desc: "nurses / calls".into(),
                 y_percent: false,
-                series: vec![("nurses on the phones".into(), staffing_total(|x| x.0)), ("calls waiting".into(), staffing_total(|x| x.1))],
+                series: vec![
+                    ("nurses on the phones".into(), staffing_total(|x| x.0)),
+                    ("calls waiting".into(), staffing_total(|x| x.1)),
+                ],
                 target: None,
             }),
         },
@@ -687,20 +721,32 @@ pub fn comparison_charts(c: &Comparison) -> Vec<NamedChart> {
     let mut groups = first.region_names.clone();
     groups.push("total".into());
     let value = |s: &Summary, group: &str, metric: &str| -> f64 {
-        let values = if group == "total" { Some(&s.total) } else { s.region_names.iter().position(|r| r == group).map(|i| &s.regions[i]) };
+        let values = if group == "total" {
+            Some(&s.total)
+        } else {
+            s.region_names.iter().position(|r| r == group).map(|i| &s.regions[i])
+        };
         values.and_then(|v| s.metric(metric).and_then(|i| v[i].mean)).unwrap_or(f64::NAN)
     };
-    [("answered_share", "Share of calls answered", true), ("answered_within_5m", "Share of calls answered within 5 minutes", true), ("mean_wait_answered", "Mean wait of answered calls (minutes)", false)]
-        .iter()
-        .map(|(metric, title, percent)| NamedChart {
-            file: format!("compare_{metric}"),
-            chart: Chart::Bars(BarChart {
-                title: title.to_string(),
-                y_desc: if *percent { "% of offered".into() } else { "minutes".into() },
-                y_percent: *percent,
-                groups: groups.clone(),
-                series: c.summaries.iter().map(|s| (s.scenario.clone(), groups.iter().map(|g| value(s, g, metric)).collect())).collect(),
-            }),
-        })
-        .collect()
+    [
+        ("answered_share", "Share of calls answered", true),
+        ("answered_within_5m", "Share of calls answered within 5 minutes", true),
+        ("mean_wait_answered", "Mean wait of answered calls (minutes)", false),
+    ]
+    .iter()
+    .map(|(metric, title, percent)| NamedChart {
+        file: format!("compare_{metric}"),
+        chart: Chart::Bars(BarChart {
+            title: title.to_string(),
+            y_desc: if *percent { "% of offered".into() } else { "minutes".into() },
+            y_percent: *percent,
+            groups: groups.clone(),
+            series: c
+                .summaries
+                .iter()
+                .map(|s| (s.scenario.clone(), groups.iter().map(|g| value(s, g, metric)).collect()))
+                .collect(),
+        }),
+    })
+    .collect()
 }

@@ -29,7 +29,9 @@ pub struct Vary {
 
 /// Parses `KEY=V1,V2,…` (a value may be a range of whole numbers, `4..9`, inclusive).
 pub fn parse_vary(text: &str) -> Result<Vary, String> {
-    let (key, list) = text.split_once('=').ok_or_else(|| format!("`--vary {text}` has no `=`: write KEY=V1,V2,… (e.g. region.Kalmar.shifts.0.nurses=4..7)"))?;
+    let (key, list) = text
+        .split_once('=')
+        .ok_or_else(|| format!("`--vary {text}` has no `=`: write KEY=V1,V2,… (e.g. region.Kalmar.shifts.0.nurses=4..7)"))?;
     let key = key.trim();
     if key.is_empty() {
         return Err(format!("`--vary {text}` names no key"));
@@ -41,16 +43,27 @@ pub fn parse_vary(text: &str) -> Result<Vary, String> {
         }
         match item.split_once("..") {
             Some((a, b)) if a.trim().parse::<i64>().is_ok() => {
-                let (a, b): (i64, i64) = (a.trim().parse().unwrap_or(0), b.trim().trim_start_matches('=').parse().map_err(|_| format!("`{item}` is not a range of whole numbers such as 4..9"))?);
+                let (a, b): (i64, i64) = (
+                    a.trim().parse().unwrap_or(0),
+                    b.trim()
+                        .trim_start_matches('=')
+                        .parse()
+                        .map_err(|_| format!("`{item}` is not a range of whole numbers such as 4..9"))?,
+                );
                 if b < a || b - a > 10_000 {
-                    return Err(format!("`{item}`: a range runs from the smaller to the larger number (at most 10,000 values)"));
+                    return Err(format!(
+                        "`{item}`: a range runs from the smaller to the larger number (at most 10,000 values)"
+                    ));
                 }
                 values.extend((a..=b).map(|v| v.to_string()));
             }
             _ => values.push(item.to_string()),
         }
     }
-    Ok(Vary { key: key.to_string(), values })
+    Ok(Vary {
+        key: key.to_string(),
+        values,
+    })
 }
 
 /// The grid: every combination of the varied values, the first key varying slowest.
@@ -70,15 +83,29 @@ impl Plan {
     pub fn new(base: &Scenario, sets: &[String], varies: Vec<Vary>) -> Plan {
         let mut points: Vec<Vec<String>> = vec![vec![]];
         for v in &varies {
-            points = points.iter().flat_map(|p| v.values.iter().map(move |x| [p.clone(), vec![x.clone()]].concat())).collect();
+            points = points
+                .iter()
+                .flat_map(|p| v.values.iter().map(move |x| [p.clone(), vec![x.clone()]].concat()))
+                .collect();
         }
         let fingerprint = format!("{:016x}", fnv1a(format!("{}\u{0}{}", base.source, sets.join("\u{0}")).as_bytes()));
-        Plan { scenario_name: base.name.clone(), varies, points, seed: base.seed, replications: base.replications, fingerprint }
+        Plan {
+            scenario_name: base.name.clone(),
+            varies,
+            points,
+            seed: base.seed,
+            replications: base.replications,
+            fingerprint,
+        }
     }
 
     /// The `--set` flags of point `i`.
     pub fn sets(&self, i: usize) -> Vec<String> {
-        self.varies.iter().zip(&self.points[i]).map(|(v, x)| format!("{}={}", v.key, x)).collect()
+        self.varies
+            .iter()
+            .zip(&self.points[i])
+            .map(|(v, x)| format!("{}={}", v.key, x))
+            .collect()
     }
 
     pub fn to_json(&self) -> Value {
@@ -168,14 +195,21 @@ fn load_points(run: &SweepRun, indices: &[usize]) -> Result<Vec<Scenario>, Sweep
 fn point_json(plan: &Plan, i: usize, summary: &experiment::Summary) -> Value {
     let mut s = report::summary_json(summary);
     s.as_object_mut().expect("object").remove("run");
-    let values: serde_json::Map<String, Value> = plan.varies.iter().zip(&plan.points[i]).map(|(v, x)| (v.key.clone(), Value::String(x.clone()))).collect();
+    let values: serde_json::Map<String, Value> = plan
+        .varies
+        .iter()
+        .zip(&plan.points[i])
+        .map(|(v, x)| (v.key.clone(), Value::String(x.clone())))
+        .collect();
     json!({"index": i, "values": values, "summary": s})
 }
 
 /// Reads points already written in `dir` for this plan (for `--resume`).
 fn finished_points(dir: &Path, plan: &Plan) -> Result<Vec<Value>, SweepError> {
     let plan_path = dir.join("sweep-plan.json");
-    let Ok(text) = std::fs::read_to_string(&plan_path) else { return Ok(vec![]) };
+    let Ok(text) = std::fs::read_to_string(&plan_path) else {
+        return Ok(vec![]);
+    };
     let saved: Value = serde_json::from_str(&text).map_err(|e| SweepError::Failed(format!("{}: {e}", plan_path.display())))?;
     if saved != plan.to_json() {
         return Err(SweepError::Invalid(format!("{} holds a different sweep (another scenario, grid, seed or replications): choose another --out folder, or drop --resume to overwrite", dir.display())));
@@ -211,13 +245,21 @@ impl Reporter {
         let bar = bar.then(|| {
             let b = indicatif::ProgressBar::new(total_jobs);
             b.set_style(
-                indicatif::ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:40} {pos}/{len} replications ({msg}) eta {eta}")
-                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+                indicatif::ProgressStyle::with_template(
+                    "{spinner} [{elapsed_precise}] {bar:40} {pos}/{len} replications ({msg}) eta {eta}",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
             );
             b
         });
         let lines = mode == Progress::Lines || (mode == Progress::Auto && !terminal);
-        Reporter { bar, lines, started: Instant::now(), last_line: Instant::now(), total_points }
+        Reporter {
+            bar,
+            lines,
+            started: Instant::now(),
+            last_line: Instant::now(),
+            total_points,
+        }
     }
 
     fn update(&mut self, points_done: usize, jobs_done: u64, total_jobs: u64) {
@@ -228,8 +270,15 @@ impl Reporter {
         let finished = jobs_done == total_jobs;
         if self.lines && (finished || self.last_line.elapsed().as_secs_f64() >= 2.0) {
             let elapsed = self.started.elapsed().as_secs_f64();
-            let left = if jobs_done > 0 { elapsed * (total_jobs - jobs_done) as f64 / jobs_done as f64 } else { f64::NAN };
-            eprintln!("sweep: {points_done}/{} points, {jobs_done}/{total_jobs} replications, {elapsed:.1} s elapsed, about {left:.0} s left", self.total_points);
+            let left = if jobs_done > 0 {
+                elapsed * (total_jobs - jobs_done) as f64 / jobs_done as f64
+            } else {
+                f64::NAN
+            };
+            eprintln!(
+                "sweep: {points_done}/{} points, {jobs_done}/{total_jobs} replications, {elapsed:.1} s elapsed, about {left:.0} s left",
+                self.total_points
+            );
             self.last_line = Instant::now();
         }
     }
@@ -245,12 +294,17 @@ impl Reporter {
 /// index order, including those found with `--resume`.
 pub fn execute(run: &SweepRun) -> Result<Vec<Value>, SweepError> {
     let plan = &run.plan;
-    let mine: Vec<usize> = (0..plan.points.len()).filter(|i| run.shard.is_none_or(|(k, n)| i % n == k)).collect();
+    let mine: Vec<usize> = (0..plan.points.len())
+        .filter(|i| run.shard.is_none_or(|(k, n)| i % n == k))
+        .collect();
     let mut done: Vec<Value> = vec![];
     if let Some(dir) = &run.out {
         std::fs::create_dir_all(dir.join("points")).map_err(|e| SweepError::Failed(format!("cannot create {}: {e}", dir.display())))?;
         if run.resume {
-            done = finished_points(dir, plan)?.into_iter().filter(|p| mine.contains(&(p["index"].as_u64().unwrap_or(u64::MAX) as usize))).collect();
+            done = finished_points(dir, plan)?
+                .into_iter()
+                .filter(|p| mine.contains(&(p["index"].as_u64().unwrap_or(u64::MAX) as usize)))
+                .collect();
         }
         let plan_text = serde_json::to_string_pretty(&plan.to_json()).expect("json") + "\n";
         write_atomic(&dir.join("sweep-plan.json"), plan_text.as_bytes()).map_err(|e| SweepError::Failed(e.to_string()))?;
@@ -263,26 +317,44 @@ pub fn execute(run: &SweepRun) -> Result<Vec<Value>, SweepError> {
     let reps = plan.replications as u64;
     let jobs: Vec<(usize, u64)> = (0..todo.len()).flat_map(|k| (0..reps).map(move |r| (k, r))).collect();
     let total_jobs = jobs.len() as u64;
-    let pool = rayon::ThreadPoolBuilder::new().num_threads(run.threads).build().map_err(|e| SweepError::Failed(e.to_string()))?;
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(run.threads)
+        .build()
+        .map_err(|e| SweepError::Failed(e.to_string()))?;
     let mut reporter = Reporter::new(run.progress, todo.len() + done.len(), total_jobs);
-    let names: Vec<usize> = scenarios.iter().map(|s| crate::stats::metric_names(&s.within_thresholds().into_iter().map(|(_, l)| l).collect::<Vec<_>>()).len()).collect();
+    let names: Vec<usize> = scenarios
+        .iter()
+        .map(|s| crate::stats::metric_names(&s.within_thresholds().into_iter().map(|(_, l)| l).collect::<Vec<_>>()).len())
+        .collect();
     let mut folds: Vec<Option<Fold>> = models.iter().zip(&names).map(|(m, &k)| Some(Fold::new(m, k))).collect();
     let mut points_done = done.len();
     let batch = (pool.current_num_threads() * 8).max(1);
     let started = Instant::now();
     for (b, chunk) in jobs.chunks(batch).enumerate() {
-        let observations: Vec<experiment::Observation> =
-            pool.install(|| chunk.par_iter().map(|&(k, rep)| observe(&models[k], &group_lists[k], &simulate(&models[k], plan.seed, rep))).collect());
+        let observations: Vec<experiment::Observation> = pool.install(|| {
+            chunk
+                .par_iter()
+                .map(|&(k, rep)| observe(&models[k], &group_lists[k], &simulate(&models[k], plan.seed, rep)))
+                .collect()
+        });
         for (&(k, rep), o) in chunk.iter().zip(&observations) {
             let fold = folds[k].as_mut().expect("point still open");
             fold.add(o);
             if rep + 1 == reps {
                 let fold = folds[k].take().expect("point still open");
-                let summary = experiment::summarize(&scenarios[k], &models[k], fold, plan.replications, started.elapsed().as_secs_f64(), pool.current_num_threads());
+                let summary = experiment::summarize(
+                    &scenarios[k],
+                    &models[k],
+                    fold,
+                    plan.replications,
+                    started.elapsed().as_secs_f64(),
+                    pool.current_num_threads(),
+                );
                 let point = point_json(plan, todo[k], &summary);
                 if let Some(dir) = &run.out {
                     let text = serde_json::to_string(&point).expect("json");
-                    write_atomic(&point_file(dir, todo[k]), text.as_bytes()).map_err(|e| SweepError::Failed(format!("cannot write a point: {e}")))?;
+                    write_atomic(&point_file(dir, todo[k]), text.as_bytes())
+                        .map_err(|e| SweepError::Failed(format!("cannot write a point: {e}")))?;
                 }
                 done.push(point);
                 points_done += 1;
@@ -312,7 +384,11 @@ pub fn read_parts(paths: &[PathBuf]) -> Result<(Value, Vec<Value>, String), Stri
             let mut found: Vec<PathBuf> = std::fs::read_dir(p)
                 .map_err(|e| format!("{}: {e}", p.display()))?
                 .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|f| f.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with("part-") && n.ends_with(".json")))
+                .filter(|f| {
+                    f.file_name()
+                        .and_then(|n| n.to_str())
+                        .is_some_and(|n| n.starts_with("part-") && n.ends_with(".json"))
+                })
                 .collect();
             found.sort();
             files.extend(found);
@@ -329,7 +405,10 @@ pub fn read_parts(paths: &[PathBuf]) -> Result<(Value, Vec<Value>, String), Stri
     for f in &files {
         let text = std::fs::read_to_string(f).map_err(|e| format!("{}: {e}", f.display()))?;
         let part: Value = serde_json::from_str(&text).map_err(|e| format!("{} is not a sweep part: {e}", f.display()))?;
-        let this_plan = part.get("plan").cloned().ok_or_else(|| format!("{} is not a sweep part (no plan)", f.display()))?;
+        let this_plan = part
+            .get("plan")
+            .cloned()
+            .ok_or_else(|| format!("{} is not a sweep part (no plan)", f.display()))?;
         match &plan {
             None => plan = Some(this_plan),
             Some(p) if *p != this_plan => return Err(format!("{} belongs to a different sweep than {}", f.display(), files[0].display())),
@@ -343,9 +422,22 @@ pub fn read_parts(paths: &[PathBuf]) -> Result<(Value, Vec<Value>, String), Stri
     points.sort_by_key(|p| p["index"].as_u64());
     let indices: Vec<usize> = points.iter().map(|p| p["index"].as_u64().unwrap_or(u64::MAX) as usize).collect();
     if indices != (0..total).collect::<Vec<_>>() {
-        let missing: Vec<String> = (0..total).filter(|i| !indices.contains(i)).take(10).map(|i| i.to_string()).collect();
+        let missing: Vec<String> = (0..total)
+            .filter(|i| !indices.contains(i))
+            .take(10)
+            .map(|i| i.to_string())
+            .collect();
         let twice = indices.windows(2).any(|w| w[0] == w[1]);
-        return Err(format!("the parts do not cover the sweep exactly once: {} of {total} points{}{}", indices.len(), if missing.is_empty() { String::new() } else { format!(", missing {}", missing.join(", ")) }, if twice { ", some twice" } else { "" }));
+        return Err(format!(
+            "the parts do not cover the sweep exactly once: {} of {total} points{}{}",
+            indices.len(),
+            if missing.is_empty() {
+                String::new()
+            } else {
+                format!(", missing {}", missing.join(", "))
+            },
+            if twice { ", some twice" } else { "" }
+        ));
     }
     Ok((plan, points, source))
 }
@@ -353,12 +445,32 @@ pub fn read_parts(paths: &[PathBuf]) -> Result<(Value, Vec<Value>, String), Stri
 /// Metrics of the total shown in the sweep's charts.
 fn chart_metrics(points: &[Value]) -> Vec<(String, String, bool)> {
     let total = &points[0]["summary"]["total"];
-    let within = total.as_object().map(|o| o.keys().find(|k| k.starts_with("answered_within_") && !k.ends_with("_of_answered") && *k != "answered_within_5m" && *k != "answered_within_10m").cloned()).unwrap_or(None);
+    let within = total
+        .as_object()
+        .map(|o| {
+            o.keys()
+                .find(|k| {
+                    k.starts_with("answered_within_")
+                        && !k.ends_with("_of_answered")
+                        && *k != "answered_within_5m"
+                        && *k != "answered_within_10m"
+                })
+                .cloned()
+        })
+        .unwrap_or(None);
     let mut list = vec![
         ("answered_share".to_string(), "Share of calls answered".to_string(), true),
-        (within.unwrap_or_else(|| "answered_within_5m".into()), "Share answered within the target time".to_string(), true),
+        (
+            within.unwrap_or_else(|| "answered_within_5m".into()),
+            "Share answered within the target time".to_string(),
+            true,
+        ),
         ("abandoned_share".to_string(), "Share of calls abandoned".to_string(), true),
-        ("mean_wait_answered".to_string(), "Mean wait of answered calls (minutes)".to_string(), false),
+        (
+            "mean_wait_answered".to_string(),
+            "Mean wait of answered calls (minutes)".to_string(),
+            false,
+        ),
         ("occupancy".to_string(), "Nurse occupancy".to_string(), true),
     ];
     list.dedup_by(|a, b| a.0 == b.0);
@@ -368,9 +480,19 @@ fn chart_metrics(points: &[Value]) -> Vec<(String, String, bool)> {
 /// Writes `sweep.csv`, `sweep.json`, the KPI charts and `report.html` from the points.
 pub fn assemble(dir: &Path, plan: &Value, points: &[Value], source: &str) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
-    let keys: Vec<String> = plan["vary"].as_array().map(|a| a.iter().filter_map(|v| v["key"].as_str().map(String::from)).collect()).unwrap_or_default();
-    let metrics: Vec<String> = points.first().and_then(|p| p["summary"]["total"].as_object()).map(|o| o.keys().filter(|k| *k != "region").cloned().collect()).unwrap_or_default();
-    let targets = points.first().and_then(|p| p["summary"]["targets"].as_array().map(|a| a.len())).unwrap_or(0);
+    let keys: Vec<String> = plan["vary"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|v| v["key"].as_str().map(String::from)).collect())
+        .unwrap_or_default();
+    let metrics: Vec<String> = points
+        .first()
+        .and_then(|p| p["summary"]["total"].as_object())
+        .map(|o| o.keys().filter(|k| *k != "region").cloned().collect())
+        .unwrap_or_default();
+    let targets = points
+        .first()
+        .and_then(|p| p["summary"]["targets"].as_array().map(|a| a.len()))
+        .unwrap_or(0);
     let mut header: Vec<String> = vec!["point".into()];
     header.extend(keys.iter().cloned());
     for m in &metrics {
@@ -405,14 +527,23 @@ pub fn assemble(dir: &Path, plan: &Value, points: &[Value], source: &str) -> std
     for r in &rows {
         w.write_record(r)?;
     }
-    write_atomic(&dir.join("sweep.csv"), &w.into_inner().map_err(|e| std::io::Error::other(e.to_string()))?)?;
+    write_atomic(
+        &dir.join("sweep.csv"),
+        &w.into_inner().map_err(|e| std::io::Error::other(e.to_string()))?,
+    )?;
     let all = json!({"plan": plan, "points": points});
-    write_atomic(&dir.join("sweep.json"), (serde_json::to_string_pretty(&all).expect("json") + "\n").as_bytes())?;
+    write_atomic(
+        &dir.join("sweep.json"),
+        (serde_json::to_string_pretty(&all).expect("json") + "\n").as_bytes(),
+    )?;
     let charts = sweep_charts(plan, points);
     crate::charts::write_all(dir, &charts)?;
     let title = format!("Sweep of {}", plan["scenario"].as_str().unwrap_or("a scenario"));
     let table = points_table(&keys, points);
-    write_atomic(&dir.join("report.html"), crate::html::sweep_report(&title, &table, &charts, source).as_bytes())
+    write_atomic(
+        &dir.join("report.html"),
+        crate::html::sweep_report(&title, &table, &charts, source).as_bytes(),
+    )
 }
 
 /// One chart per KPI against the first varied key; one line per combination of the other keys.
@@ -422,11 +553,28 @@ fn sweep_charts(plan: &Value, points: &[Value]) -> Vec<NamedChart> {
     }
     let varies: Vec<(String, Vec<String>)> = plan["vary"]
         .as_array()
-        .map(|a| a.iter().map(|v| (v["key"].as_str().unwrap_or("").to_string(), v["values"].as_array().map(|x| x.iter().filter_map(|s| s.as_str().map(String::from)).collect()).unwrap_or_default())).collect())
+        .map(|a| {
+            a.iter()
+                .map(|v| {
+                    (
+                        v["key"].as_str().unwrap_or("").to_string(),
+                        v["values"]
+                            .as_array()
+                            .map(|x| x.iter().filter_map(|s| s.as_str().map(String::from)).collect())
+                            .unwrap_or_default(),
+                    )
+                })
+                .collect()
+        })
         .unwrap_or_default();
-    let Some((x_key, x_values)) = varies.first().cloned() else { return vec![] };
+    let Some((x_key, x_values)) = varies.first().cloned() else {
+        return vec![];
+    };
     let series_of = |p: &Value| -> String {
-        let rest: Vec<String> = varies[1..].iter().map(|(k, _)| format!("{}={}", short_key(k), p["values"][k].as_str().unwrap_or(""))).collect();
+        let rest: Vec<String> = varies[1..]
+            .iter()
+            .map(|(k, _)| format!("{}={}", short_key(k), p["values"][k].as_str().unwrap_or("")))
+            .collect();
         if rest.is_empty() {
             "all regions".into()
         } else {
@@ -440,17 +588,26 @@ fn sweep_charts(plan: &Value, points: &[Value]) -> Vec<NamedChart> {
             let mut series: Vec<(String, Vec<(f64, f64)>)> = vec![];
             for p in points {
                 let name = series_of(p);
-                let x = x_values.iter().position(|v| Some(v.as_str()) == p["values"][&x_key].as_str()).unwrap_or(0) as f64;
+                let x = x_values
+                    .iter()
+                    .position(|v| Some(v.as_str()) == p["values"][&x_key].as_str())
+                    .unwrap_or(0) as f64;
                 let y = p["summary"]["total"][&metric]["mean"].as_f64().unwrap_or(f64::NAN);
                 match series.iter_mut().find(|s| s.0 == name) {
                     Some(s) => s.1.push((x, y)),
                     None => series.push((name, vec![(x, y)])),
                 }
             }
-            let target = targets.iter().find(|t| t["metric"].as_str() == Some(metric.as_str()) && t["region"] == "all").and_then(|t| {
-                let b = t["bound"]["at_least"].as_f64().or(t["bound"]["at_most"].as_f64())?;
-                Some((b, format!("target {}", if percent { format!("{:.0} %", b * 100.0) } else { format!("{b}") })))
-            });
+            let target = targets
+                .iter()
+                .find(|t| t["metric"].as_str() == Some(metric.as_str()) && t["region"] == "all")
+                .and_then(|t| {
+                    let b = t["bound"]["at_least"].as_f64().or(t["bound"]["at_most"].as_f64())?;
+                    Some((
+                        b,
+                        format!("target {}", if percent { format!("{:.0} %", b * 100.0) } else { format!("{b}") }),
+                    ))
+                });
             NamedChart {
                 file: format!("sweep_{metric}"),
                 chart: Chart::Lines(LineChart {
@@ -468,12 +625,24 @@ fn sweep_charts(plan: &Value, points: &[Value]) -> Vec<NamedChart> {
 }
 
 fn short_key(key: &str) -> String {
-    key.rsplit('.').take(2).collect::<Vec<_>>().into_iter().rev().collect::<Vec<_>>().join(".")
+    key.rsplit('.')
+        .take(2)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect::<Vec<_>>()
+        .join(".")
 }
 
 fn points_table(keys: &[String], points: &[Value]) -> String {
     use crate::html::escape;
-    let cols = [("answered %", "answered_share", 100.0, 1), ("abandoned %", "abandoned_share", 100.0, 1), ("≤ 5 min %", "answered_within_5m", 100.0, 1), ("mean wait", "mean_wait_answered", 1.0, 2), ("occupancy %", "occupancy", 100.0, 1)];
+    let cols = [
+        ("answered %", "answered_share", 100.0, 1),
+        ("abandoned %", "abandoned_share", 100.0, 1),
+        ("≤ 5 min %", "answered_within_5m", 100.0, 1),
+        ("mean wait", "mean_wait_answered", 1.0, 2),
+        ("occupancy %", "occupancy", 100.0, 1),
+    ];
     let mut out = String::from("<table><tr><th>point</th>");
     for k in keys {
         out += &format!("<th>{}</th>", escape(k));

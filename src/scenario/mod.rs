@@ -186,7 +186,10 @@ pub fn load_str(file_name: &str, text: &str, overrides: &[String]) -> Result<Sce
         }
         read::scenario(&root, default_name(file_name), &mut problems)
     });
-    let scenario = scenario.map(|s| Scenario { source: text.to_string(), ..s });
+    let scenario = scenario.map(|s| Scenario {
+        source: text.to_string(),
+        ..s
+    });
     match scenario {
         Some(s) if problems.is_empty() => Ok(s),
         _ => Err(Invalid { problems, sources }),
@@ -223,7 +226,10 @@ impl Scenario {
     /// The service-level threshold shown by hour and in charts: the first
     /// `answered_within` target's, or 5 minutes.
     pub fn chart_within(&self) -> (String, Time) {
-        self.targets.iter().find_map(|t| t.within.zip(t.within_text.clone()).map(|(w, l)| (l, w))).unwrap_or(("5m".into(), 5 * crate::calendar::MINUTE))
+        self.targets
+            .iter()
+            .find_map(|t| t.within.zip(t.within_text.clone()).map(|(w, l)| (l, w)))
+            .unwrap_or(("5m".into(), 5 * crate::calendar::MINUTE))
     }
 
     /// Thresholds for `answered_within_<T>`: always 5 and 10 minutes, plus every target's.

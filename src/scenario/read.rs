@@ -323,10 +323,17 @@ fn read_surge(n: &Node, regions: &[&str], p: &mut Problems) -> Option<Surge> {
 
 fn read_sweep(n: &Node, p: &mut Problems) -> Option<Vec<String>> {
     let mut t = Table::of(n, "[sweep]", p)?;
-    let vary = t.required("vary", "[\"agreement.national.overflow_after=0m,2m,4m\"]", p).and_then(|v| {
-        let items = list(v, "vary", p)?;
-        items.iter().map(|i| text(i, "a vary entry", p).map(str::to_string)).collect::<Vec<_>>().into_iter().collect::<Option<Vec<_>>>()
-    });
+    let vary = t
+        .required("vary", "[\"agreement.national.overflow_after=0m,2m,4m\"]", p)
+        .and_then(|v| {
+            let items = list(v, "vary", p)?;
+            items
+                .iter()
+                .map(|i| text(i, "a vary entry", p).map(str::to_string))
+                .collect::<Vec<_>>()
+                .into_iter()
+                .collect::<Option<Vec<_>>>()
+        });
     t.finish(p);
     vary
 }
@@ -646,7 +653,10 @@ fn read_region(n: &Node, defaults: &Defaults, p: &mut Problems) -> Option<Region
         t.what = format!("region `{name}`");
     }
     let what = t.what.clone();
-    let factor = t.get("volume_factor").map(|n| non_negative(n, "volume_factor", p)).unwrap_or(Some(1.0));
+    let factor = t
+        .get("volume_factor")
+        .map(|n| non_negative(n, "volume_factor", p))
+        .unwrap_or(Some(1.0));
     let per_week = t.get("calls_per_week");
     let per_day = t.get("calls_per_day");
     let table = t.get("calls_per_hour");

@@ -1,0 +1,92 @@
+//! Opens `report.html` in a real headless Chromium and checks that it renders
+//! with its charts and without console errors. Needs Chromium, so it is
+//! ignored by default; `.ci/run` installs Chromium and runs it with
+//! `cargo test --release --test browser -- --ignored`.
+
+use assert_cmd::Command;
+use std::path::{Path, PathBuf};
+
+fn chromium() -> PathBuf {
+    if let Ok(p) = std::env::var("NURSEQUEUE_CHROMIUM") {
+        return PathBuf::from(p);
+    }
+    ["chromium", "chromium-browser", "google-chrome"]
+        .iter()
+        .find_map(|name| {
+            std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
+                .map(|d| d.join(name))
+                .find(|p| p.exists())
+        })
+        .expect("Chromium not found: install Debian's `chromium` package or set NURSEQUEUE_CHROMIUM")
+}
+
+/// Screenshots a page; returns the PNG path and Chromium's log.
+fn screenshot(page: &Path, dir: &Path) -> (PathBuf, String) {
+    let shot = dir.join("shot.png");
+    let out = std::process::Command::new(chromium())
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+        ])
+        .arg(format!("--user-data-dir={}", dir.join("profile").display()))
+        .args(["--enable-logging=stderr", "--v=0", "--window-size=1200,3000"])
+        .arg(format!("--screenshot={}", shot.display()))
+        .arg(format!("file://{}", page.display()))
+        .output()
+        .expect("run chromium");
+    assert!(out.status.success(), "chromium failed: {}", String::from_utf8_lossy(&out.stderr));
+    (shot, String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+/// Pixels that are clearly coloured (chart lines and cells), not grey text or white.
+fn coloured_pixels(png: &Path) -> usize {
+    let img = image::open(png).expect("screenshot is a PNG").to_rgb8();
+    img.pixels()
+        .filter(|p| p.0.iter().max().unwrap() - p.0.iter().min().unwrap() > 60)
+        .count()
+}
+
+#[test]
+#[ignore = "needs Chromium; run by .ci/run"]
+fn report_renders_in_a_browser_with_charts_and_no_console_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("run");
+    Command::cargo_bin("nursequeue")
+        .unwrap()
+        .args([
+            "run",
+            "scenarios/overflow-3-after-4m.toml",
+            "--replications",
+            "3",
+            "--set",
+            "horizon=1w",
+            "--out",
+        ])
+        .arg(&out)
+        .assert()
+        .success();
+    let (shot, log) = screenshot(&out.join("report.html"), dir.path());
+    let console: Vec<&str> = log.lines().filter(|l| l.contains(":CONSOLE")).collect();
+    assert!(console.is_empty(), "console messages: {console:#?}");
+    let coloured = coloured_pixels(&shot);
+    eprintln!("{coloured} coloured pixels in the screenshot");
+    assert!(coloured > 5_000, "the charts are not visible ({coloured} coloured pixels)");
+
+    // The check itself works: a page with an error and no charts fails both tests.
+    let bad = dir.path().join("bad.html");
+    std::fs::write(
+        &bad,
+        "<html><body><p>no charts</p><script>undefinedFunction();</script></body></html>",
+    )
+    .unwrap();
+    let bad_dir = dir.path().join("bad");
+    std::fs::create_dir_all(&bad_dir).unwrap();
+    let (shot, log) = screenshot(&bad, &bad_dir);
+    assert!(log.contains(":CONSOLE"), "a console error must be seen");
+    assert!(coloured_pixels(&shot) < 5_000);
+}
