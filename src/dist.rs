@@ -129,8 +129,9 @@ impl Sampler {
             Sampler::Empirical(values) => return values[rng.random_range(0..values.len())],
             Sampler::Never => return Time::MAX,
         };
-        // Clamp far tails so that clock arithmetic can never overflow.
-        ms.round().min(crate::calendar::MAX_DURATION as f64) as Time
+        // Clamp far tails so that clock arithmetic can never overflow; round
+        // half up without a libm call (samples are never negative).
+        (ms.min(crate::calendar::MAX_DURATION as f64) + 0.5) as Time
     }
 }
 

@@ -12,7 +12,7 @@
 //! Shrinkage is off-phone work: breaks fall due at random and a nurse takes a
 //! due break before her next call.
 
-use std::cmp::Ordering;
+use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
 
 use rand::rngs::Xoshiro256PlusPlus;
@@ -65,24 +65,83 @@ enum What {
     Sample,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Event {
-    time: Time,
-    seq: u64,
-    what: What,
-}
+/// An event packed into 128 bits so the heap moves little memory: the high 64
+/// bits are the time (ms) and a sequence number, so simultaneous events run in
+/// the order they were made; the low 64 bits are the packed [`What`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct Event(u128);
 
-impl Ord for Event {
-    // Reversed: BinaryHeap is a max-heap and we want the earliest event; the
-    // sequence number makes simultaneous events run in the order they were made.
-    fn cmp(&self, other: &Self) -> Ordering {
-        (other.time, other.seq).cmp(&(self.time, self.seq))
+/// Bits of the sequence number below the time in an event's key. Ties only
+/// matter between events at the same millisecond, which are never millions
+/// of events apart.
+const SEQ_BITS: u32 = 24;
+/// Call generations kept in events (slots are reused far fewer times than
+/// this while one of their events is pending).
+const GENERATION_MASK: u32 = (1 << 28) - 1;
+
+impl Event {
+    fn new(time: Time, seq: u64, what: What) -> Event {
+        let key = ((time as u64) << SEQ_BITS) | (seq & ((1 << SEQ_BITS) - 1));
+        Event(((key as u128) << 64) | what.pack() as u128)
+    }
+
+    fn time(self) -> Time {
+        ((self.0 >> 64) as u64 >> SEQ_BITS) as Time
+    }
+
+    fn what(self) -> What {
+        What::unpack(self.0 as u64)
     }
 }
 
-impl PartialOrd for Event {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
+impl What {
+    fn pack(self) -> u64 {
+        let (kind, body): (u64, u64) = match self {
+            What::Arrival { region } => (0, region as u64),
+            What::Redial {
+                region,
+                attempt,
+                caller_counted,
+            } => (1, region as u64 | (attempt as u64) << 32 | (caller_counted as u64) << 40),
+            What::Abandon { call, generation } => (2, call as u64 | ((generation & GENERATION_MASK) as u64) << 32),
+            What::Overflow { call, generation } => (3, call as u64 | ((generation & GENERATION_MASK) as u64) << 32),
+            What::ServiceEnd { nurse_region } => (4, nurse_region as u64),
+            What::BreakDue { region } => (5, region as u64),
+            What::BreakEnd { region } => (6, region as u64),
+            What::StaffCheck { region } => (7, region as u64),
+            What::AgreementCheck { agreement } => (8, agreement as u64),
+            What::NewDay { day } => (9, day as u64 & 0xffff_ffff),
+            What::Sample => (10, 0),
+        };
+        kind << 60 | body
+    }
+
+    fn unpack(bits: u64) -> What {
+        let low = bits as u32;
+        let high = ((bits >> 32) as u32) & GENERATION_MASK;
+        match bits >> 60 {
+            0 => What::Arrival { region: low },
+            1 => What::Redial {
+                region: low,
+                attempt: (bits >> 32) as u8,
+                caller_counted: (bits >> 40) & 1 == 1,
+            },
+            2 => What::Abandon {
+                call: low,
+                generation: high,
+            },
+            3 => What::Overflow {
+                call: low,
+                generation: high,
+            },
+            4 => What::ServiceEnd { nurse_region: low },
+            5 => What::BreakDue { region: low },
+            6 => What::BreakEnd { region: low },
+            7 => What::StaffCheck { region: low },
+            8 => What::AgreementCheck { agreement: low },
+            9 => What::NewDay { day: low as i64 },
+            _ => What::Sample,
+        }
     }
 }
 
@@ -177,7 +236,8 @@ pub struct Simulation<'m> {
     replication: u64,
     now: Time,
     seq: u64,
-    events: BinaryHeap<Event>,
+    /// A min-heap of events (`Reverse`: BinaryHeap is a max-heap).
+    events: BinaryHeap<Reverse<Event>>,
     calls: Vec<Call>,
     free_slots: Vec<u32>,
     queues: Vec<VecDeque<u32>>,
@@ -189,6 +249,8 @@ pub struct Simulation<'m> {
     next_arrival: Vec<f64>,
     /// Volume factor of each region for one day: `(day, factor)`.
     day_factor: Vec<(i64, f64)>,
+    /// Arrival rate of each region in its current hour: `(hour since start, calls per ms)`.
+    rate_piece: Vec<(i64, f64)>,
     /// Targets each region's calls count towards.
     targets_of_region: Vec<Vec<usize>>,
     tally: Tally,
@@ -228,6 +290,7 @@ impl<'m> Simulation<'m> {
             streams,
             next_arrival: vec![0.0; n],
             day_factor: vec![(i64::MIN, 1.0); n],
+            rate_piece: vec![(i64::MIN, 0.0); n],
             targets_of_region: (0..n)
                 .map(|r| {
                     (0..model.targets.len())
@@ -252,12 +315,12 @@ impl<'m> Simulation<'m> {
         }
         self.schedule(0, What::NewDay { day: 0 });
         self.schedule(model.warmup, What::Sample);
-        while let Some(event) = self.events.pop() {
-            if event.time >= model.horizon {
+        while let Some(Reverse(event)) = self.events.pop() {
+            if event.time() >= model.horizon {
                 break;
             }
-            self.now = event.time;
-            match event.what {
+            self.now = event.time();
+            match event.what() {
                 What::Arrival { region } => {
                     self.attempt(region as usize, 1, true);
                     self.schedule_next_arrival(region as usize);
@@ -297,7 +360,7 @@ impl<'m> Simulation<'m> {
 
     fn schedule(&mut self, time: Time, what: What) {
         self.seq += 1;
-        self.events.push(Event { time, seq: self.seq, what });
+        self.events.push(Reverse(Event::new(time, self.seq, what)));
     }
 
     /// A stream for one (region, purpose, key) that does not depend on the order
@@ -335,9 +398,15 @@ impl<'m> Simulation<'m> {
         let mut need: f64 = Exp1.sample(&mut self.streams[r].arrivals);
         let mut t = self.next_arrival[r];
         loop {
-            let hour_end = ((t / HOUR as f64).floor() + 1.0) * HOUR as f64;
-            let day = (t as Time).div_euclid(DAY);
-            let rate = model.regions[r].rate[model.calendar.hour_of_week(t as Time)] * self.volume_factor(r, day);
+            // t ≥ 0, so truncation is the floor.
+            let hour = (t / HOUR as f64) as i64;
+            if self.rate_piece[r].0 != hour {
+                let start = hour * HOUR;
+                let rate = model.regions[r].rate[model.calendar.hour_of_week(start)] * self.volume_factor(r, start.div_euclid(DAY));
+                self.rate_piece[r] = (hour, rate);
+            }
+            let rate = self.rate_piece[r].1;
+            let hour_end = ((hour + 1) * HOUR) as f64;
             let available = rate * (hour_end - t);
             if need <= available {
                 t += need / rate;
@@ -350,7 +419,8 @@ impl<'m> Simulation<'m> {
             }
         }
         self.next_arrival[r] = t;
-        let time = t.ceil() as Time;
+        // The ceiling without a libm call (t ≥ 0).
+        let time = t as Time + ((t as Time as f64) < t) as Time;
         if time < model.horizon {
             self.schedule(time, What::Arrival { region: r as u32 });
         }
@@ -484,7 +554,7 @@ impl<'m> Simulation<'m> {
 
     fn is_waiting(&self, id: u32, generation: u32) -> bool {
         let c = &self.calls[id as usize];
-        c.generation == generation && c.state == CallState::Waiting
+        c.generation & GENERATION_MASK == generation & GENERATION_MASK && c.state == CallState::Waiting
     }
 
     fn abandon(&mut self, id: u32, generation: u32) {
@@ -856,5 +926,46 @@ impl<'m> Simulation<'m> {
             }
         }
         self.tally
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn events_pack_and_order() {
+        let all = [
+            What::Arrival { region: 7 },
+            What::Redial {
+                region: 3,
+                attempt: 4,
+                caller_counted: true,
+            },
+            What::Abandon {
+                call: u32::MAX,
+                generation: GENERATION_MASK,
+            },
+            What::Overflow { call: 12, generation: 5 },
+            What::ServiceEnd { nurse_region: 2 },
+            What::BreakDue { region: 1 },
+            What::BreakEnd { region: 1 },
+            What::StaffCheck { region: 9 },
+            What::AgreementCheck { agreement: 4 },
+            What::NewDay { day: 3650 },
+            What::Sample,
+        ];
+        for w in all {
+            assert_eq!(What::unpack(w.pack()), w);
+        }
+        let ten_years = 3650 * DAY;
+        let (a, b, c) = (
+            Event::new(ten_years, 5, all[0]),
+            Event::new(ten_years, 6, all[1]),
+            Event::new(ten_years + 1, 1, all[2]),
+        );
+        assert!(a < b && b < c, "earlier time first, then creation order");
+        assert_eq!(c.time(), ten_years + 1);
+        assert_eq!(c.what(), all[2]);
     }
 }
