@@ -579,6 +579,10 @@ impl<'m> Simulation<'m> {
     /// Arrival time of the longest-waiting call of region `r`, dropping calls
     /// that hung up from the front of the queue.
     fn head_arrival(&mut self, r: usize) -> Option<Time> {
+        if self.staff[r].waiting == 0 {
+            // Only hung-up calls (if any) are left: nothing to look at.
+            return None;
+        }
         while let Some(&id) = self.queues[r].front() {
             let call = &self.calls[id as usize];
             if call.state == CallState::Waiting {
@@ -628,6 +632,9 @@ impl<'m> Simulation<'m> {
         let mut best: Option<(Priority, Time, bool, usize)> = self.head_arrival(j).map(|a| (Priority::First, a, false, j));
         for i in 0..self.model.partners[j].len() {
             let r = self.model.partners[j][i];
+            if !self.routing.may_answer(r, j) {
+                continue;
+            }
             let Some(arrival) = self.head_arrival(r) else { continue };
             let Some(priority) = self.routing.eligibility(r, j, self.now - arrival) else {
                 continue;

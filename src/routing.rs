@@ -63,6 +63,13 @@ impl Routing {
         }
     }
 
+    /// Whether any active agreement lets nurses of region `j` answer calls of region `r`.
+    #[inline]
+    pub fn may_answer(&self, r: usize, j: usize) -> bool {
+        let (oldest_first, own_first) = self.thresholds[r * self.n + j];
+        oldest_first != NEVER || own_first != NEVER
+    }
+
     /// Whether a call of region `r` that has waited `waited` is eligible for a
     /// nurse of region `j`, and with what priority.
     #[inline]
