@@ -8,6 +8,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use crate::calendar::{parse_duration, MINUTE};
 use crate::erlang::{erlang_b, Queue};
 use crate::experiment;
+use crate::model::Model;
 use crate::report;
 use crate::scenario::{self, Scenario};
 
@@ -70,6 +71,9 @@ pub struct RunArgs {
     /// Exit with code 3 when a target is not met (for scripts and CI).
     #[arg(long)]
     pub fail_on_target: bool,
+    /// Run even when the estimated work is very large.
+    #[arg(long)]
+    pub allow_large: bool,
 }
 
 #[derive(Args, Debug)]
@@ -93,6 +97,9 @@ pub struct CompareArgs {
     pub seed: Option<u64>,
     #[arg(long, default_value_t = 0)]
     pub threads: usize,
+    /// Run even when the estimated work is very large.
+    #[arg(long)]
+    pub allow_large: bool,
 }
 
 #[derive(Args, Debug)]
@@ -124,6 +131,9 @@ pub struct SweepArgs {
     /// Output on standard output: a table of the points, or sweep.json.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+    /// Run even when the estimated work is very large.
+    #[arg(long)]
+    pub allow_large: bool,
 }
 
 #[derive(Args, Debug)]
@@ -195,6 +205,7 @@ fn failed(message: impl Into<String>) -> Failure {
 
 /// Parses arguments and runs the command; what `main` calls.
 pub fn main() -> ExitCode {
+    experiment::stop_on_ctrl_c();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
@@ -279,7 +290,8 @@ fn apply_run_flags(s: &mut Scenario, replications: Option<u32>, seed: Option<u64
 fn run(args: RunArgs) -> Result<(), Failure> {
     let mut s = load(&args.scenario)?;
     apply_run_flags(&mut s, args.replications, args.seed)?;
-    let summary = experiment::run(&s, args.threads).map_err(|e| failed(format!("cannot start {} worker threads: {e}", args.threads)))?;
+    check_size(Model::compile(&s).expected_calls() * s.replications as f64, args.allow_large)?;
+    let summary = experiment::run(&s, args.threads).map_err(run_failure)?;
     if let Some(dir) = &args.out {
         report::write_outputs(dir, &summary, &s.source).map_err(|e| failed(format!("cannot write results to {}: {e}", dir.display())))?;
     }
@@ -312,7 +324,9 @@ fn compare(args: CompareArgs) -> Result<(), Failure> {
         return Err(invalid(problems));
     }
     apply_run_flags(&mut scenarios[0], args.replications, args.seed)?;
-    let comparison = experiment::compare(&scenarios, args.threads).map_err(|e| failed(format!("cannot start worker threads: {e}")))?;
+    let calls: f64 = scenarios.iter().map(|s| Model::compile(s).expected_calls()).sum::<f64>() * scenarios[0].replications as f64;
+    check_size(calls, args.allow_large)?;
+    let comparison = experiment::compare(&scenarios, args.threads).map_err(run_failure)?;
     if let Some(dir) = &args.out {
         report::write_comparison(dir, &comparison, &scenarios.iter().map(|s| s.source.clone()).collect::<Vec<_>>())
             .map_err(|e| failed(format!("cannot write results to {}: {e}", dir.display())))?;
@@ -325,6 +339,36 @@ fn compare(args: CompareArgs) -> Result<(), Failure> {
         Format::Text => print!("{}", report::comparison_text(&comparison)),
     }
     Ok(())
+}
+
+/// Calls one core simulates in a second on a typical multi-region scenario.
+const CALLS_PER_CORE_SECOND: f64 = 2.5e6;
+/// Work above this many simulated calls needs --allow-large (about ten minutes on two cores).
+const LARGE_WORK: f64 = 3e9;
+
+/// Refuses work that would run for a very long time unless the user asked for it.
+fn check_size(calls: f64, allow_large: bool) -> Result<(), Failure> {
+    if calls <= LARGE_WORK || allow_large {
+        return Ok(());
+    }
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
+    let minutes = calls / (CALLS_PER_CORE_SECOND * cores) / 60.0;
+    Err(invalid(format!(
+        "this would simulate about {:.1} billion calls — roughly {:.0} minutes on {} cores.\n  = help: add --allow-large to run it anyway, or use fewer replications, points or a shorter horizon",
+        calls / 1e9,
+        minutes.max(1.0),
+        cores
+    )))
+}
+
+fn run_failure(e: experiment::RunError) -> Failure {
+    match e {
+        experiment::RunError::Interrupted => Failure {
+            code: 130,
+            message: e.to_string(),
+        },
+        other => failed(other.to_string()),
+    }
 }
 
 fn minutes(flag: &str, text: &str) -> Result<f64, Failure> {
@@ -506,6 +550,11 @@ fn sweep(args: SweepArgs) -> Result<(), Failure> {
     if plan.points.len() > 100_000 {
         return Err(invalid(format!("the grid has {} points; at most 100,000", plan.points.len())));
     }
+    let share = shard.map_or(1.0, |(_, n)| 1.0 / n as f64);
+    check_size(
+        Model::compile(&base).expected_calls() * base.replications as f64 * plan.points.len() as f64 * share,
+        args.allow_large,
+    )?;
     let run = sw::SweepRun {
         scenario_path: &args.scenario.scenario,
         base: &base,
@@ -520,6 +569,7 @@ fn sweep(args: SweepArgs) -> Result<(), Failure> {
     let points = sw::execute(&run).map_err(|e| match e {
         SweepError::Invalid(m) => invalid(m),
         SweepError::Failed(m) => failed(m),
+        SweepError::Interrupted(m) => Failure { code: 130, message: m },
     })?;
     let plan_json = run.plan.to_json();
     if let Some(dir) = &args.out {

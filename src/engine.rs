@@ -204,6 +204,12 @@ struct Streams {
 
 const SAMPLE_EVERY: Time = 15 * MINUTE;
 
+/// Calls that may wait in one region's queue at once. A queue only gets here
+/// when calls arrive faster than they can ever be answered and callers never
+/// hang up; further calls are refused (counted as blocked and reported), so
+/// memory stays bounded whatever the scenario.
+pub const MAX_WAITING: u32 = 250_000;
+
 /// Random purposes, one stream each per region.
 const ARRIVALS: u64 = 1;
 const HANDLE: u64 = 2;
@@ -454,9 +460,11 @@ impl<'m> Simulation<'m> {
         if attempt == 1 && counted {
             self.tally.calls[r].unique_callers += 1;
         }
-        if self.overloaded(r) {
+        let over_capacity = self.staff[r].waiting >= MAX_WAITING;
+        if over_capacity || self.overloaded(r) {
             if counted {
                 self.tally.calls[r].blocked += 1;
+                self.tally.calls[r].over_capacity += over_capacity as u64;
             }
             self.maybe_redial(r, attempt, caller_counted);
             return;

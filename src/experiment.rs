@@ -10,6 +10,36 @@ use crate::model::{Model, TargetModel};
 use crate::scenario::{Bound, Scenario, TargetMetric};
 use crate::stats::{group_metrics, metric_names, Accumulator, Estimate, HourCell, PeriodCounts, StaffingSample, Tally};
 
+static INTERRUPTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Makes Ctrl-C stop long work between batches of replications, so that output
+/// files are either complete or not written. Call once, from the binary.
+pub fn stop_on_ctrl_c() {
+    let _ = ctrlc::set_handler(|| INTERRUPTED.store(true, std::sync::atomic::Ordering::SeqCst));
+}
+
+pub fn interrupted() -> bool {
+    INTERRUPTED.load(std::sync::atomic::Ordering::SeqCst)
+}
+
+/// Why an experiment stopped without a result.
+#[derive(Debug)]
+pub enum RunError {
+    /// The worker threads could not be started.
+    Threads(String),
+    /// Ctrl-C.
+    Interrupted,
+}
+
+impl std::fmt::Display for RunError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RunError::Threads(e) => write!(f, "cannot start worker threads: {e}"),
+            RunError::Interrupted => write!(f, "interrupted: no results written"),
+        }
+    }
+}
+
 /// The waiting-time curve is reported for 0, 1, …, 60 minutes.
 pub const CURVE_MINUTES: usize = 60;
 
@@ -187,22 +217,22 @@ impl Fold {
 /// all cores), feeding the observations of each replication, in replication
 /// order, to `sink`. Every model gets the same seeds: common random numbers.
 /// Replications run in batches so that memory stays bounded.
-pub fn run_replications<F>(
-    models: &[Model],
-    seed: u64,
-    replications: u32,
-    threads: usize,
-    mut sink: F,
-) -> Result<(), rayon::ThreadPoolBuildError>
+pub fn run_replications<F>(models: &[Model], seed: u64, replications: u32, threads: usize, mut sink: F) -> Result<(), RunError>
 where
     F: FnMut(u64, Vec<Observation>),
 {
-    let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build()?;
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(|e| RunError::Threads(e.to_string()))?;
     let groups: Vec<Vec<Vec<usize>>> = models.iter().map(groups).collect();
     let batch = (pool.current_num_threads() * 4).max(1) as u64;
     let total = replications as u64;
     let mut start = 0;
     while start < total {
+        if interrupted() {
+            return Err(RunError::Interrupted);
+        }
         let end = (start + batch).min(total);
         let jobs: Vec<(u64, usize)> = (start..end).flat_map(|rep| (0..models.len()).map(move |k| (rep, k))).collect();
         let mut observations: Vec<Observation> = pool.install(|| {
@@ -406,7 +436,7 @@ fn threads_used(threads: usize) -> usize {
 }
 
 /// Simulates a scenario: all its replications, folded into a summary.
-pub fn run(scenario: &Scenario, threads: usize) -> Result<Summary, rayon::ThreadPoolBuildError> {
+pub fn run(scenario: &Scenario, threads: usize) -> Result<Summary, RunError> {
     let started = std::time::Instant::now();
     let model = Model::compile(scenario);
     let mut fold = Fold::new(&model, names_of(scenario).len());
@@ -447,7 +477,7 @@ pub struct Comparison {
 /// Runs every scenario with the same seed and replications (the first
 /// scenario's): the same callers in every region whose demand is the same, so
 /// that differences are measured on paired replications.
-pub fn compare(scenarios: &[Scenario], threads: usize) -> Result<Comparison, rayon::ThreadPoolBuildError> {
+pub fn compare(scenarios: &[Scenario], threads: usize) -> Result<Comparison, RunError> {
     let started = std::time::Instant::now();
     let (seed, replications) = (scenarios[0].seed, scenarios[0].replications);
     let models: Vec<Model> = scenarios.iter().map(Model::compile).collect();

@@ -29,6 +29,24 @@ fn group_json(label: &str, name: &str, names: &[String], values: &[Estimate]) ->
     Value::Object(obj)
 }
 
+/// Things the user must know about a result: regions whose queue hit the
+/// engine's hard limit (the scenario is overloaded without bound).
+pub fn warnings(s: &Summary) -> Vec<String> {
+    let Some(k) = s.metric("calls_over_capacity") else { return vec![] };
+    s.region_names
+        .iter()
+        .zip(&s.regions)
+        .filter_map(|(name, values)| {
+            let over = values[k].mean.filter(|&m| m > 0.0)?;
+            Some(format!(
+                "the queue of {name} reached {} waiting calls: calls arrive faster than they can ever be answered and callers never hang up; \
+                 {over:.0} further calls per replication were refused and counted as blocked (add staff, patience or overload protection)",
+                crate::engine::MAX_WAITING
+            ))
+        })
+        .collect()
+}
+
 /// The JSON summary of design §4. Counts are means per replication, waits in
 /// minutes, shares fractions; a value whose denominator was always empty is `null`.
 pub fn summary_json(s: &Summary) -> Value {
@@ -47,6 +65,7 @@ pub fn summary_json(s: &Summary) -> Value {
         "flows": flows,
         "targets": s.targets.iter().map(target_json).collect::<Vec<_>>(),
         "settlement": s.settlement.iter().map(|row| settlement_json(row, s.price_per_call)).collect::<Vec<_>>(),
+        "warnings": warnings(s),
         "run": {"calls_simulated": s.calls_simulated, "wall_seconds": s.wall_seconds, "threads": s.threads},
     })
 }
@@ -323,6 +342,9 @@ pub fn text(scenario: &Scenario, s: &Summary) -> String {
         out,
         "Means per replication with 95 % confidence half-widths. Waits in minutes; shares in %.\n"
     );
+    for w in warnings(s) {
+        let _ = writeln!(out, "warning: {w}\n");
+    }
     let columns: [(&str, &str, f64, usize); 9] = [
         ("offered", "offered", 1.0, 0),
         ("answered %", "answered_share", 100.0, 1),

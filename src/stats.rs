@@ -125,6 +125,8 @@ pub struct RegionCalls {
     pub answered: u64,
     pub abandoned: u64,
     pub blocked: u64,
+    /// Blocked because the region's queue reached the engine's hard limit.
+    pub over_capacity: u64,
     pub still_waiting: u64,
     pub wait_answered_ms: f64,
     pub wait_abandoned_ms: f64,
@@ -143,6 +145,7 @@ impl RegionCalls {
             answered: 0,
             abandoned: 0,
             blocked: 0,
+            over_capacity: 0,
             still_waiting: 0,
             wait_answered_ms: 0.0,
             wait_abandoned_ms: 0.0,
@@ -233,6 +236,7 @@ pub fn metric_names(within_labels: &[String]) -> Vec<String> {
             "answered_for_others",
             "answered_by_others",
             "net_answered_for_others",
+            "calls_over_capacity",
         ]
         .iter()
         .map(|s| s.to_string()),
@@ -266,6 +270,7 @@ pub fn group_metrics(tally: &Tally, group: &[usize]) -> Vec<f64> {
         sum.answered += c.answered;
         sum.abandoned += c.abandoned;
         sum.blocked += c.blocked;
+        sum.over_capacity += c.over_capacity;
         sum.still_waiting += c.still_waiting;
         sum.wait_answered_ms += c.wait_answered_ms;
         sum.wait_abandoned_ms += c.wait_abandoned_ms;
@@ -323,6 +328,7 @@ pub fn group_metrics(tally: &Tally, group: &[usize]) -> Vec<f64> {
         for_others as f64,
         by_others as f64,
         for_others as f64 - by_others as f64,
+        sum.over_capacity as f64,
     ]);
     m
 }

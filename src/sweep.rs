@@ -160,6 +160,8 @@ pub enum SweepError {
     Invalid(String),
     /// Anything else: exit 1.
     Failed(String),
+    /// Ctrl-C: exit 130.
+    Interrupted(String),
 }
 
 fn point_file(dir: &Path, i: usize) -> PathBuf {
@@ -331,6 +333,17 @@ pub fn execute(run: &SweepRun) -> Result<Vec<Value>, SweepError> {
     let batch = (pool.current_num_threads() * 8).max(1);
     let started = Instant::now();
     for (b, chunk) in jobs.chunks(batch).enumerate() {
+        if experiment::interrupted() {
+            reporter.finish();
+            let kept = match &run.out {
+                Some(dir) => format!(
+                    "; {points_done} finished points are kept in {}: rerun with --resume to continue",
+                    dir.join("points").display()
+                ),
+                None => String::new(),
+            };
+            return Err(SweepError::Interrupted(format!("interrupted{kept}")));
+        }
         let observations: Vec<experiment::Observation> = pool.install(|| {
             chunk
                 .par_iter()
