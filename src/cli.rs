@@ -56,21 +56,28 @@ pub struct RunArgs {
     /// Output format on standard output.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
-    /// Write summary.json, regions.csv, by_hour.csv and flows.csv into this folder.
+    /// Write the tables, charts and report.html into this folder.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
-    /// Number of replications (overrides the scenario's `replications`).
-    #[arg(long)]
-    pub replications: Option<u32>,
-    /// Random seed (overrides the scenario's `seed`).
-    #[arg(long)]
-    pub seed: Option<u64>,
-    /// Worker threads (default: all cores). Results do not depend on it.
-    #[arg(long, default_value_t = 0)]
-    pub threads: usize,
+    #[command(flatten)]
+    pub run: RunFlags,
     /// Exit with code 3 when a target is not met (for scripts and CI).
     #[arg(long)]
     pub fail_on_target: bool,
+}
+
+/// Flags shared by the commands that simulate.
+#[derive(Args, Debug)]
+pub struct RunFlags {
+    /// Number of replications (overrides the scenario's; for compare and sweep, every scenario's or point's).
+    #[arg(long)]
+    pub replications: Option<u32>,
+    /// Random seed (overrides the scenario's; for compare and sweep, every scenario's or point's).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Worker threads (default: all cores; on a shared node give each task its share). Results do not depend on it.
+    #[arg(long, default_value_t = 0)]
+    pub threads: usize,
     /// Run even when the estimated work is very large.
     #[arg(long)]
     pub allow_large: bool,
@@ -86,20 +93,11 @@ pub struct CompareArgs {
     pub set: Vec<String>,
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
-    /// Write comparison.json and each scenario's tables into this folder.
+    /// Write comparison.json, charts, report.html and each scenario's tables into this folder.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
-    /// Replications for every scenario (default: the first scenario's).
-    #[arg(long)]
-    pub replications: Option<u32>,
-    /// Seed for every scenario (default: the first scenario's).
-    #[arg(long)]
-    pub seed: Option<u64>,
-    #[arg(long, default_value_t = 0)]
-    pub threads: usize,
-    /// Run even when the estimated work is very large.
-    #[arg(long)]
-    pub allow_large: bool,
+    #[command(flatten)]
+    pub run: RunFlags,
 }
 
 #[derive(Args, Debug)]
@@ -121,19 +119,11 @@ pub struct SweepArgs {
     pub resume: bool,
     #[arg(long, value_enum, default_value_t = crate::sweep::Progress::Auto)]
     pub progress: crate::sweep::Progress,
-    #[arg(long)]
-    pub replications: Option<u32>,
-    #[arg(long)]
-    pub seed: Option<u64>,
-    /// Worker threads (default: all cores); on a shared node give each task its share.
-    #[arg(long, default_value_t = 0)]
-    pub threads: usize,
     /// Output on standard output: a table of the points, or sweep.json.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
-    /// Run even when the estimated work is very large.
-    #[arg(long)]
-    pub allow_large: bool,
+    #[command(flatten)]
+    pub run: RunFlags,
 }
 
 #[derive(Args, Debug)]
@@ -274,14 +264,14 @@ fn plural(n: usize) -> &'static str {
 }
 
 /// Applies `--replications` and `--seed` to a loaded scenario.
-fn apply_run_flags(s: &mut Scenario, replications: Option<u32>, seed: Option<u64>) -> Result<(), Failure> {
-    if let Some(r) = replications {
+fn apply_run_flags(s: &mut Scenario, flags: &RunFlags) -> Result<(), Failure> {
+    if let Some(r) = flags.replications {
         if r == 0 || r > 100_000 {
             return Err(invalid("--replications must be between 1 and 100000"));
         }
         s.replications = r;
     }
-    if let Some(seed) = seed {
+    if let Some(seed) = flags.seed {
         s.seed = seed;
     }
     Ok(())
@@ -289,9 +279,9 @@ fn apply_run_flags(s: &mut Scenario, replications: Option<u32>, seed: Option<u64
 
 fn run(args: RunArgs) -> Result<(), Failure> {
     let mut s = load(&args.scenario)?;
-    apply_run_flags(&mut s, args.replications, args.seed)?;
-    check_size(Model::compile(&s).expected_calls() * s.replications as f64, args.allow_large)?;
-    let summary = experiment::run(&s, args.threads).map_err(run_failure)?;
+    apply_run_flags(&mut s, &args.run)?;
+    check_size(Model::compile(&s).expected_calls() * s.replications as f64, args.run.allow_large)?;
+    let summary = experiment::run(&s, args.run.threads).map_err(run_failure)?;
     if let Some(dir) = &args.out {
         report::write_outputs(dir, &summary, &s.source).map_err(|e| failed(format!("cannot write results to {}: {e}", dir.display())))?;
     }
@@ -323,10 +313,10 @@ fn compare(args: CompareArgs) -> Result<(), Failure> {
     if !problems.is_empty() {
         return Err(invalid(problems));
     }
-    apply_run_flags(&mut scenarios[0], args.replications, args.seed)?;
+    apply_run_flags(&mut scenarios[0], &args.run)?;
     let calls: f64 = scenarios.iter().map(|s| Model::compile(s).expected_calls()).sum::<f64>() * scenarios[0].replications as f64;
-    check_size(calls, args.allow_large)?;
-    let comparison = experiment::compare(&scenarios, args.threads).map_err(run_failure)?;
+    check_size(calls, args.run.allow_large)?;
+    let comparison = experiment::compare(&scenarios, args.run.threads).map_err(run_failure)?;
     if let Some(dir) = &args.out {
         report::write_comparison(dir, &comparison, &scenarios.iter().map(|s| s.source.clone()).collect::<Vec<_>>())
             .map_err(|e| failed(format!("cannot write results to {}: {e}", dir.display())))?;
@@ -526,7 +516,7 @@ fn erlang_text(lambda: f64, handle: f64, theta: f64, within: &[(String, f64)], r
 fn sweep(args: SweepArgs) -> Result<(), Failure> {
     use crate::sweep::{self as sw, SweepError};
     let mut base = load(&args.scenario)?;
-    apply_run_flags(&mut base, args.replications, args.seed)?;
+    apply_run_flags(&mut base, &args.run)?;
     let specs = if args.vary.is_empty() {
         base.sweep.clone()
     } else {
@@ -553,14 +543,14 @@ fn sweep(args: SweepArgs) -> Result<(), Failure> {
     let share = shard.map_or(1.0, |(_, n)| 1.0 / n as f64);
     check_size(
         Model::compile(&base).expected_calls() * base.replications as f64 * plan.points.len() as f64 * share,
-        args.allow_large,
+        args.run.allow_large,
     )?;
     let run = sw::SweepRun {
         scenario_path: &args.scenario.scenario,
         base: &base,
         sets: &args.scenario.set,
         plan,
-        threads: args.threads,
+        threads: args.run.threads,
         shard,
         out: args.out.clone(),
         resume: args.resume,
@@ -597,36 +587,12 @@ fn sweep_text(plan: &serde_json::Value, points: &[serde_json::Value]) -> String 
         .as_array()
         .map(|a| a.iter().filter_map(|v| v["key"].as_str().map(String::from)).collect())
         .unwrap_or_default();
-    let mut out = String::new();
-    let cols = [
-        ("answered %", "answered_share", 100.0, 1),
-        ("abandoned %", "abandoned_share", 100.0, 1),
-        ("≤5m %", "answered_within_5m", 100.0, 1),
-        ("mean wait", "mean_wait_answered", 1.0, 2),
-        ("occupancy %", "occupancy", 100.0, 1),
-    ];
-    let mut rows = vec![];
-    let mut header: Vec<String> = keys.clone();
-    header.extend(cols.iter().map(|c| c.0.to_string()));
-    header.push("targets met".into());
-    rows.push(header);
-    for p in points {
-        let mut row: Vec<String> = keys.iter().map(|k| p["values"][k].as_str().unwrap_or("").to_string()).collect();
-        for (_, m, scale, d) in cols {
-            let e = &p["summary"]["total"][m];
-            row.push(match (e["mean"].as_f64(), e["ci95"][0].as_f64(), e["ci95"][1].as_f64()) {
-                (Some(v), Some(l), Some(h)) => format!("{:.*} ±{:.*}", d, v * scale, d, (h - l) / 2.0 * scale),
-                (Some(v), ..) => format!("{:.*}", d, v * scale),
-                _ => "—".into(),
-            });
-        }
-        let targets = p["summary"]["targets"].as_array().cloned().unwrap_or_default();
-        row.push(format!("{}/{}", targets.iter().filter(|t| t["met"] == true).count(), targets.len()));
-        rows.push(row);
-    }
+    let mut rows = vec![crate::sweep::point_header(&keys)];
+    rows.extend(points.iter().map(|p| crate::sweep::point_cells(&keys, p)));
     let widths: Vec<usize> = (0..rows[0].len())
         .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
         .collect();
+    let mut out = String::new();
     for r in &rows {
         let cells: Vec<String> = r
             .iter()

@@ -6,7 +6,6 @@ use std::fmt::Write as _;
 
 use crate::charts::NamedChart;
 use crate::experiment::Summary;
-use crate::scenario::Bound;
 use crate::stats::Estimate;
 
 const STYLE: &str = "body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:2rem auto;max-width:1100px;color:#222;padding:0 1rem}\
@@ -76,42 +75,21 @@ fn targets(s: &Summary) -> String {
         "<table><tr><th>target</th><th>regions</th><th>judged per</th><th>estimate (95 % CI)</th><th>verdict</th><th>periods met</th></tr>",
     );
     for t in &s.targets {
-        let share = t.metric != "mean_wait";
-        let show = |x: f64| {
-            if share {
-                format!("{:.1} %", x * 100.0)
-            } else {
-                format!("{x:.2} min")
-            }
-        };
-        let (op, limit) = match t.bound {
-            Bound::AtLeast(b) => ("≥", b),
-            Bound::AtMost(b) => ("≤", b),
-        };
-        let estimate = match (t.estimate.mean, t.estimate.ci95) {
-            (Some(m), Some((l, h))) => format!("{} ({} – {})", show(m), show(l), show(h)),
-            (Some(m), None) => show(m),
-            _ => "—".into(),
-        };
+        let words = crate::report::target_words(t);
         let verdict = match t.met {
             Some(true) => "<span class=\"met\">met</span>",
             Some(false) => "<span class=\"miss\">not met</span>",
             None => "—",
         };
-        let periods = t
-            .share_of_periods_met
-            .map_or("—".into(), |p| format!("{:.0} % of {}", p * 100.0, t.periods_judged));
         let _ = write!(
             out,
-            "<tr><td>{} {} {}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            escape(&t.metric),
-            op,
-            escape(&show(limit)),
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            escape(&words.rule),
             escape(t.region.as_deref().unwrap_or("all")),
             escape(&t.per),
-            escape(&estimate),
+            escape(&words.estimate),
             verdict,
-            escape(&periods)
+            escape(words.periods.as_deref().unwrap_or("—"))
         );
     }
     out + "</table>"

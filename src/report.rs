@@ -464,49 +464,64 @@ fn settlement_text(s: &Summary) -> String {
     out
 }
 
+/// A target in words, shared by the text summary and `report.html`.
+pub struct TargetWords {
+    /// `answered_within_5m ≥ 75.0 %`
+    pub rule: String,
+    /// `87.2 % (95 % CI 86.9 % – 87.6 %)`
+    pub estimate: String,
+    /// `met in 38 % of 60 weeks`, for targets judged per period.
+    pub periods: Option<String>,
+}
+
+pub fn target_words(t: &TargetResult) -> TargetWords {
+    let (op, limit) = match t.bound {
+        Bound::AtLeast(b) => ("≥", b),
+        Bound::AtMost(b) => ("≤", b),
+    };
+    let show = |x: f64| {
+        if t.metric == "mean_wait" {
+            format!("{x:.2} min")
+        } else {
+            format!("{:.1} %", 100.0 * x)
+        }
+    };
+    let estimate = match (t.estimate.mean, t.estimate.ci95) {
+        (Some(m), Some((l, h))) => format!("{} (95 % CI {} – {})", show(m), show(l), show(h)),
+        (Some(m), None) => show(m),
+        _ => "undefined (no calls)".into(),
+    };
+    let periods = match (t.per.as_str(), t.share_of_periods_met) {
+        ("horizon", _) | (_, None) => None,
+        (per, Some(share)) => Some(format!("met in {:.0} % of {} {}s", 100.0 * share, t.periods_judged, per)),
+    };
+    TargetWords {
+        rule: format!("{} {op} {}", t.metric, show(limit)),
+        estimate,
+        periods,
+    }
+}
+
 fn targets_text(s: &Summary) -> String {
     if s.targets.is_empty() {
         return String::new();
     }
     let mut out = "\nTargets:\n".to_string();
     for t in &s.targets {
-        let (word, limit) = match t.bound {
-            Bound::AtLeast(b) => ("≥", b),
-            Bound::AtMost(b) => ("≤", b),
-        };
-        let is_share = t.metric != "mean_wait";
-        let show = |x: f64| {
-            if is_share {
-                format!("{:.1} %", 100.0 * x)
-            } else {
-                format!("{x:.2} min")
-            }
-        };
-        let estimate = match (t.estimate.mean, t.estimate.ci95) {
-            (Some(m), Some((l, h))) => format!("{} (95 % CI {} – {})", show(m), show(l), show(h)),
-            (Some(m), None) => show(m),
-            _ => "undefined (no calls)".into(),
-        };
+        let words = target_words(t);
         let verdict = match t.met {
             Some(true) => "met",
             Some(false) => "NOT met",
             None => "undefined",
         };
-        let periods = match (t.per.as_str(), t.share_of_periods_met) {
-            ("horizon", _) | (_, None) => String::new(),
-            (per, Some(share)) => format!("; met in {:.0} % of {} {}s", 100.0 * share, t.periods_judged, per),
-        };
+        let periods = words.periods.map(|p| format!("; {p}")).unwrap_or_default();
         let _ = writeln!(
             out,
-            "  {} {} {} ({}, per {}): {} — {}{}",
-            t.metric,
-            word,
-            show(limit),
+            "  {} ({}, per {}): {} — {verdict}{periods}",
+            words.rule,
             t.region.as_deref().unwrap_or("all regions"),
             t.per,
-            estimate,
-            verdict,
-            periods
+            words.estimate
         );
     }
     out

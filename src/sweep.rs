@@ -647,40 +647,52 @@ fn short_key(key: &str) -> String {
         .join(".")
 }
 
+/// Key figures of a point: (column, metric, scale, decimals).
+pub const POINT_COLUMNS: [(&str, &str, f64, usize); 5] = [
+    ("answered %", "answered_share", 100.0, 1),
+    ("abandoned %", "abandoned_share", 100.0, 1),
+    ("≤5m %", "answered_within_5m", 100.0, 1),
+    ("mean wait", "mean_wait_answered", 1.0, 2),
+    ("occupancy %", "occupancy", 100.0, 1),
+];
+
+/// A point's row: its varied values, the key figures (mean ± half-width) and `met/targets`.
+pub fn point_cells(keys: &[String], p: &Value) -> Vec<String> {
+    let mut row: Vec<String> = keys.iter().map(|k| p["values"][k].as_str().unwrap_or("").to_string()).collect();
+    for (_, m, scale, d) in POINT_COLUMNS {
+        let e = &p["summary"]["total"][m];
+        row.push(match (e["mean"].as_f64(), e["ci95"][0].as_f64(), e["ci95"][1].as_f64()) {
+            (Some(v), Some(l), Some(h)) => format!("{:.*} ±{:.*}", d, v * scale, d, (h - l) / 2.0 * scale),
+            (Some(v), ..) => format!("{:.*}", d, v * scale),
+            _ => "—".into(),
+        });
+    }
+    let targets = p["summary"]["targets"].as_array().cloned().unwrap_or_default();
+    row.push(format!("{}/{}", targets.iter().filter(|t| t["met"] == true).count(), targets.len()));
+    row
+}
+
+/// The header of [`point_cells`].
+pub fn point_header(keys: &[String]) -> Vec<String> {
+    keys.iter()
+        .cloned()
+        .chain(POINT_COLUMNS.iter().map(|c| c.0.to_string()))
+        .chain(["targets met".to_string()])
+        .collect()
+}
+
 fn points_table(keys: &[String], points: &[Value]) -> String {
     use crate::html::escape;
-    let cols = [
-        ("answered %", "answered_share", 100.0, 1),
-        ("abandoned %", "abandoned_share", 100.0, 1),
-        ("≤ 5 min %", "answered_within_5m", 100.0, 1),
-        ("mean wait", "mean_wait_answered", 1.0, 2),
-        ("occupancy %", "occupancy", 100.0, 1),
-    ];
-    let mut out = String::from("<table><tr><th>point</th>");
-    for k in keys {
-        out += &format!("<th>{}</th>", escape(k));
-    }
-    for (h, ..) in cols {
-        out += &format!("<th>{}</th>", escape(h));
-    }
-    out += "<th>targets met</th></tr>";
+    let row = |cells: Vec<String>, tag: &str| {
+        format!(
+            "<tr>{}</tr>",
+            cells.iter().map(|c| format!("<{tag}>{}</{tag}>", escape(c))).collect::<String>()
+        )
+    };
+    let mut out = String::from("<table>");
+    out += &row([vec!["point".to_string()], point_header(keys)].concat(), "th");
     for p in points {
-        out += &format!("<tr><td>{}</td>", p["index"]);
-        for k in keys {
-            out += &format!("<td>{}</td>", escape(p["values"][k].as_str().unwrap_or("")));
-        }
-        for (_, m, scale, d) in cols {
-            let e = &p["summary"]["total"][m];
-            let cell = match (e["mean"].as_f64(), e["ci95"][0].as_f64(), e["ci95"][1].as_f64()) {
-                (Some(v), Some(l), Some(h)) => format!("{:.*} ± {:.*}", d, v * scale, d, (h - l) / 2.0 * scale),
-                (Some(v), ..) => format!("{:.*}", d, v * scale),
-                _ => "—".into(),
-            };
-            out += &format!("<td>{}</td>", escape(&cell));
-        }
-        let targets = p["summary"]["targets"].as_array().cloned().unwrap_or_default();
-        let met = targets.iter().filter(|t| t["met"] == true).count();
-        out += &format!("<td>{met} of {}</td></tr>", targets.len());
+        out += &row([vec![p["index"].to_string()], point_cells(keys, p)].concat(), "td");
     }
     out + "</table>"
 }
