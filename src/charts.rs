@@ -134,10 +134,11 @@ fn percent_or_number(percent: bool, y: f64) -> String {
 
 fn draw_lines<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, c: &LineChart) -> DrawResult {
     let points = c.series.iter().flat_map(|(_, p)| p.iter()).filter(|p| p.1.is_finite());
-    let (mut x0, mut x1, mut y1) = (f64::INFINITY, f64::NEG_INFINITY, 0f64);
+    let (mut x0, mut x1, mut y_min, mut y1) = (f64::INFINITY, f64::NEG_INFINITY, f64::INFINITY, 0f64);
     for &(x, y) in points {
         x0 = x0.min(x);
         x1 = x1.max(x);
+        y_min = y_min.min(y);
         y1 = y1.max(y);
     }
     if let XAxis::HourOfWeek = c.x {
@@ -151,15 +152,27 @@ fn draw_lines<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, c: &LineChart) 
     }
     if let Some((t, _)) = &c.target {
         y1 = y1.max(*t);
+        y_min = y_min.min(*t);
     }
-    let y1 = if c.y_percent { 1.0 } else { (y1 * 1.1).max(1e-9) };
+    // Shares: zoom to the data in steps of 10 % (differences of a few points
+    // must be visible); other values start at zero.
+    let (y0, y1) = if c.y_percent {
+        let low = if y_min.is_finite() {
+            ((y_min - 0.02) * 10.0).floor() / 10.0
+        } else {
+            0.0
+        };
+        (low.clamp(0.0, 0.9), ((y1 + 0.02) * 10.0).ceil().clamp(1.0, 10.0) / 10.0)
+    } else {
+        (0.0, (y1 * 1.1).max(1e-9))
+    };
     let mut chart = ChartBuilder::on(root)
         .caption(&c.title, (FONT, 22))
         .margin(15)
         .margin_right(45)
         .x_label_area_size(45)
         .y_label_area_size(70)
-        .build_cartesian_2d(x0..x1, 0f64..y1)
+        .build_cartesian_2d(x0..x1, y0..y1)
         .map_err(err)?;
     let x_axis = c.x.clone();
     let x_format = move |x: &f64| match &x_axis {

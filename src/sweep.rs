@@ -559,7 +559,8 @@ pub fn assemble(dir: &Path, plan: &Value, points: &[Value], source: &str) -> std
     )
 }
 
-/// One chart per KPI against the first varied key; one line per combination of the other keys.
+/// For every varied key, one chart per KPI against that key, with one line per
+/// combination of the other keys and the target (if one applies to all regions).
 fn sweep_charts(plan: &Value, points: &[Value]) -> Vec<NamedChart> {
     if points.is_empty() {
         return vec![];
@@ -580,35 +581,34 @@ fn sweep_charts(plan: &Value, points: &[Value]) -> Vec<NamedChart> {
                 .collect()
         })
         .unwrap_or_default();
-    let Some((x_key, x_values)) = varies.first().cloned() else {
-        return vec![];
-    };
-    let series_of = |p: &Value| -> String {
-        let rest: Vec<String> = varies[1..]
-            .iter()
-            .map(|(k, _)| format!("{}={}", short_key(k), p["values"][k].as_str().unwrap_or("")))
-            .collect();
-        if rest.is_empty() {
-            "all regions".into()
-        } else {
-            rest.join(", ")
-        }
-    };
     let targets: Vec<Value> = points[0]["summary"]["targets"].as_array().cloned().unwrap_or_default();
-    chart_metrics(points)
-        .into_iter()
-        .map(|(metric, title, percent)| {
+    let mut charts = vec![];
+    for (x, (x_key, x_values)) in varies.iter().enumerate() {
+        let series_of = |p: &Value| -> String {
+            let rest: Vec<String> = varies
+                .iter()
+                .enumerate()
+                .filter(|(k, _)| *k != x)
+                .map(|(_, (k, _))| format!("{}={}", short_key(k), p["values"][k].as_str().unwrap_or("")))
+                .collect();
+            if rest.is_empty() {
+                "all regions".into()
+            } else {
+                rest.join(", ")
+            }
+        };
+        for (metric, title, percent) in chart_metrics(points) {
             let mut series: Vec<(String, Vec<(f64, f64)>)> = vec![];
             for p in points {
                 let name = series_of(p);
-                let x = x_values
+                let position = x_values
                     .iter()
-                    .position(|v| Some(v.as_str()) == p["values"][&x_key].as_str())
+                    .position(|v| Some(v.as_str()) == p["values"][x_key].as_str())
                     .unwrap_or(0) as f64;
                 let y = p["summary"]["total"][&metric]["mean"].as_f64().unwrap_or(f64::NAN);
                 match series.iter_mut().find(|s| s.0 == name) {
-                    Some(s) => s.1.push((x, y)),
-                    None => series.push((name, vec![(x, y)])),
+                    Some(s) => s.1.push((position, y)),
+                    None => series.push((name, vec![(position, y)])),
                 }
             }
             let target = targets
@@ -621,10 +621,10 @@ fn sweep_charts(plan: &Value, points: &[Value]) -> Vec<NamedChart> {
                         format!("target {}", if percent { format!("{:.0} %", b * 100.0) } else { format!("{b}") }),
                     ))
                 });
-            NamedChart {
-                file: format!("sweep_{metric}"),
+            charts.push(NamedChart {
+                file: format!("sweep_{metric}_by_{}", report::slug(x_key)),
                 chart: Chart::Lines(LineChart {
-                    title: format!("{title} by {}", short_key(&x_key)),
+                    title: format!("{title} by {}", short_key(x_key)),
                     x: XAxis::Labels(x_values.clone()),
                     x_desc: x_key.clone(),
                     y_desc: metric.clone(),
@@ -632,19 +632,18 @@ fn sweep_charts(plan: &Value, points: &[Value]) -> Vec<NamedChart> {
                     series,
                     target,
                 }),
-            }
-        })
-        .collect()
+            });
+        }
+    }
+    charts
 }
 
+/// A key without its table prefix: `Örebro.shifts.0.nurses`, `national.overflow_after`.
 fn short_key(key: &str) -> String {
-    key.rsplit('.')
-        .take(2)
-        .collect::<Vec<_>>()
-        .into_iter()
-        .rev()
-        .collect::<Vec<_>>()
-        .join(".")
+    key.split_once('.')
+        .filter(|(table, _)| ["region", "agreement", "defaults"].contains(table))
+        .map_or(key, |(_, rest)| rest)
+        .to_string()
 }
 
 /// Key figures of a point: (column, metric, scale, decimals).
