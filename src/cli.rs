@@ -483,30 +483,22 @@ fn erlang_text(lambda: f64, handle: f64, theta: f64, within: &[(String, f64)], r
         ]);
     }
     header.extend(["mean wait answered (min)", "mean wait all (min)", "occupancy %"].map(String::from));
-    let mut lines = vec![header];
-    for r in rows {
-        let mut line = vec![r["nurses"].to_string(), pct(&r["p_wait"]), pct(&r["p_abandon"])];
-        for (l, _) in within {
-            line.extend([
-                pct(&r[format!("answered_within_{l}")]),
-                pct(&r[format!("answered_within_{l}_of_answered")]),
-                pct(&r[format!("answered_within_{l}_short_abandons_excluded")]),
-            ]);
-        }
-        line.extend([min(&r["mean_wait_answered"]), min(&r["mean_wait_all"]), pct(&r["occupancy"])]);
-        lines.push(line);
-    }
-    let widths: Vec<usize> = (0..lines[0].len())
-        .map(|c| lines.iter().map(|l| l[c].chars().count()).max().unwrap_or(0))
+    let lines: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            let mut line = vec![r["nurses"].to_string(), pct(&r["p_wait"]), pct(&r["p_abandon"])];
+            for (l, _) in within {
+                line.extend([
+                    pct(&r[format!("answered_within_{l}")]),
+                    pct(&r[format!("answered_within_{l}_of_answered")]),
+                    pct(&r[format!("answered_within_{l}_short_abandons_excluded")]),
+                ]);
+            }
+            line.extend([min(&r["mean_wait_answered"]), min(&r["mean_wait_all"]), pct(&r["occupancy"])]);
+            line
+        })
         .collect();
-    for l in &lines {
-        let cells: Vec<String> = l
-            .iter()
-            .enumerate()
-            .map(|(i, c)| format!("{}{c}", " ".repeat(widths[i] - c.chars().count())))
-            .collect();
-        out += &(cells.join("  ") + "\n");
-    }
+    out += &report::align(&header, &lines);
     if rows.iter().any(|r| r["stable"] == false) {
         out += "\n— : unstable without abandonment (offered load ≥ nurses): the queue grows without bound.\n";
     }
@@ -587,21 +579,8 @@ fn sweep_text(plan: &serde_json::Value, points: &[serde_json::Value]) -> String 
         .as_array()
         .map(|a| a.iter().filter_map(|v| v["key"].as_str().map(String::from)).collect())
         .unwrap_or_default();
-    let mut rows = vec![crate::sweep::point_header(&keys)];
-    rows.extend(points.iter().map(|p| crate::sweep::point_cells(&keys, p)));
-    let widths: Vec<usize> = (0..rows[0].len())
-        .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
-        .collect();
-    let mut out = String::new();
-    for r in &rows {
-        let cells: Vec<String> = r
-            .iter()
-            .enumerate()
-            .map(|(i, c)| format!("{}{c}", " ".repeat(widths[i] - c.chars().count())))
-            .collect();
-        out += &(cells.join("  ") + "\n");
-    }
-    out
+    let rows: Vec<Vec<String>> = points.iter().map(|p| crate::sweep::point_cells(&keys, p)).collect();
+    report::align(&crate::sweep::point_header(&keys), &rows)
 }
 
 fn merge(args: MergeArgs) -> Result<(), Failure> {

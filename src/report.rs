@@ -404,7 +404,8 @@ pub fn text(scenario: &Scenario, s: &Summary) -> String {
     out
 }
 
-fn align(header: &[String], rows: &[Vec<String>]) -> String {
+/// A table as text: the first column left-aligned, the others right-aligned.
+pub fn align(header: &[String], rows: &[Vec<String>]) -> String {
     let width = |c: usize| {
         rows.iter()
             .map(|r| r[c].chars().count())
