@@ -10,6 +10,7 @@ use crate::erlang::{erlang_b, Queue};
 use crate::experiment;
 use crate::model::Model;
 use crate::report;
+use crate::runner::{Cancel, Runner};
 use crate::scenario::{self, Scenario};
 
 #[derive(Parser, Debug)]
@@ -193,9 +194,23 @@ fn failed(message: impl Into<String>) -> Failure {
     }
 }
 
+/// Makes Ctrl-C cancel `cancel`: long work stops within about a second and
+/// exits 130, with output files complete or not written. A second Ctrl-C
+/// ends the program at once. Only the program installs this, never the library.
+fn cancel_on_ctrl_c(cancel: &Cancel) {
+    let cancel = cancel.clone();
+    let _ = ctrlc::set_handler(move || {
+        if cancel.is_cancelled() {
+            std::process::exit(130);
+        }
+        cancel.cancel();
+    });
+}
+
 /// Parses arguments and runs the command; what `main` calls.
 pub fn main() -> ExitCode {
-    experiment::stop_on_ctrl_c();
+    let cancel = Cancel::new();
+    cancel_on_ctrl_c(&cancel);
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
@@ -204,7 +219,7 @@ pub fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
-    match execute(cli) {
+    match execute_with(cli, &cancel) {
         Ok(()) => ExitCode::SUCCESS,
         Err(f) => {
             eprint!("{}", f.message);
@@ -216,13 +231,19 @@ pub fn main() -> ExitCode {
     }
 }
 
+/// Runs a parsed command that cannot be cancelled.
 pub fn execute(cli: Cli) -> Result<(), Failure> {
+    execute_with(cli, &Cancel::new())
+}
+
+/// Runs a parsed command; setting `cancel` stops it (exit code 130).
+pub fn execute_with(cli: Cli, cancel: &Cancel) -> Result<(), Failure> {
     match cli.command {
-        Command::Run(args) => run(args),
+        Command::Run(args) => run(args, cancel),
         Command::Check(args) => check(args),
-        Command::Compare(args) => compare(args),
-        Command::Sweep(args) => sweep(args),
-        Command::Merge(args) => merge(args),
+        Command::Compare(args) => compare(args, cancel),
+        Command::Sweep(args) => sweep(args, cancel),
+        Command::Merge(args) => merge(args, cancel),
         Command::Erlang(args) => erlang(args),
     }
 }
@@ -277,11 +298,11 @@ fn apply_run_flags(s: &mut Scenario, flags: &RunFlags) -> Result<(), Failure> {
     Ok(())
 }
 
-fn run(args: RunArgs) -> Result<(), Failure> {
+fn run(args: RunArgs, cancel: &Cancel) -> Result<(), Failure> {
     let mut s = load(&args.scenario)?;
     apply_run_flags(&mut s, &args.run)?;
     check_size(Model::compile(&s).expected_calls() * s.replications as f64, args.run.allow_large)?;
-    let summary = experiment::run(&s, args.run.threads).map_err(run_failure)?;
+    let summary = experiment::run_with(&s, &runner(&args.run, cancel)?).map_err(run_failure)?;
     if let Some(dir) = &args.out {
         report::write_outputs(dir, &summary, &s.source).map_err(|e| failed(format!("cannot write results to {}: {e}", dir.display())))?;
     }
@@ -301,7 +322,7 @@ fn run(args: RunArgs) -> Result<(), Failure> {
     Ok(())
 }
 
-fn compare(args: CompareArgs) -> Result<(), Failure> {
+fn compare(args: CompareArgs, cancel: &Cancel) -> Result<(), Failure> {
     let mut problems = String::new();
     let mut scenarios = vec![];
     for path in &args.scenarios {
@@ -316,7 +337,7 @@ fn compare(args: CompareArgs) -> Result<(), Failure> {
     apply_run_flags(&mut scenarios[0], &args.run)?;
     let calls: f64 = scenarios.iter().map(|s| Model::compile(s).expected_calls()).sum::<f64>() * scenarios[0].replications as f64;
     check_size(calls, args.run.allow_large)?;
-    let comparison = experiment::compare(&scenarios, args.run.threads).map_err(run_failure)?;
+    let comparison = experiment::compare_with(&scenarios, &runner(&args.run, cancel)?).map_err(run_failure)?;
     if let Some(dir) = &args.out {
         report::write_comparison(dir, &comparison, &scenarios.iter().map(|s| s.source.clone()).collect::<Vec<_>>())
             .map_err(|e| failed(format!("cannot write results to {}: {e}", dir.display())))?;
@@ -349,6 +370,13 @@ fn check_size(calls: f64, allow_large: bool) -> Result<(), Failure> {
         minutes.max(1.0),
         cores
     )))
+}
+
+/// The runner of a command: its `--threads`, stopped by `cancel`.
+fn runner(flags: &RunFlags, cancel: &Cancel) -> Result<Runner, Failure> {
+    Runner::new(flags.threads)
+        .map(|r| r.with_cancel(cancel.clone()))
+        .map_err(|e| failed(format!("cannot start worker threads: {e}")))
 }
 
 fn run_failure(e: experiment::RunError) -> Failure {
@@ -505,8 +533,17 @@ fn erlang_text(lambda: f64, handle: f64, theta: f64, within: &[(String, f64)], r
     out
 }
 
-fn sweep(args: SweepArgs) -> Result<(), Failure> {
-    use crate::sweep::{self as sw, SweepError};
+fn sweep_failure(e: crate::sweep::SweepError) -> Failure {
+    use crate::sweep::SweepError;
+    match e {
+        SweepError::Invalid(m) => invalid(m),
+        SweepError::Failed(m) => failed(m),
+        SweepError::Interrupted(m) => Failure { code: 130, message: m },
+    }
+}
+
+fn sweep(args: SweepArgs, cancel: &Cancel) -> Result<(), Failure> {
+    use crate::sweep as sw;
     let mut base = load(&args.scenario)?;
     apply_run_flags(&mut base, &args.run)?;
     let specs = if args.vary.is_empty() {
@@ -528,15 +565,16 @@ fn sweep(args: SweepArgs) -> Result<(), Failure> {
     if (shard.is_some() || args.resume) && args.out.is_none() {
         return Err(invalid("--shard and --resume need --out DIR"));
     }
+    // Counted, not built: a grid of 10^8 points is refused before anything is allocated.
     let plan = sw::Plan::new(&base, &args.scenario.set, varies);
-    if plan.points.len() > 100_000 {
-        return Err(invalid(format!("the grid has {} points; at most 100,000", plan.points.len())));
+    if plan.count > sw::MAX_POINTS {
+        return Err(invalid(format!(
+            "the grid has {} points; at most {}",
+            if plan.count == usize::MAX { "more than 2^64".to_string() } else { plan.count.to_string() },
+            sw::MAX_POINTS
+        )));
     }
-    let share = shard.map_or(1.0, |(_, n)| 1.0 / n as f64);
-    check_size(
-        Model::compile(&base).expected_calls() * base.replications as f64 * plan.points.len() as f64 * share,
-        args.run.allow_large,
-    )?;
+    let runner = runner(&args.run, cancel)?;
     let run = sw::SweepRun {
         scenario_path: &args.scenario.scenario,
         base: &base,
@@ -548,45 +586,40 @@ fn sweep(args: SweepArgs) -> Result<(), Failure> {
         resume: args.resume,
         progress: args.progress,
     };
-    let points = sw::execute(&run).map_err(|e| match e {
-        SweepError::Invalid(m) => invalid(m),
-        SweepError::Failed(m) => failed(m),
-        SweepError::Interrupted(m) => Failure { code: 130, message: m },
-    })?;
-    let plan_json = run.plan.to_json();
-    if let Some(dir) = &args.out {
-        let written = match shard {
-            Some(s) => sw::write_part(dir, &run.plan, s, &points, &base.source).map(|p| format!("part written to {}", p.display())),
-            None => sw::assemble(dir, &plan_json, &points, &base.source).map(|_| format!("results written to {}", dir.display())),
-        };
-        eprintln!(
-            "{}",
-            written.map_err(|e| failed(format!("cannot write to {}: {e}", dir.display())))?
-        );
+    // Every point of this shard is checked, and its own work counted, before anything runs.
+    check_size(sw::estimate(&run, &runner).map_err(sweep_failure)?, args.run.allow_large)?;
+    let mut finished = sw::execute_with(&run, &runner).map_err(sweep_failure)?;
+    if let (Some(dir), Some(s)) = (&args.out, shard) {
+        let path = sw::write_part(dir, &mut finished, s, &base.source, &args.scenario.set).map_err(failed)?;
+        eprintln!("part written to {}", path.display());
+        return Ok(());
     }
-    match args.format {
-        Format::Json => println!(
-            "{}",
-            serde_json::to_string_pretty(&serde_json::json!({"plan": plan_json, "points": points})).expect("json")
-        ),
-        Format::Text => print!("{}", sweep_text(&plan_json, &points)),
+    let plan = finished.plan().clone();
+    let mut stdout = std::io::stdout().lock();
+    let json_out: Option<&mut dyn std::io::Write> = match (args.format, &args.out) {
+        (Format::Json, None) => Some(&mut stdout),
+        _ => None,
+    };
+    let points = finished.points().map_err(failed)?;
+    let assembled = sw::assemble(args.out.as_deref(), &plan, &base.source, points, json_out, cancel).map_err(sweep_failure)?;
+    if let Some(dir) = &args.out {
+        eprintln!("results written to {}", dir.display());
+        if args.format == Format::Json {
+            let mut f = std::fs::File::open(dir.join("sweep.json")).map_err(|e| failed(e.to_string()))?;
+            std::io::copy(&mut f, &mut stdout).map_err(|e| failed(format!("cannot write to standard output: {e}")))?;
+        }
+    }
+    if args.format == Format::Text {
+        use std::io::Write;
+        write!(stdout, "{}", assembled.text()).map_err(|e| failed(format!("cannot write to standard output: {e}")))?;
     }
     Ok(())
 }
 
-fn sweep_text(plan: &serde_json::Value, points: &[serde_json::Value]) -> String {
-    let keys: Vec<String> = plan["vary"]
-        .as_array()
-        .map(|a| a.iter().filter_map(|v| v["key"].as_str().map(String::from)).collect())
-        .unwrap_or_default();
-    let rows: Vec<Vec<String>> = points.iter().map(|p| crate::sweep::point_cells(&keys, p)).collect();
-    report::align(&crate::sweep::point_header(&keys), &rows)
-}
-
-fn merge(args: MergeArgs) -> Result<(), Failure> {
-    let (plan, points, source) = crate::sweep::read_parts(&args.parts).map_err(invalid)?;
-    crate::sweep::assemble(&args.out, &plan, &points, &source)
-        .map_err(|e| failed(format!("cannot write to {}: {e}", args.out.display())))?;
-    eprintln!("merged {} points into {}", points.len(), args.out.display());
+fn merge(args: MergeArgs, cancel: &Cancel) -> Result<(), Failure> {
+    let merged = crate::sweep::read_parts(&args.parts).map_err(invalid)?;
+    crate::sweep::assemble(Some(&args.out), &merged.plan, &merged.source, merged.points(), None, cancel)
+        .map_err(sweep_failure)?;
+    eprintln!("merged {} points into {}", merged.len(), args.out.display());
     Ok(())
 }

@@ -309,8 +309,16 @@ impl<'m> Simulation<'m> {
     }
 
     /// Runs the replication to the horizon and returns what it counted.
-    pub fn run(mut self) -> Tally {
+    pub fn run(self) -> Tally {
+        self.run_cancellable(&std::sync::atomic::AtomicBool::new(false))
+            .expect("never cancelled")
+    }
+
+    /// Like [`Simulation::run`], but looks at `cancel` every 4096 events and
+    /// gives up (`None`) once it is set.
+    pub fn run_cancellable(mut self, cancel: &std::sync::atomic::AtomicBool) -> Option<Tally> {
         let model = self.model;
+        let mut events: u32 = 0;
         for a in 0..model.agreements.len() {
             self.schedule(0, What::AgreementCheck { agreement: a as u32 });
         }
@@ -324,6 +332,10 @@ impl<'m> Simulation<'m> {
         while let Some(Reverse(event)) = self.events.pop() {
             if event.time() >= model.horizon {
                 break;
+            }
+            events = events.wrapping_add(1);
+            if events % 4096 == 0 && cancel.load(std::sync::atomic::Ordering::Relaxed) {
+                return None;
             }
             self.now = event.time();
             match event.what() {
@@ -361,7 +373,7 @@ impl<'m> Simulation<'m> {
                 What::Sample => self.sample(),
             }
         }
-        self.finish()
+        Some(self.finish())
     }
 
     fn schedule(&mut self, time: Time, what: What) {

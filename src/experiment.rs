@@ -3,24 +3,11 @@
 //! runs several scenarios on the same replications (common random numbers) and
 //! folds their paired differences.
 
-use rayon::prelude::*;
-
 use crate::engine::Simulation;
 use crate::model::{Model, TargetModel};
+use crate::runner::{Runner, Stopped};
 use crate::scenario::{Bound, Scenario, TargetMetric};
 use crate::stats::{group_metrics, metric_names, Accumulator, Estimate, HourCell, PeriodCounts, StaffingSample, Tally};
-
-static INTERRUPTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-
-/// Makes Ctrl-C stop long work between batches of replications, so that output
-/// files are either complete or not written. Call once, from the binary.
-pub fn stop_on_ctrl_c() {
-    let _ = ctrlc::set_handler(|| INTERRUPTED.store(true, std::sync::atomic::Ordering::SeqCst));
-}
-
-pub fn interrupted() -> bool {
-    INTERRUPTED.load(std::sync::atomic::Ordering::SeqCst)
-}
 
 /// Why an experiment stopped without a result.
 #[derive(Debug)]
@@ -153,6 +140,11 @@ pub fn simulate(model: &Model, seed: u64, replication: u64) -> Tally {
     Simulation::new(model, seed, replication).run()
 }
 
+/// Like [`simulate`], but `None` as soon as `cancel` is set.
+pub fn simulate_cancellable(model: &Model, seed: u64, replication: u64, cancel: &std::sync::atomic::AtomicBool) -> Option<Tally> {
+    Simulation::new(model, seed, replication).run_cancellable(cancel)
+}
+
 /// Folds observations (in replication order) into estimates.
 #[derive(Clone, Debug)]
 pub struct Fold {
@@ -213,40 +205,36 @@ impl Fold {
     }
 }
 
-/// Runs `replications` replications of every model on `threads` threads (0 =
-/// all cores), feeding the observations of each replication, in replication
-/// order, to `sink`. Every model gets the same seeds: common random numbers.
-/// Replications run in batches so that memory stays bounded.
-pub fn run_replications<F>(models: &[Model], seed: u64, replications: u32, threads: usize, mut sink: F) -> Result<(), RunError>
+/// Runs `replications` replications of every model on the runner, feeding
+/// the observations of each replication, in replication order, to `sink`.
+/// Every model gets the same seeds: common random numbers.
+pub fn run_replications<F>(runner: &Runner, models: &[Model], seed: u64, replications: u32, mut sink: F) -> Result<(), RunError>
 where
     F: FnMut(u64, Vec<Observation>),
 {
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .map_err(|e| RunError::Threads(e.to_string()))?;
     let groups: Vec<Vec<Vec<usize>>> = models.iter().map(groups).collect();
-    let batch = (pool.current_num_threads() * 4).max(1) as u64;
-    let total = replications as u64;
-    let mut start = 0;
-    while start < total {
-        if interrupted() {
-            return Err(RunError::Interrupted);
-        }
-        let end = (start + batch).min(total);
-        let jobs: Vec<(u64, usize)> = (start..end).flat_map(|rep| (0..models.len()).map(move |k| (rep, k))).collect();
-        let mut observations: Vec<Observation> = pool.install(|| {
-            jobs.par_iter()
-                .map(|&(rep, k)| observe(&models[k], &groups[k], &simulate(&models[k], seed, rep)))
-                .collect()
-        });
-        for rep in start..end {
-            let rest = observations.split_off(models.len());
-            sink(rep, std::mem::replace(&mut observations, rest));
-        }
-        start = end;
-    }
-    Ok(())
+    let per_rep = models.len() as u64;
+    let mut row: Vec<Observation> = Vec::with_capacity(models.len());
+    runner
+        .run(
+            replications as u64 * per_rep,
+            |i, cancel| {
+                let (rep, k) = (i / per_rep, (i % per_rep) as usize);
+                simulate_cancellable(&models[k], seed, rep, cancel).map(|t| observe(&models[k], &groups[k], &t))
+            },
+            |i, o| {
+                row.push(o);
+                if row.len() == models.len() {
+                    sink(i / per_rep, std::mem::take(&mut row));
+                }
+                Ok::<(), std::convert::Infallible>(())
+            },
+            |_| {},
+        )
+        .map_err(|e| match e {
+            Stopped::Cancelled => RunError::Interrupted,
+            Stopped::Failed(never) => match never {},
+        })
 }
 
 /// One target's verdict.
@@ -427,33 +415,30 @@ pub fn summarize(scenario: &Scenario, model: &Model, fold: Fold, replications: u
     }
 }
 
-fn threads_used(threads: usize) -> usize {
-    if threads == 0 {
-        rayon::current_num_threads()
-    } else {
-        threads
-    }
+fn runner(threads: usize) -> Result<Runner, RunError> {
+    Runner::new(threads).map_err(RunError::Threads)
 }
 
 /// Simulates a scenario: all its replications, folded into a summary.
 pub fn run(scenario: &Scenario, threads: usize) -> Result<Summary, RunError> {
+    run_with(scenario, &runner(threads)?)
+}
+
+/// [`run`] on a given runner (its threads and cancellation token).
+pub fn run_with(scenario: &Scenario, runner: &Runner) -> Result<Summary, RunError> {
     let started = std::time::Instant::now();
     let model = Model::compile(scenario);
     let mut fold = Fold::new(&model, names_of(scenario).len());
-    run_replications(
-        std::slice::from_ref(&model),
-        scenario.seed,
-        scenario.replications,
-        threads,
-        |_, o| fold.add(&o[0]),
-    )?;
+    run_replications(runner, std::slice::from_ref(&model), scenario.seed, scenario.replications, |_, o| {
+        fold.add(&o[0])
+    })?;
     Ok(summarize(
         scenario,
         &model,
         fold,
         scenario.replications,
         started.elapsed().as_secs_f64(),
-        threads_used(threads),
+        runner.threads(),
     ))
 }
 
@@ -478,6 +463,11 @@ pub struct Comparison {
 /// scenario's): the same callers in every region whose demand is the same, so
 /// that differences are measured on paired replications.
 pub fn compare(scenarios: &[Scenario], threads: usize) -> Result<Comparison, RunError> {
+    compare_with(scenarios, &runner(threads)?)
+}
+
+/// [`compare`] on a given runner (its threads and cancellation token).
+pub fn compare_with(scenarios: &[Scenario], runner: &Runner) -> Result<Comparison, RunError> {
     let started = std::time::Instant::now();
     let (seed, replications) = (scenarios[0].seed, scenarios[0].replications);
     let models: Vec<Model> = scenarios.iter().map(Model::compile).collect();
@@ -506,7 +496,7 @@ pub fn compare(scenarios: &[Scenario], threads: usize) -> Result<Comparison, Run
             )
         })
         .collect();
-    run_replications(&models, seed, replications, threads, |_, observations| {
+    run_replications(runner, &models, seed, replications, |_, observations| {
         for (fold, o) in folds.iter_mut().zip(&observations) {
             fold.add(o);
         }
@@ -527,7 +517,7 @@ pub fn compare(scenarios: &[Scenario], threads: usize) -> Result<Comparison, Run
         .iter()
         .zip(&models)
         .zip(folds)
-        .map(|((s, m), f)| summarize(&Scenario { seed, ..s.clone() }, m, f, replications, wall, threads_used(threads)))
+        .map(|((s, m), f)| summarize(&Scenario { seed, ..s.clone() }, m, f, replications, wall, runner.threads()))
         .collect();
     let differences = (1..scenarios.len())
         .map(|k| Difference {

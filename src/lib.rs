@@ -13,6 +13,7 @@ pub mod html;
 pub mod model;
 pub mod report;
 pub mod routing;
+pub mod runner;
 pub mod scenario;
 pub mod stats;
 pub mod sweep;

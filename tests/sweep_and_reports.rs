@@ -61,7 +61,7 @@ fn a_sweep_is_the_same_on_one_or_two_threads_and_in_shards() {
     let parts = dir.path().join("parts");
     for k in 0..3 {
         sweep(&parts, &["--shard", &format!("{k}/3")]);
-        assert!(parts.join(format!("part-{k}-of-3.json")).exists());
+        assert!(parts.join(format!("part-{k}-of-3.jsonl")).exists());
     }
     let merged = dir.path().join("merged");
     nursequeue()
@@ -75,7 +75,7 @@ fn a_sweep_is_the_same_on_one_or_two_threads_and_in_shards() {
         assert_eq!(read(&one.join(f)), read(&merged.join(f)), "{f} differs after merge");
     }
     // A missing part is refused.
-    std::fs::remove_file(parts.join("part-1-of-3.json")).unwrap();
+    std::fs::remove_file(parts.join("part-1-of-3.jsonl")).unwrap();
     nursequeue()
         .args(["merge"])
         .arg(&parts)

@@ -1,0 +1,953 @@
+//! Sweeps: one scenario turned into a grid of what-ifs, every point × every
+//! replication run on the [runner](crate::runner), with progress; shards for
+//! clusters, `merge`, and `--resume`.
+//!
+//! A sweep is described by its [`Plan`]; the grid is never built in memory
+//! (point `i`'s values are computed from `i`). A point is set up when its first
+//! replication starts, written to disk (or to a spool file) as soon as it is
+//! finished, and forgotten. The final tables and charts are assembled by
+//! streaming those files in index order, so a sweep run in one go, resumed,
+//! or run in shards and merged gives byte-identical output, and memory does
+//! not grow with the number of points beyond one small row each.
+
+mod assemble;
+pub mod store;
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{BufReader, BufWriter, Seek, Write};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use rayon::prelude::*;
+use serde_json::{json, Value};
+
+pub use assemble::{assemble, point_cells, point_header, Assembled, POINT_COLUMNS};
+
+use crate::experiment::{self, groups, observe, simulate_cancellable, Fold, Observation};
+use crate::model::{fnv1a, Model};
+use crate::report::write_atomic;
+use crate::runner::{Runner, Stopped};
+use crate::scenario::{self, Scenario};
+use store::{lock_folder, FolderLock};
+
+/// The largest grid a sweep runs.
+pub const MAX_POINTS: usize = 100_000;
+
+/// One varied key and its values.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Vary {
+    pub key: String,
+    pub values: Vec<String>,
+}
+
+/// Parses `KEY=V1,V2,…` (a value may be a range of whole numbers, `4..9`, inclusive).
+pub fn parse_vary(text: &str) -> Result<Vary, String> {
+    let (key, list) = text
+        .split_once('=')
+        .ok_or_else(|| format!("`--vary {text}` has no `=`: write KEY=V1,V2,… (e.g. region.Kalmar.shifts.0.nurses=4..7)"))?;
+    let key = key.trim();
+    if key.is_empty() {
+        return Err(format!("`--vary {text}` names no key"));
+    }
+    let mut values = vec![];
+    for item in list.split(',').map(str::trim) {
+        if item.is_empty() {
+            return Err(format!("`--vary {text}` has an empty value"));
+        }
+        match item.split_once("..") {
+            Some((a, b)) if a.trim().parse::<i64>().is_ok() => {
+                let (a, b): (i64, i64) = (
+                    a.trim().parse().unwrap_or(0),
+                    b.trim()
+                        .trim_start_matches('=')
+                        .parse()
+                        .map_err(|_| format!("`{item}` is not a range of whole numbers such as 4..9"))?,
+                );
+                if b < a || b.checked_sub(a).is_none_or(|d| d > 10_000) {
+                    return Err(format!(
+                        "`{item}`: a range runs from the smaller to the larger number (at most 10,000 values)"
+                    ));
+                }
+                values.extend((a..=b).map(|v| v.to_string()));
+            }
+            _ => values.push(item.to_string()),
+        }
+        if values.len() > MAX_POINTS {
+            return Err(format!("`--vary {key}=…` has more than {MAX_POINTS} values"));
+        }
+    }
+    Ok(Vary {
+        key: key.to_string(),
+        values,
+    })
+}
+
+/// The grid: every combination of the varied values, the first key varying
+/// slowest. Only the lists of values are kept; point `i` is computed from `i`.
+#[derive(Clone, Debug)]
+pub struct Plan {
+    pub scenario_name: String,
+    pub varies: Vec<Vary>,
+    /// Number of points; `usize::MAX` when the product overflows.
+    pub count: usize,
+    pub seed: u64,
+    pub replications: u32,
+    /// Fingerprint of the scenario text and fixed `--set` flags: parts of
+    /// different sweeps are never merged.
+    pub fingerprint: String,
+}
+
+fn count_points(varies: &[Vary]) -> usize {
+    varies
+        .iter()
+        .try_fold(1usize, |n, v| n.checked_mul(v.values.len()))
+        .unwrap_or(usize::MAX)
+}
+
+pub fn fingerprint(source: &str, sets: &[String]) -> String {
+    format!("{:016x}", fnv1a(format!("{}\u{0}{}", source, sets.join("\u{0}")).as_bytes()))
+}
+
+impl Plan {
+    pub fn new(base: &Scenario, sets: &[String], varies: Vec<Vary>) -> Plan {
+        Plan {
+            scenario_name: base.name.clone(),
+            count: count_points(&varies),
+            varies,
+            seed: base.seed,
+            replications: base.replications,
+            fingerprint: fingerprint(&base.source, sets),
+        }
+    }
+
+    /// The values of point `i`, one per varied key.
+    pub fn values(&self, i: usize) -> Vec<&str> {
+        let mut rest = i;
+        let mut out: Vec<&str> = self
+            .varies
+            .iter()
+            .rev()
+            .map(|v| {
+                let n = v.values.len();
+                let x = &v.values[rest % n];
+                rest /= n;
+                x.as_str()
+            })
+            .collect();
+        out.reverse();
+        out
+    }
+
+    /// The values of point `i` as the JSON object kept with the point.
+    pub fn values_json(&self, i: usize) -> Value {
+        Value::Object(
+            self.varies
+                .iter()
+                .zip(self.values(i))
+                .map(|(v, x)| (v.key.clone(), Value::String(x.to_string())))
+                .collect(),
+        )
+    }
+
+    /// The `--set` flags of point `i`.
+    pub fn sets(&self, i: usize) -> Vec<String> {
+        self.varies
+            .iter()
+            .zip(self.values(i))
+            .map(|(v, x)| format!("{}={}", v.key, x))
+            .collect()
+    }
+
+    pub fn to_json(&self) -> Value {
+        json!({
+            "scenario": self.scenario_name,
+            "fingerprint": self.fingerprint,
+            "seed": self.seed,
+            "replications": self.replications,
+            "vary": self.varies.iter().map(|v| json!({"key": v.key, "values": v.values})).collect::<Vec<_>>(),
+            "points": self.count,
+        })
+    }
+
+    /// The plan's identity: SHA-256 of its JSON (scenario fingerprint, grid,
+    /// seed, replications). Every point and part carries it.
+    pub fn id(&self) -> String {
+        store::sha256_hex(&[serde_json::to_string(&self.to_json()).expect("json").as_bytes()])
+    }
+
+    /// Reads a plan back (from a part), checking its sizes before anything is allocated.
+    pub fn from_json(v: &Value) -> Result<Plan, String> {
+        let bad = |what: &str| format!("its plan has no valid `{what}`");
+        let mut varies = vec![];
+        for item in v["vary"].as_array().ok_or_else(|| bad("vary"))? {
+            let values: Vec<String> = item["values"]
+                .as_array()
+                .ok_or_else(|| bad("vary"))?
+                .iter()
+                .map(|x| x.as_str().map(String::from).ok_or_else(|| bad("vary")))
+                .collect::<Result<_, _>>()?;
+            if values.is_empty() {
+                return Err(bad("vary"));
+            }
+            varies.push(Vary {
+                key: item["key"].as_str().ok_or_else(|| bad("vary"))?.to_string(),
+                values,
+            });
+        }
+        let count = count_points(&varies);
+        let claimed = v["points"].as_u64().ok_or_else(|| bad("points"))?;
+        if varies.is_empty() || count > MAX_POINTS || claimed != count as u64 {
+            return Err(format!(
+                "its plan claims {claimed} points for a grid of {} (at most {MAX_POINTS})",
+                if count == usize::MAX { "more than 2^64".to_string() } else { count.to_string() }
+            ));
+        }
+        Ok(Plan {
+            scenario_name: v["scenario"].as_str().ok_or_else(|| bad("scenario"))?.to_string(),
+            varies,
+            count,
+            seed: v["seed"].as_u64().ok_or_else(|| bad("seed"))?,
+            replications: v["replications"]
+                .as_u64()
+                .and_then(|r| u32::try_from(r).ok())
+                .filter(|&r| r > 0)
+                .ok_or_else(|| bad("replications"))?,
+            fingerprint: v["fingerprint"].as_str().ok_or_else(|| bad("fingerprint"))?.to_string(),
+        })
+    }
+}
+
+/// `--shard I/N`: this task runs the points whose index is I modulo N.
+pub fn parse_shard(text: &str) -> Result<(usize, usize), String> {
+    let bad = || format!("--shard `{text}`: write I/N with 0 ≤ I < N, e.g. --shard \"$SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT\"");
+    let (i, n) = text.split_once('/').ok_or_else(bad)?;
+    let (i, n): (usize, usize) = (i.trim().parse().map_err(|_| bad())?, n.trim().parse().map_err(|_| bad())?);
+    if n == 0 || i >= n || n > MAX_POINTS {
+        return Err(bad());
+    }
+    Ok((i, n))
+}
+
+/// The points of shard `(k, n)` (all points without a shard), in index order.
+fn shard_points(count: usize, shard: Option<(usize, usize)>) -> impl Iterator<Item = usize> + Clone {
+    let (k, n) = shard.unwrap_or((0, 1));
+    (k..count).step_by(n)
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Progress {
+    /// A progress bar on a terminal, plain lines otherwise.
+    Auto,
+    Bar,
+    Lines,
+    None,
+}
+
+/// Everything a sweep run needs.
+pub struct SweepRun<'a> {
+    pub scenario_path: &'a Path,
+    pub base: &'a Scenario,
+    /// Fixed `--set` flags (applied before the varied ones).
+    pub sets: &'a [String],
+    pub plan: Plan,
+    pub threads: usize,
+    pub shard: Option<(usize, usize)>,
+    pub out: Option<PathBuf>,
+    pub resume: bool,
+    pub progress: Progress,
+}
+
+/// Why a sweep did not finish.
+#[derive(Debug)]
+pub enum SweepError {
+    /// Invalid input: exit 2.
+    Invalid(String),
+    /// Anything else: exit 1.
+    Failed(String),
+    /// Ctrl-C: exit 130.
+    Interrupted(String),
+}
+
+impl SweepRun<'_> {
+    /// Point `i`'s scenario: the base scenario's text with the fixed and varied `--set` flags.
+    fn load_point(&self, i: usize) -> Result<Scenario, String> {
+        let flags = [self.sets, &self.plan.sets(i)].concat();
+        let name = self.scenario_path.display().to_string();
+        match scenario::load_str(&name, &self.base.source, &flags) {
+            Ok(mut s) => {
+                s.seed = self.plan.seed;
+                s.replications = self.plan.replications;
+                Ok(s)
+            }
+            Err(e) => Err(format!("point {i} ({}):\n{e}", self.plan.sets(i).join(" "))),
+        }
+    }
+
+    /// The folder this run writes its points into: `--out`, or its shard's sub-folder.
+    fn work_dir(&self) -> Option<PathBuf> {
+        self.out.as_ref().map(|out| match self.shard {
+            Some((k, n)) => out.join(format!("shard-{k}-of-{n}")),
+            None => out.clone(),
+        })
+    }
+}
+
+/// Checks every point of this run (its shard) before anything runs, in
+/// parallel and without keeping them, and estimates the calls they will
+/// simulate: each point's own work, so a swept value that makes one point
+/// enormous is counted.
+pub fn estimate(run: &SweepRun, runner: &Runner) -> Result<f64, SweepError> {
+    if run.plan.count > MAX_POINTS {
+        return Err(SweepError::Invalid(format!(
+            "the grid has {} points; at most {MAX_POINTS}",
+            if run.plan.count == usize::MAX { "more than 2^64".to_string() } else { run.plan.count.to_string() }
+        )));
+    }
+    let mine: Vec<usize> = shard_points(run.plan.count, run.shard).collect();
+    let results: Vec<Result<f64, Option<String>>> = runner.install(|| {
+        mine.par_iter()
+            .map(|&i| {
+                if runner.is_cancelled() {
+                    return Err(None);
+                }
+                let s = run.load_point(i).map_err(Some)?;
+                Ok(Model::compile(&s).expected_calls() * s.replications as f64)
+            })
+            .collect()
+    });
+    let mut calls = 0.0;
+    for r in results {
+        match r {
+            Ok(c) => calls += if c.is_nan() { f64::INFINITY } else { c },
+            Err(Some(problem)) => return Err(SweepError::Invalid(problem)),
+            Err(None) => return Err(SweepError::Interrupted("interrupted before the sweep started".into())),
+        }
+    }
+    Ok(calls)
+}
+
+/// A point being simulated: set up by its first replication, dropped when done.
+struct PointState {
+    scenario: Scenario,
+    model: Model,
+    groups: Vec<Vec<usize>>,
+}
+
+type Slot = Arc<OnceLock<Result<Arc<PointState>, String>>>;
+
+/// Where finished points go.
+enum Store {
+    /// `points/point-NNNNNN.json`, one file per point.
+    Dir(PathBuf),
+    /// Without `--out`: point lines appended to an anonymous temporary file.
+    Spool(BufWriter<File>),
+}
+
+/// A finished sweep (or shard): its points are on disk, ready to be
+/// assembled or written as a part.
+pub struct Finished {
+    plan: Plan,
+    plan_id: String,
+    shard: Option<(usize, usize)>,
+    store: Store,
+    _lock: Option<FolderLock>,
+}
+
+impl Finished {
+    /// Number of points (of this shard).
+    pub fn len(&self) -> usize {
+        shard_points(self.plan.count, self.shard).count()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn plan(&self) -> &Plan {
+        &self.plan
+    }
+
+    /// The verified point lines of this run, in index order.
+    pub fn lines(&mut self) -> Result<Box<dyn Iterator<Item = Result<(usize, Vec<u8>), String>> + '_>, String> {
+        let indices = shard_points(self.plan.count, self.shard);
+        let plan_id = self.plan_id.clone();
+        match &mut self.store {
+            Store::Dir(points) => {
+                let points = points.clone();
+                Ok(Box::new(indices.map(move |i| {
+                    let path = store::point_file(&points, i);
+                    let line = store::read_small(&path)
+                        .and_then(|l| store::open_point_line(&l, &plan_id).map(|_| ()).map(|_| l))
+                        .map_err(|e| format!("{} {e}", path.display()))?;
+                    Ok((i, line))
+                })))
+            }
+            Store::Spool(w) => {
+                w.flush().map_err(|e| format!("cannot read back the points: {e}"))?;
+                let mut f = w.get_ref().try_clone().map_err(|e| e.to_string())?;
+                f.rewind().map_err(|e| e.to_string())?;
+                let mut reader = BufReader::new(f);
+                Ok(Box::new(indices.map(move |i| {
+                    let mut line = vec![];
+                    store::read_line(&mut reader, &mut line)?.ok_or("the spooled points end early")?;
+                    store::open_point_line(&line, &plan_id)?;
+                    Ok((i, line))
+                })))
+            }
+        }
+    }
+
+    /// The verified points of this run, in index order.
+    pub fn points(&mut self) -> Result<impl Iterator<Item = Result<Value, String>> + '_, String> {
+        let plan = self.plan.clone();
+        let plan_id = self.plan_id.clone();
+        Ok(self.lines()?.map(move |r| {
+            let (i, line) = r?;
+            let body = store::open_point_line(&line, &plan_id)?;
+            store::check_point(body, &plan, i).map_err(|e| format!("point {i} {e}"))
+        }))
+    }
+}
+
+/// The JSON of a finished point (its values and its summary, without run information).
+fn point_json(plan: &Plan, i: usize, summary: &experiment::Summary) -> Value {
+    let mut s = crate::report::summary_json(summary);
+    if let Some(o) = s.as_object_mut() {
+        o.remove("run");
+    }
+    json!({"index": i, "values": plan.values_json(i), "summary": s})
+}
+
+/// Makes `dir` ready for this run: a fresh start clears the points of an
+/// older sweep; `--resume` checks every point already there and returns
+/// which points are done.
+fn prepare(run: &SweepRun, dir: &Path, plan_id: &str) -> Result<Vec<bool>, SweepError> {
+    let plan = &run.plan;
+    let points = dir.join("points");
+    let bad = |m: String| SweepError::Invalid(m);
+    let io = |p: &Path, e: std::io::Error| SweepError::Failed(format!("{}: {e}", p.display()));
+    let mut done = vec![false; plan.count];
+    let plan_path = dir.join("sweep-plan.json");
+    if run.resume {
+        if let Ok(text) = std::fs::read_to_string(&plan_path) {
+            let saved: Value = serde_json::from_str(&text).map_err(|e| {
+                bad(format!(
+                    "{} is damaged ({e}): delete it and drop --resume to start the sweep again",
+                    plan_path.display()
+                ))
+            })?;
+            if saved != plan.to_json() {
+                return Err(bad(format!("{} holds a different sweep (another scenario, grid, seed or replications): choose another --out folder, or drop --resume to start this one afresh", dir.display())));
+            }
+        }
+    }
+    let entries = match std::fs::read_dir(&points) {
+        Ok(e) => e,
+        Err(_) => return Ok(done),
+    };
+    let mine: Option<(usize, usize)> = run.shard;
+    for entry in entries {
+        let entry = entry.map_err(|e| io(&points, e))?;
+        let path = entry.path();
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with(".tmp") {
+            // A write that an interruption cut short: never a point.
+            let _ = std::fs::remove_file(&path);
+            continue;
+        }
+        let index = store::point_file_index(&name);
+        if !run.resume {
+            if index.is_some() {
+                std::fs::remove_file(&path).map_err(|e| io(&path, e))?;
+            }
+            continue;
+        }
+        let refuse = |why: String| {
+            bad(format!(
+                "{} {why}.\n  = help: remove it (its point is then run again), or drop --resume to start the sweep afresh",
+                path.display()
+            ))
+        };
+        let Some(i) = index else {
+            return Err(refuse("is not a point file of this sweep".into()));
+        };
+        if i >= plan.count || mine.is_some_and(|(k, n)| i % n != k) {
+            return Err(refuse(format!(
+                "is point {i}, which is not part of this sweep{}",
+                if mine.is_some() { " shard" } else { "" }
+            )));
+        }
+        let line = store::read_small(&path).map_err(&refuse)?;
+        let body = store::open_point_line(&line, plan_id).map_err(&refuse)?;
+        store::check_point(body, plan, i).map_err(&refuse)?;
+        done[i] = true;
+    }
+    Ok(done)
+}
+
+/// Removes the assembled results of an older sweep before a fresh start, so
+/// that the folder never shows results that do not belong to its points.
+fn clear_results(run: &SweepRun, out: &Path) -> Result<(), SweepError> {
+    let files: Vec<String> = match run.shard {
+        Some(s) => vec![store::part_name(s)],
+        None => ["sweep.csv", "sweep.json", "report.html"].map(String::from).to_vec(),
+    };
+    for f in files {
+        let p = out.join(f);
+        if p.exists() {
+            std::fs::remove_file(&p).map_err(|e| SweepError::Failed(format!("cannot remove {}: {e}", p.display())))?;
+        }
+    }
+    Ok(())
+}
+
+/// Runs the sweep (or this task's shard of it) without a cancellation token.
+pub fn execute(run: &SweepRun) -> Result<Finished, SweepError> {
+    let runner = Runner::new(run.threads).map_err(SweepError::Failed)?;
+    execute_with(run, &runner)
+}
+
+/// Runs the sweep (or this task's shard of it) on `runner`: every point not
+/// already finished (with `--resume`), each written as soon as it is done.
+pub fn execute_with(run: &SweepRun, runner: &Runner) -> Result<Finished, SweepError> {
+    let plan = &run.plan;
+    if plan.count > MAX_POINTS {
+        return Err(SweepError::Invalid(format!("the grid has more than {MAX_POINTS} points")));
+    }
+    let plan_id = plan.id();
+    let failed = |what: &str, p: &Path, e: std::io::Error| SweepError::Failed(format!("cannot {what} {}: {e}", p.display()));
+    let (store, lock, done) = match run.work_dir() {
+        Some(dir) => {
+            let points = dir.join("points");
+            std::fs::create_dir_all(&points).map_err(|e| failed("create", &points, e))?;
+            let lock = lock_folder(&dir).map_err(SweepError::Invalid)?;
+            let done = prepare(run, &dir, &plan_id)?;
+            let out = run.out.as_deref().expect("a work folder comes from --out");
+            clear_results(run, out)?;
+            let plan_text = serde_json::to_string_pretty(&plan.to_json()).expect("json") + "\n";
+            let plan_path = dir.join("sweep-plan.json");
+            write_atomic(&plan_path, plan_text.as_bytes()).map_err(|e| failed("write", &plan_path, e))?;
+            (Store::Dir(points), Some(lock), done)
+        }
+        None => {
+            let spool = tempfile::tempfile().map_err(|e| SweepError::Failed(format!("cannot create a temporary file: {e}")))?;
+            (Store::Spool(BufWriter::new(spool)), None, vec![false; plan.count])
+        }
+    };
+    let mut finished = Finished {
+        plan: plan.clone(),
+        plan_id: plan_id.clone(),
+        shard: run.shard,
+        store,
+        _lock: lock,
+    };
+    let mine = shard_points(plan.count, run.shard);
+    let todo: Vec<usize> = mine.clone().filter(|&i| !done[i]).collect();
+    let already = mine.count() - todo.len();
+    drop(done);
+    let reps = plan.replications as u64;
+    let total_jobs = todo.len() as u64 * reps;
+    let mut reporter = Reporter::new(run.progress, todo.len() + already, total_jobs);
+    let slots: Mutex<HashMap<usize, Slot>> = Mutex::new(HashMap::new());
+    let slot = |k: usize| -> Slot {
+        let mut map = slots.lock().unwrap_or_else(|e| e.into_inner());
+        map.entry(k).or_default().clone()
+    };
+    let setup = |k: usize| -> Result<Arc<PointState>, String> {
+        slot(k)
+            .get_or_init(|| {
+                let scenario = run.load_point(todo[k])?;
+                let model = Model::compile(&scenario);
+                let groups = groups(&model);
+                Ok(Arc::new(PointState { scenario, model, groups }))
+            })
+            .clone()
+    };
+    let mut fold: Option<Fold> = None;
+    let points_done = std::cell::Cell::new(already);
+    let started = std::time::Instant::now();
+    let threads = runner.threads();
+    let result = runner.run(
+        total_jobs,
+        |job, cancel| {
+            let (k, rep) = ((job / reps) as usize, job % reps);
+            match setup(k) {
+                Ok(p) => simulate_cancellable(&p.model, plan.seed, rep, cancel)
+                    .map(|t| Ok::<Observation, String>(observe(&p.model, &p.groups, &t))),
+                Err(e) => Some(Err(e)),
+            }
+        },
+        |job, o| -> Result<(), SweepError> {
+            let (k, rep) = ((job / reps) as usize, job % reps);
+            let o = o.map_err(SweepError::Invalid)?;
+            let p = setup(k).map_err(SweepError::Invalid)?;
+            let f = fold.get_or_insert_with(|| {
+                let names = crate::stats::metric_names(
+                    &p.scenario.within_thresholds().into_iter().map(|(_, l)| l).collect::<Vec<_>>(),
+                );
+                Fold::new(&p.model, names.len())
+            });
+            f.add(&o);
+            if rep + 1 < reps {
+                return Ok(());
+            }
+            let f = fold.take().expect("an open point");
+            let summary = experiment::summarize(&p.scenario, &p.model, f, plan.replications, started.elapsed().as_secs_f64(), threads);
+            let i = todo[k];
+            let body = serde_json::to_string(&point_json(plan, i, &summary)).expect("json");
+            let line = store::point_line(&plan_id, &body);
+            match &mut finished.store {
+                Store::Dir(points) => {
+                    let path = store::point_file(points, i);
+                    write_atomic(&path, line.as_bytes()).map_err(|e| failed("write", &path, e))?;
+                }
+                Store::Spool(w) => w
+                    .write_all(line.as_bytes())
+                    .map_err(|e| SweepError::Failed(format!("cannot write a temporary file: {e}")))?,
+            }
+            slots.lock().unwrap_or_else(|e| e.into_inner()).remove(&k);
+            points_done.set(points_done.get() + 1);
+            Ok(())
+        },
+        |p| reporter.update(points_done.get(), p.done, p.total),
+    );
+    reporter.finish();
+    match result {
+        Ok(()) => Ok(finished),
+        Err(Stopped::Failed(e)) => Err(e),
+        Err(Stopped::Cancelled) => {
+            let kept = match run.work_dir() {
+                Some(dir) => format!(
+                    "; {} finished points are kept in {}: rerun the same command with --resume to continue",
+                    points_done.get(),
+                    dir.join("points").display()
+                ),
+                None => String::new(),
+            };
+            Err(SweepError::Interrupted(format!("interrupted{kept}")))
+        }
+    }
+}
+
+/// Reports progress as a bar or as plain lines on standard error.
+struct Reporter {
+    bar: Option<indicatif::ProgressBar>,
+    lines: bool,
+    started: std::time::Instant,
+    last_line: std::time::Instant,
+    total_points: usize,
+}
+
+impl Reporter {
+    fn new(mode: Progress, total_points: usize, total_jobs: u64) -> Reporter {
+        use std::io::IsTerminal;
+        let terminal = std::io::stderr().is_terminal();
+        let bar = match mode {
+            Progress::Bar => true,
+            Progress::Auto => terminal,
+            _ => false,
+        };
+        let bar = bar.then(|| {
+            let b = indicatif::ProgressBar::new(total_jobs);
+            b.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{spinner} [{elapsed_precise}] {bar:40} {pos}/{len} replications ({msg}) eta {eta}",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            b
+        });
+        let lines = mode == Progress::Lines || (mode == Progress::Auto && !terminal);
+        Reporter {
+            bar,
+            lines,
+            started: std::time::Instant::now(),
+            last_line: std::time::Instant::now(),
+            total_points,
+        }
+    }
+
+    fn update(&mut self, points_done: usize, jobs_done: u64, total_jobs: u64) {
+        if let Some(b) = &self.bar {
+            b.set_position(jobs_done);
+            b.set_message(format!("{points_done}/{} points", self.total_points));
+        }
+        let finished = jobs_done == total_jobs;
+        if self.lines && (finished || self.last_line.elapsed().as_secs_f64() >= 2.0) {
+            let elapsed = self.started.elapsed().as_secs_f64();
+            let left = if jobs_done > 0 {
+                elapsed * (total_jobs - jobs_done) as f64 / jobs_done as f64
+            } else {
+                f64::NAN
+            };
+            eprintln!(
+                "sweep: {points_done}/{} points, {jobs_done}/{total_jobs} replications, {elapsed:.1} s elapsed, about {left:.0} s left",
+                self.total_points
+            );
+            self.last_line = std::time::Instant::now();
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(b) = &self.bar {
+            b.finish_and_clear();
+        }
+    }
+}
+
+/// Writes `part-I-of-N.jsonl` into `dir`: a header (plan, scenario text,
+/// fixed flags, shard), this shard's point lines, and an end line with the
+/// count and the checksum of everything before it.
+pub fn write_part(
+    dir: &Path,
+    finished: &mut Finished,
+    shard: (usize, usize),
+    source: &str,
+    sets: &[String],
+) -> Result<PathBuf, String> {
+    let path = dir.join(store::part_name(shard));
+    let count = finished.len();
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| format!("cannot write into {}: {e}", dir.display()))?;
+    let mut hasher = sha2::Sha256::new();
+    use sha2::Digest;
+    {
+        let mut w = BufWriter::new(tmp.as_file_mut());
+        let header = json!({
+            "format": "nursequeue-sweep-part",
+            "version": 1,
+            "plan": finished.plan.to_json(),
+            "plan_id": finished.plan_id,
+            "shard": [shard.0, shard.1],
+            "points": count,
+            "sets": sets,
+            "source": source,
+        });
+        let header = serde_json::to_string(&header).expect("json") + "\n";
+        let mut put = |bytes: &[u8]| -> Result<(), String> {
+            hasher.update(bytes);
+            w.write_all(bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))
+        };
+        put(header.as_bytes())?;
+        for line in finished.lines()? {
+            put(&line?.1)?;
+        }
+        let end = json!({"end": {"points": count, "sha256": store::hex(&hasher.finalize())}});
+        w.write_all((serde_json::to_string(&end).expect("json") + "\n").as_bytes())
+            .and_then(|_| w.flush())
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = tmp.as_file().set_permissions(std::fs::Permissions::from_mode(0o644));
+    }
+    tmp.persist(&path).map_err(|e| format!("cannot write {}: {}", path.display(), e.error))?;
+    Ok(path)
+}
+
+/// Parts read and checked by [`read_parts`]: where each point's line is.
+pub struct Merged {
+    pub plan: Plan,
+    plan_id: String,
+    pub source: String,
+    files: Vec<PathBuf>,
+    /// Byte offset of point `i`'s line in `files[i % files.len()]`.
+    offsets: Vec<u64>,
+}
+
+/// Reads parts (files, or folders holding `part-*.jsonl`) and checks that
+/// they belong to one sweep, are intact (every checksum), and cover every
+/// point exactly once. Only the offsets of the points are kept.
+pub fn read_parts(paths: &[PathBuf]) -> Result<Merged, String> {
+    let mut files = vec![];
+    for p in paths {
+        if p.is_dir() {
+            let mut found: Vec<PathBuf> = std::fs::read_dir(p)
+                .map_err(|e| format!("{}: {e}", p.display()))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|f| {
+                    f.file_name()
+                        .and_then(|n| n.to_str())
+                        .is_some_and(|n| n.starts_with("part-") && n.ends_with(".jsonl"))
+                })
+                .collect();
+            found.sort();
+            files.extend(found);
+        } else {
+            files.push(p.clone());
+        }
+    }
+    if files.is_empty() {
+        return Err("no parts found: give part-I-of-N.jsonl files or folders holding them".into());
+    }
+    let mut first: Option<(Plan, String, String, Vec<String>, usize)> = None;
+    let mut by_shard: Vec<Option<PathBuf>> = vec![];
+    let mut offsets: Vec<u64> = vec![];
+    for f in &files {
+        let name = f.display().to_string();
+        let refuse = |why: String| format!("{name} {why}");
+        let file = File::open(f).map_err(|e| refuse(format!("cannot be read: {e}")))?;
+        let mut r = BufReader::new(file);
+        let mut line = vec![];
+        let mut hasher = sha2::Sha256::new();
+        use sha2::Digest;
+        let mut offset = 0u64;
+        store::read_line(&mut r, &mut line)
+            .map_err(&refuse)?
+            .ok_or_else(|| refuse("is empty".into()))?;
+        hasher.update(&line);
+        offset += line.len() as u64;
+        let header: Value = serde_json::from_slice(&line).map_err(|_| refuse("is not a part of a nursequeue sweep (or is damaged)".into()))?;
+        if header["format"] != "nursequeue-sweep-part" || header["version"] != 1 {
+            return Err(refuse("is not a part of a nursequeue sweep of this version".into()));
+        }
+        let plan = Plan::from_json(&header["plan"]).map_err(&refuse)?;
+        let plan_id = plan.id();
+        let source = header["source"].as_str().ok_or_else(|| refuse("has no scenario text".into()))?;
+        let sets: Vec<String> = header["sets"]
+            .as_array()
+            .map(|a| a.iter().filter_map(|s| s.as_str().map(String::from)).collect())
+            .ok_or_else(|| refuse("has no --set list".into()))?;
+        if header["plan_id"] != plan_id.as_str() || fingerprint(source, &sets) != plan.fingerprint {
+            return Err(refuse("was edited: its plan or scenario text does not match its fingerprint".into()));
+        }
+        let shard = match (header["shard"][0].as_u64(), header["shard"][1].as_u64()) {
+            (Some(k), Some(n)) if k < n && n as usize <= MAX_POINTS => (k as usize, n as usize),
+            _ => return Err(refuse("has no valid shard I/N".into())),
+        };
+        let count = shard_points(plan.count, Some(shard)).count();
+        if header["points"].as_u64() != Some(count as u64) {
+            return Err(refuse(format!(
+                "claims {} points where shard {}/{} of this sweep has {count}",
+                header["points"], shard.0, shard.1
+            )));
+        }
+        match &first {
+            None => {
+                by_shard = vec![None; shard.1];
+                offsets = vec![0; plan.count];
+                first = Some((plan.clone(), plan_id.clone(), source.to_string(), sets, shard.1));
+            }
+            Some((_, id, _, _, n)) => {
+                if *id != plan_id {
+                    return Err(format!("{name} belongs to a different sweep than {}", files[0].display()));
+                }
+                if *n != shard.1 {
+                    return Err(format!(
+                        "{name} is shard {}/{} but {} is of {n} shards: give the parts of one sharded run",
+                        shard.0,
+                        shard.1,
+                        files[0].display()
+                    ));
+                }
+            }
+        }
+        if let Some(other) = &by_shard[shard.0] {
+            return Err(format!("{name} and {} are both shard {}/{}", other.display(), shard.0, shard.1));
+        }
+        by_shard[shard.0] = Some(f.clone());
+        for i in shard_points(plan.count, Some(shard)) {
+            store::read_line(&mut r, &mut line)
+                .map_err(&refuse)?
+                .ok_or_else(|| refuse(format!("is truncated: point {i} is missing")))?;
+            let body = store::open_point_line(&line, &plan_id).map_err(|e| refuse(format!("has a point line that {e}")))?;
+            #[derive(serde::Deserialize)]
+            struct Head {
+                index: u64,
+                values: Value,
+            }
+            let head: Head = serde_json::from_slice(body).map_err(|e| refuse(format!("has a damaged point: {e}")))?;
+            if head.index != i as u64 {
+                return Err(refuse(format!(
+                    "holds point {} where point {i} belongs (points duplicated, swapped or missing)",
+                    head.index
+                )));
+            }
+            if head.values != plan.values_json(i) {
+                return Err(refuse(format!("holds values for point {i} that are not this sweep's")));
+            }
+            hasher.update(&line);
+            offsets[i] = offset;
+            offset += line.len() as u64;
+        }
+        store::read_line(&mut r, &mut line)
+            .map_err(&refuse)?
+            .ok_or_else(|| refuse("is truncated (no end line)".into()))?;
+        let end: Value = serde_json::from_slice(&line).map_err(|_| refuse("has extra or damaged lines at its end".into()))?;
+        if end["end"]["points"].as_u64() != Some(count as u64)
+            || end["end"]["sha256"].as_str() != Some(store::hex(&hasher.finalize()).as_str())
+        {
+            return Err(refuse("was edited or damaged (its checksum does not match its content)".into()));
+        }
+        if store::read_line(&mut r, &mut line).map_err(&refuse)?.is_some() {
+            return Err(refuse("has lines after its end".into()));
+        }
+    }
+    let (plan, plan_id, source, _, n) = first.expect("at least one part");
+    let missing: Vec<String> = (0..n)
+        .filter(|&k| by_shard[k].is_none())
+        .take(10)
+        .map(|k| store::part_name((k, n)))
+        .collect();
+    if !missing.is_empty() {
+        return Err(format!(
+            "the parts do not cover the sweep: missing {}{}",
+            missing.join(", "),
+            if by_shard.iter().filter(|s| s.is_none()).count() > 10 { ", …" } else { "" }
+        ));
+    }
+    Ok(Merged {
+        plan,
+        plan_id,
+        source,
+        files: by_shard.into_iter().map(|f| f.expect("every shard")).collect(),
+        offsets,
+    })
+}
+
+impl Merged {
+    pub fn len(&self) -> usize {
+        self.plan.count
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.plan.count == 0
+    }
+
+    /// The points of every part, in index order, each checked again.
+    pub fn points(&self) -> impl Iterator<Item = Result<Value, String>> + '_ {
+        let n = self.files.len();
+        // Keep every part open when there are not too many of them.
+        let mut open: Vec<Option<(BufReader<File>, u64)>> = (0..n).map(|_| None).collect();
+        let keep = n <= 256;
+        (0..self.plan.count).map(move |i| {
+            let k = i % n;
+            let path = &self.files[k];
+            let refuse = |why: String| format!("{} {why}", path.display());
+            let (mut reader, at) = match open[k].take() {
+                Some(r) => r,
+                None => (
+                    BufReader::new(File::open(path).map_err(|e| refuse(format!("cannot be read: {e}")))?),
+                    0,
+                ),
+            };
+            if at != self.offsets[i] {
+                reader
+                    .seek(std::io::SeekFrom::Start(self.offsets[i]))
+                    .map_err(|e| refuse(format!("cannot be read: {e}")))?;
+            }
+            let mut line = vec![];
+            store::read_line(&mut reader, &mut line)
+                .map_err(&refuse)?
+                .ok_or_else(|| refuse("changed while it was merged".into()))?;
+            let at = self.offsets[i] + line.len() as u64;
+            let body = store::open_point_line(&line, &self.plan_id).map_err(|e| refuse(format!("changed while it was merged: {e}")))?;
+            let v = store::check_point(body, &self.plan, i).map_err(&refuse)?;
+            if keep {
+                open[k] = Some((reader, at));
+            }
+            Ok(v)
+        })
+    }
+}

@@ -1,0 +1,221 @@
+//! Files of a sweep on disk, and how they are checked.
+//!
+//! A **point line** is one finished point, self-checking and tied to its plan:
+//!
+//! ```text
+//! {"plan":"<plan id>","sha256":"<checksum>","point":{"index":…,"summary":…,"values":…}}
+//! ```
+//!
+//! The plan id is the SHA-256 of the plan (scenario fingerprint, grid, seed,
+//! replications); the checksum is the SHA-256 of the plan id, a newline and the
+//! exact bytes of the `point` object. A point file (`points/point-NNNNNN.json`)
+//! holds one point line; a part (`part-I-of-N.jsonl`) holds a header line (the
+//! plan, the scenario text, the shard), the shard's point lines in index order,
+//! and an end line with the number of points and the SHA-256 of every byte
+//! before it. Whatever fails these checks — another plan, an edited, truncated
+//! or empty file, a point under the wrong file name or index, a point twice —
+//! is refused with the file's name and what to do.
+
+use std::fs::File;
+use std::io::{BufRead, Read, Write};
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use super::Plan;
+
+/// The longest line read from a point or part file (a point of a large
+/// scenario is a few MB): longer lines are refused before they fill memory.
+pub const MAX_LINE: u64 = 512 << 20;
+
+pub fn hex(digest: &[u8]) -> String {
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// SHA-256 of the concatenation of `parts`, in hex.
+pub fn sha256_hex(parts: &[&[u8]]) -> String {
+    let mut h = Sha256::new();
+    for p in parts {
+        h.update(p);
+    }
+    hex(&h.finalize())
+}
+
+const HEAD: &str = "{\"plan\":\"";
+const MID: &str = "\",\"sha256\":\"";
+const TAIL: &str = "\",\"point\":";
+const BODY_AT: usize = HEAD.len() + 64 + MID.len() + 64 + TAIL.len();
+
+/// The point line of a point whose JSON text is `body`.
+pub fn point_line(plan_id: &str, body: &str) -> String {
+    let sum = sha256_hex(&[plan_id.as_bytes(), b"\n", body.as_bytes()]);
+    format!("{HEAD}{plan_id}{MID}{sum}{TAIL}{body}}}\n")
+}
+
+fn is_hex64(b: &[u8]) -> bool {
+    b.len() == 64 && b.iter().all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(c))
+}
+
+/// Checks a point line's layout, plan and checksum; returns the point's JSON text.
+pub fn open_point_line<'a>(line: &'a [u8], plan_id: &str) -> Result<&'a [u8], String> {
+    if line.is_empty() {
+        return Err("is empty (a write that never finished)".into());
+    }
+    let Some(line) = line.strip_suffix(b"\n") else {
+        return Err("is truncated (no end of line)".into());
+    };
+    if line.len() < BODY_AT + 3
+        || !line.starts_with(HEAD.as_bytes())
+        || &line[HEAD.len() + 64..HEAD.len() + 64 + MID.len()] != MID.as_bytes()
+        || &line[BODY_AT - TAIL.len()..BODY_AT] != TAIL.as_bytes()
+        || !line.ends_with(b"}")
+    {
+        return Err("is not a point of a nursequeue sweep (or is truncated)".into());
+    }
+    let id = &line[HEAD.len()..HEAD.len() + 64];
+    let sum = &line[HEAD.len() + 64 + MID.len()..BODY_AT - TAIL.len()];
+    if !is_hex64(id) || !is_hex64(sum) {
+        return Err("is not a point of a nursequeue sweep".into());
+    }
+    if id != plan_id.as_bytes() {
+        return Err("belongs to another sweep (another scenario, grid, seed or replications)".into());
+    }
+    let body = &line[BODY_AT..line.len() - 1];
+    if sha256_hex(&[id, b"\n", body]).as_bytes() != sum {
+        return Err("was edited or damaged (its checksum does not match its content)".into());
+    }
+    Ok(body)
+}
+
+/// Parses a point's JSON and checks that it is point `index` of the plan.
+pub fn check_point(body: &[u8], plan: &Plan, index: usize) -> Result<Value, String> {
+    let v: Value = serde_json::from_slice(body).map_err(|e| format!("is not valid JSON: {e}"))?;
+    if v["index"].as_u64() != Some(index as u64) {
+        return Err(format!(
+            "holds point {} where point {index} belongs (a copied or renamed file)",
+            v["index"]
+        ));
+    }
+    if v["values"] != plan.values_json(index) || !v["summary"].is_object() {
+        return Err(format!("does not hold the values of point {index} of this sweep"));
+    }
+    Ok(v)
+}
+
+/// Reads one line (with its `\n`) of at most [`MAX_LINE`] bytes; `None` at the end.
+pub fn read_line(r: &mut impl BufRead, buf: &mut Vec<u8>) -> Result<Option<()>, String> {
+    buf.clear();
+    let n = r
+        .by_ref()
+        .take(MAX_LINE + 1)
+        .read_until(b'\n', buf)
+        .map_err(|e| format!("cannot be read: {e}"))?;
+    if n == 0 {
+        return Ok(None);
+    }
+    if n as u64 > MAX_LINE {
+        return Err(format!("has a line longer than {} MB", MAX_LINE >> 20));
+    }
+    Ok(Some(()))
+}
+
+/// Reads a whole small file (a point file), refusing anything absurdly large.
+pub fn read_small(path: &Path) -> Result<Vec<u8>, String> {
+    let f = File::open(path).map_err(|e| format!("cannot be read: {e}"))?;
+    let mut buf = vec![];
+    f.take(MAX_LINE + 1)
+        .read_to_end(&mut buf)
+        .map_err(|e| format!("cannot be read: {e}"))?;
+    if buf.len() as u64 > MAX_LINE {
+        return Err(format!("is larger than {} MB", MAX_LINE >> 20));
+    }
+    Ok(buf)
+}
+
+pub fn point_file(points_dir: &Path, i: usize) -> PathBuf {
+    points_dir.join(format!("point-{i:06}.json"))
+}
+
+/// The index in a point file name `point-NNNNNN.json`.
+pub fn point_file_index(name: &str) -> Option<usize> {
+    let digits = name.strip_prefix("point-")?.strip_suffix(".json")?;
+    (digits.len() >= 6 && digits.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| digits.parse().ok())
+        .flatten()
+}
+
+pub fn part_name(shard: (usize, usize)) -> String {
+    format!("part-{}-of-{}.jsonl", shard.0, shard.1)
+}
+
+/// An advisory lock on a sweep's folder, held until dropped (or the process
+/// ends, however it ends: the operating system releases it).
+pub struct FolderLock {
+    _file: File,
+}
+
+pub const LOCK_FILE: &str = ".sweep.lock";
+
+/// Takes the lock of `dir`, or says who holds it.
+pub fn lock_folder(dir: &Path) -> Result<FolderLock, String> {
+    let path = dir.join(LOCK_FILE);
+    let mut file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&path)
+        .map_err(|e| format!("cannot create the lock {}: {e}", path.display()))?;
+    match file.try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => {
+            let mut holder = String::new();
+            let _ = File::open(&path).and_then(|mut f| f.read_to_string(&mut holder));
+            let holder = holder.trim();
+            return Err(format!(
+                "another sweep is writing into {} ({}): two sweeps cannot share a folder.\n  = help: wait for it to finish or stop it, or choose another --out folder. If no sweep is running (a stale lock on a network file system), delete {}",
+                dir.display(),
+                if holder.is_empty() { "lock held".to_string() } else { holder.to_string() },
+                path.display()
+            ));
+        }
+        Err(std::fs::TryLockError::Error(e)) if e.kind() == std::io::ErrorKind::Unsupported => {
+            eprintln!(
+                "warning: {} does not support file locks; make sure no other sweep writes into it",
+                dir.display()
+            );
+        }
+        Err(std::fs::TryLockError::Error(e)) => return Err(format!("cannot lock {}: {e}", path.display())),
+    }
+    let since = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let _ = file.set_len(0);
+    let _ = writeln!(file, "process {} since {} (Unix time)", std::process::id(), since);
+    Ok(FolderLock { _file: file })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_point_line_checks_itself() {
+        let id = sha256_hex(&[b"plan"]);
+        let line = point_line(&id, r#"{"index":3,"summary":{},"values":{}}"#);
+        assert_eq!(
+            open_point_line(line.as_bytes(), &id).unwrap(),
+            br#"{"index":3,"summary":{},"values":{}}"#
+        );
+        let edited = line.replace("\"index\":3", "\"index\":4");
+        assert!(open_point_line(edited.as_bytes(), &id).unwrap_err().contains("edited"));
+        let other = sha256_hex(&[b"other plan"]);
+        assert!(open_point_line(line.as_bytes(), &other).unwrap_err().contains("another sweep"));
+        assert!(open_point_line(b"", &id).unwrap_err().contains("empty"));
+        assert!(open_point_line(&line.as_bytes()[..line.len() - 5], &id).is_err());
+        assert_eq!(point_file_index("point-000012.json"), Some(12));
+        assert_eq!(point_file_index("point-12.json"), None);
+        assert_eq!(point_file_index("point-000012 (copy).json"), None);
+    }
+}
