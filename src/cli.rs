@@ -362,6 +362,11 @@ fn check_size(calls: f64, allow_large: bool) -> Result<(), Failure> {
     if calls <= LARGE_WORK || allow_large {
         return Ok(());
     }
+    if !calls.is_finite() {
+        return Err(invalid(
+            "this would simulate an unbounded number of calls (a volume or factor far too large).\n  = help: check the values of --set and --vary",
+        ));
+    }
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
     let minutes = calls / (CALLS_PER_CORE_SECOND * cores) / 60.0;
     Err(invalid(format!(

@@ -486,6 +486,17 @@ fn prepare(run: &SweepRun, dir: &Path, plan_id: &str) -> Result<Vec<bool>, Sweep
     Ok(done)
 }
 
+/// Removes what an interrupted write left behind in a folder this run has locked.
+fn remove_temporary_files(dir: &Path) {
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for e in entries.flatten() {
+            if e.file_name().to_string_lossy().starts_with(".tmp") && e.path().is_file() {
+                let _ = std::fs::remove_file(e.path());
+            }
+        }
+    }
+}
+
 /// Removes the assembled results of an older sweep before a fresh start, so
 /// that the folder never shows results that do not belong to its points.
 fn clear_results(run: &SweepRun, out: &Path) -> Result<(), SweepError> {
@@ -522,6 +533,7 @@ pub fn execute_with(run: &SweepRun, runner: &Runner) -> Result<Finished, SweepEr
             let points = dir.join("points");
             std::fs::create_dir_all(&points).map_err(|e| failed("create", &points, e))?;
             let lock = lock_folder(&dir).map_err(SweepError::Invalid)?;
+            remove_temporary_files(&dir);
             let done = prepare(run, &dir, &plan_id)?;
             let out = run.out.as_deref().expect("a work folder comes from --out");
             clear_results(run, out)?;
@@ -708,7 +720,9 @@ pub fn write_part(
 ) -> Result<PathBuf, String> {
     let path = dir.join(store::part_name(shard));
     let count = finished.len();
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| format!("cannot write into {}: {e}", dir.display()))?;
+    // Written in the shard's own folder (which this run has locked), then renamed.
+    let work = dir.join(format!("shard-{}-of-{}", shard.0, shard.1));
+    let mut tmp = tempfile::NamedTempFile::new_in(&work).map_err(|e| format!("cannot write into {}: {e}", work.display()))?;
     let mut hasher = sha2::Sha256::new();
     use sha2::Digest;
     {
