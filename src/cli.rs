@@ -606,7 +606,13 @@ fn sweep(args: SweepArgs, cancel: &Cancel) -> Result<(), Failure> {
         _ => None,
     };
     let points = finished.points().map_err(failed)?;
-    let assembled = sw::assemble(args.out.as_deref(), &plan, &base.source, points, json_out, cancel).map_err(sweep_failure)?;
+    let assembled = sw::assemble(args.out.as_deref(), &plan, &base.source, points, json_out, cancel).map_err(|e| {
+        let mut f = sweep_failure(e);
+        if f.code == 130 && args.out.is_some() {
+            f.message += "; every point is kept: rerun the same command with --resume to write the results";
+        }
+        f
+    })?;
     if let Some(dir) = &args.out {
         eprintln!("results written to {}", dir.display());
         if args.format == Format::Json {

@@ -807,7 +807,7 @@ pub fn read_parts(paths: &[PathBuf]) -> Result<Merged, String> {
         let mut hasher = sha2::Sha256::new();
         use sha2::Digest;
         let mut offset = 0u64;
-        store::read_line(&mut r, &mut line)
+        store::read_line_within(&mut r, &mut line, store::MAX_HEADER)
             .map_err(&refuse)?
             .ok_or_else(|| refuse("is empty".into()))?;
         hasher.update(&line);

@@ -103,19 +103,27 @@ pub fn check_point(body: &[u8], plan: &Plan, index: usize) -> Result<Value, Stri
     Ok(v)
 }
 
+/// The longest header line of a part (the plan and the scenario text).
+pub const MAX_HEADER: u64 = 16 << 20;
+
 /// Reads one line (with its `\n`) of at most [`MAX_LINE`] bytes; `None` at the end.
 pub fn read_line(r: &mut impl BufRead, buf: &mut Vec<u8>) -> Result<Option<()>, String> {
+    read_line_within(r, buf, MAX_LINE)
+}
+
+/// Reads one line (with its `\n`) of at most `max` bytes; `None` at the end.
+pub fn read_line_within(r: &mut impl BufRead, buf: &mut Vec<u8>, max: u64) -> Result<Option<()>, String> {
     buf.clear();
     let n = r
         .by_ref()
-        .take(MAX_LINE + 1)
+        .take(max + 1)
         .read_until(b'\n', buf)
         .map_err(|e| format!("cannot be read: {e}"))?;
     if n == 0 {
         return Ok(None);
     }
-    if n as u64 > MAX_LINE {
-        return Err(format!("has a line longer than {} MB", MAX_LINE >> 20));
+    if n as u64 > max {
+        return Err(format!("has a line longer than {} MB", max >> 20));
     }
     Ok(Some(()))
 }
