@@ -71,21 +71,21 @@ fn files(dir: &Path) -> Vec<PathBuf> {
 
 #[test]
 fn ctrl_c_stops_a_long_run_in_the_middle_of_its_replication() {
+    stopped_in_the_middle(&["run", "scenarios/national-10.toml"]);
+}
+
+#[test]
+fn ctrl_c_stops_a_long_compare_in_the_middle_of_its_replication() {
+    stopped_in_the_middle(&["compare", "scenarios/national-10.toml", "scenarios/cluster-3-2024.toml"]);
+}
+
+fn stopped_in_the_middle(command: &[&str]) {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
-    // One replication of ten years of national-10: tens of seconds of CPU.
+    // One replication of ten years of national-10: seconds to tens of seconds of CPU.
     let mut child = Command::new(bin())
-        .args([
-            "run",
-            "scenarios/national-10.toml",
-            "--set",
-            "horizon=520w",
-            "--replications",
-            "1",
-            "--threads",
-            "1",
-            "--out",
-        ])
+        .args(command)
+        .args(["--set", "horizon=520w", "--replications", "1", "--threads", "1", "--out"])
         .arg(&out)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
