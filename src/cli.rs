@@ -628,7 +628,7 @@ fn sweep(args: SweepArgs, cancel: &Cancel) -> Result<(), Failure> {
 }
 
 fn merge(args: MergeArgs, cancel: &Cancel) -> Result<(), Failure> {
-    let merged = crate::sweep::read_parts(&args.parts).map_err(invalid)?;
+    let merged = crate::sweep::read_parts(&args.parts, cancel).map_err(sweep_failure)?;
     crate::sweep::assemble(Some(&args.out), &merged.plan, &merged.source, merged.points(), None, cancel)
         .map_err(sweep_failure)?;
     eprintln!("merged {} points into {}", merged.len(), args.out.display());

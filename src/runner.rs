@@ -293,6 +293,23 @@ mod tests {
     }
 
     #[test]
+    fn a_panicking_job_is_reported_not_a_deadlock() {
+        let runner = Runner::new(2).unwrap();
+        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            runner.run(
+                1000,
+                |i, _| {
+                    assert!(i != 7, "job 7 fails");
+                    Some(i)
+                },
+                |_, _| Ok::<(), ()>(()),
+                |_| {},
+            )
+        }));
+        assert!(r.is_err(), "the panic reaches the caller");
+    }
+
+    #[test]
     fn a_failing_sink_stops_the_run() {
         let runner = Runner::new(2).unwrap();
         let r = runner.run(

@@ -773,7 +773,17 @@ pub struct Merged {
 /// Reads parts (files, or folders holding `part-*.jsonl`) and checks that
 /// they belong to one sweep, are intact (every checksum), and cover every
 /// point exactly once. Only the offsets of the points are kept.
-pub fn read_parts(paths: &[PathBuf]) -> Result<Merged, String> {
+pub fn read_parts(paths: &[PathBuf], cancel: &crate::runner::Cancel) -> Result<Merged, SweepError> {
+    read_parts_checked(paths, cancel).map_err(|e| {
+        if cancel.is_cancelled() {
+            SweepError::Interrupted("interrupted: nothing merged".into())
+        } else {
+            SweepError::Invalid(e)
+        }
+    })
+}
+
+fn read_parts_checked(paths: &[PathBuf], cancel: &crate::runner::Cancel) -> Result<Merged, String> {
     let mut files = vec![];
     for p in paths {
         if p.is_dir() {
@@ -862,6 +872,9 @@ pub fn read_parts(paths: &[PathBuf]) -> Result<Merged, String> {
         }
         by_shard[shard.0] = Some(f.clone());
         for i in shard_points(plan.count, Some(shard)) {
+            if cancel.is_cancelled() {
+                return Err("interrupted".into());
+            }
             store::read_line(&mut r, &mut line)
                 .map_err(&refuse)?
                 .ok_or_else(|| refuse(format!("is truncated: point {i} is missing")))?;
@@ -963,5 +976,64 @@ impl Merged {
             }
             Ok(v)
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vary(key: &str, values: &[&str]) -> Vary {
+        Vary {
+            key: key.into(),
+            values: values.iter().map(|v| v.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn points_are_computed_from_their_index_first_key_slowest() {
+        let varies = vec![vary("a", &["1", "2"]), vary("b", &["x", "y", "z"]), vary("c", &["p", "q"])];
+        let plan = Plan {
+            scenario_name: "s".into(),
+            count: count_points(&varies),
+            varies,
+            seed: 1,
+            replications: 1,
+            fingerprint: "f".into(),
+        };
+        let mut nested = vec![];
+        for a in ["1", "2"] {
+            for b in ["x", "y", "z"] {
+                for c in ["p", "q"] {
+                    nested.push(vec![a, b, c]);
+                }
+            }
+        }
+        assert_eq!(plan.count, 12);
+        assert_eq!((0..12).map(|i| plan.values(i)).collect::<Vec<_>>(), nested);
+        assert_eq!(plan.sets(5), vec!["a=1", "b=z", "c=q"]);
+        let back = Plan::from_json(&plan.to_json()).unwrap();
+        assert_eq!(back.id(), plan.id());
+    }
+
+    #[test]
+    fn grids_are_counted_without_overflow() {
+        let big: Vec<String> = (0..100_000).map(|v| v.to_string()).collect();
+        let v = Vary { key: "k".into(), values: big };
+        assert_eq!(count_points(&[v.clone(), v.clone()]), 10_000_000_000);
+        assert_eq!(count_points(&[v.clone(), v.clone(), v.clone(), v.clone()]), usize::MAX);
+        let mut json = Plan {
+            scenario_name: "s".into(),
+            count: 2,
+            varies: vec![vary("a", &["1", "2"])],
+            seed: 1,
+            replications: 1,
+            fingerprint: "f".into(),
+        }
+        .to_json();
+        json["points"] = serde_json::json!(1_000_000_000_000u64);
+        assert!(Plan::from_json(&json).unwrap_err().contains("claims 1000000000000 points"));
+        assert_eq!(parse_shard("3/3").ok(), None);
+        assert_eq!(parse_shard("2/3").ok(), Some((2, 3)));
     }
 }
