@@ -334,7 +334,7 @@ impl<'m> Simulation<'m> {
                 break;
             }
             events = events.wrapping_add(1);
-            if events % 4096 == 0 && cancel.load(std::sync::atomic::Ordering::Relaxed) {
+            if events & 4095 == 0 && cancel.load(std::sync::atomic::Ordering::Relaxed) {
                 return None;
             }
             self.now = event.time();

@@ -194,10 +194,10 @@ impl Runner {
                 }
                 if failure.is_some() {
                     pending.clear();
-                    lock(&state).stop = true;
+                    lock(state).stop = true;
                     wake.notify_all();
                 } else if delivered != before {
-                    lock(&state).delivered = delivered;
+                    lock(state).delivered = delivered;
                     wake.notify_all();
                 }
             }

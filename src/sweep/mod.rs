@@ -344,6 +344,9 @@ enum Store {
     Spool(BufWriter<File>),
 }
 
+/// Point lines (index, line) read back in index order.
+pub type PointLines<'a> = Box<dyn Iterator<Item = Result<(usize, Vec<u8>), String>> + 'a>;
+
 /// A finished sweep (or shard): its points are on disk, ready to be
 /// assembled or written as a part.
 pub struct Finished {
@@ -369,7 +372,7 @@ impl Finished {
     }
 
     /// The verified point lines of this run, in index order.
-    pub fn lines(&mut self) -> Result<Box<dyn Iterator<Item = Result<(usize, Vec<u8>), String>> + '_>, String> {
+    pub fn lines(&mut self) -> Result<PointLines<'_>, String> {
         let indices = shard_points(self.plan.count, self.shard);
         let plan_id = self.plan_id.clone();
         match &mut self.store {
