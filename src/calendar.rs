@@ -13,9 +13,17 @@ pub const MINUTE: Time = 60 * SECOND;
 pub const HOUR: Time = 60 * MINUTE;
 pub const DAY: Time = 24 * HOUR;
 pub const WEEK: Time = 7 * DAY;
-/// Durations longer than this are refused: they are typing mistakes, and
-/// they would overflow the clock arithmetic.
-pub const MAX_DURATION: Time = 100 * 365 * DAY;
+/// The one bound on every duration a scenario or flag can give (horizon,
+/// warmup, handle times, patience, delays, thresholds), and on every sampled
+/// duration: 3,660 days (ten years).
+///
+/// The engine packs event times into 40 bits of milliseconds (about 34.8
+/// years); a time is at most the horizon plus one duration, so with both
+/// bounded by ten years no event time can wrap.
+pub const MAX_DURATION: Time = 3660 * DAY;
+
+/// [`MAX_DURATION`] as users write it.
+pub const MAX_DURATION_TEXT: &str = "3660d (ten years)";
 
 pub const WEEKDAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
 
@@ -57,8 +65,10 @@ pub fn parse_duration(text: &str) -> Result<Time, String> {
         rest = &rest[unit_len..];
         total += number * unit as f64;
     }
-    if total > MAX_DURATION as f64 {
-        return Err(format!("`{s}` is longer than 100 years"));
+    if !(total <= MAX_DURATION as f64) {
+        return Err(format!(
+            "`{s}` is longer than {MAX_DURATION_TEXT}, the longest duration nursequeue accepts (the simulated clock holds about 34 years)"
+        ));
     }
     Ok(total.round() as Time)
 }
@@ -235,8 +245,13 @@ impl Calendar {
     }
 
     /// Date of the simulated day `day` (0 = the start date).
+    /// Saturates at the calendar's ends (validation keeps simulated days far from them).
     pub fn date_of_day(&self, day: i64) -> jiff::civil::Date {
-        self.start.checked_add(jiff::Span::new().days(day)).unwrap_or(self.start)
+        jiff::Span::new()
+            .try_days(day)
+            .ok()
+            .and_then(|span| self.start.checked_add(span).ok())
+            .unwrap_or(if day < 0 { jiff::civil::Date::MIN } else { jiff::civil::Date::MAX })
     }
 
     /// Day index of a date (may be negative or beyond the horizon).
@@ -257,7 +272,8 @@ impl Calendar {
         while day * DAY < to {
             starts.push(day * DAY);
             day += 1;
-            while !self.is_period_start(period, day) {
+            // Bounded by `to`, so a calendar end can never make this loop forever.
+            while day * DAY < to && !self.is_period_start(period, day) {
                 day += 1;
             }
         }
