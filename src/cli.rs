@@ -8,7 +8,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use crate::calendar::{parse_duration, MINUTE};
 use crate::erlang::{erlang_b, Queue};
 use crate::experiment;
-use crate::model::Model;
+use crate::model::{self, Model};
 use crate::report;
 use crate::scenario::{self, Scenario};
 
@@ -280,7 +280,7 @@ fn apply_run_flags(s: &mut Scenario, flags: &RunFlags) -> Result<(), Failure> {
 fn run(args: RunArgs) -> Result<(), Failure> {
     let mut s = load(&args.scenario)?;
     apply_run_flags(&mut s, &args.run)?;
-    check_size(Model::compile(&s).expected_calls() * s.replications as f64, args.run.allow_large)?;
+    check_size(Model::compile(&s).work(), s.replications as f64, args.run.allow_large)?;
     let summary = experiment::run(&s, args.run.threads).map_err(run_failure)?;
     if let Some(dir) = &args.out {
         report::write_outputs(dir, &summary, &s.source).map_err(|e| failed(format!("cannot write results to {}: {e}", dir.display())))?;
@@ -314,8 +314,8 @@ fn compare(args: CompareArgs) -> Result<(), Failure> {
         return Err(invalid(problems));
     }
     apply_run_flags(&mut scenarios[0], &args.run)?;
-    let calls: f64 = scenarios.iter().map(|s| Model::compile(s).expected_calls()).sum::<f64>() * scenarios[0].replications as f64;
-    check_size(calls, args.run.allow_large)?;
+    let work = scenarios.iter().fold(model::Work::default(), |w, s| w.plus(Model::compile(s).work()));
+    check_size(work, scenarios[0].replications as f64, args.run.allow_large)?;
     let comparison = experiment::compare(&scenarios, args.run.threads).map_err(run_failure)?;
     if let Some(dir) = &args.out {
         report::write_comparison(dir, &comparison, &scenarios.iter().map(|s| s.source.clone()).collect::<Vec<_>>())
@@ -337,7 +337,12 @@ const CALLS_PER_CORE_SECOND: f64 = 2.5e6;
 const LARGE_WORK: f64 = 3e9;
 
 /// Refuses work that would run for a very long time unless the user asked for it.
-fn check_size(calls: f64, allow_large: bool) -> Result<(), Failure> {
+/// Refuses work that could never finish; asks for --allow-large above LARGE_WORK calls.
+fn check_size(work: model::Work, runs: f64, allow_large: bool) -> Result<(), Failure> {
+    if let Some(why) = work.refusal(runs) {
+        return Err(invalid(format!("{why}.\n  = help: use fewer replications, points, regions or a shorter horizon")));
+    }
+    let calls = work.calls() * runs;
     if calls <= LARGE_WORK || allow_large {
         return Ok(());
     }
@@ -534,7 +539,8 @@ fn sweep(args: SweepArgs) -> Result<(), Failure> {
     }
     let share = shard.map_or(1.0, |(_, n)| 1.0 / n as f64);
     check_size(
-        Model::compile(&base).expected_calls() * base.replications as f64 * plan.points.len() as f64 * share,
+        Model::compile(&base).work(),
+        base.replications as f64 * plan.points.len() as f64 * share,
         args.run.allow_large,
     )?;
     let run = sw::SweepRun {

@@ -25,7 +25,20 @@ fn example_scenarios() -> Vec<String> {
     files.iter().map(|p| std::fs::read_to_string(p).unwrap()).collect()
 }
 
-const WORDS: [&str; 24] = [
+const WORDS: [&str; 37] = [
+    "1e-200",
+    "5e-324",
+    "-0.0",
+    "+inf",
+    "-nan",
+    "\"2024-02-29\"",
+    "\"2023-02-29\"",
+    "\"0001-01-01\"",
+    "\"9999-12-31\"",
+    "9999-12-31",
+    "\"9999-12-02\"",
+    "\"1818w1d\"",
+    "\"5e-324m\"",
     "-1",
     "0",
     "1e308",
@@ -86,7 +99,10 @@ fn mutate(text: &str, rng: &mut Xoshiro256PlusPlus) -> String {
                     "1e12".into(),
                     rng.random_range(0..100_000u32).to_string(),
                     "0.0000001".into(),
-                ][rng.random_range(0..5)]
+                    "1e-200".into(),
+                    "5e-324".into(),
+                    "1e300".into(),
+                ][rng.random_range(0..8)]
                 .clone();
                 lines[i] = format!("{}{}{}", &l[..start], n, &l[end..]);
             }
@@ -126,6 +142,11 @@ fn random_set(rng: &mut Xoshiro256PlusPlus) -> String {
         "",
         "replications",
         "region.*.shifts.*.nurses",
+        "start",
+        "region.*.daily_variation",
+        "defaults.handle_time.cv",
+        "region.0.name",
+        "warmup",
     ];
     let values = [
         "7",
@@ -138,6 +159,13 @@ fn random_set(rng: &mut Xoshiro256PlusPlus) -> String {
         "",
         "=",
         "1e400",
+        "1e-200",
+        "5e-324",
+        "0001-01-01",
+        "9999-12-31",
+        "2024-02-29",
+        "\"\\u001b[31mred\"",
+        "\"O\\u0308rebro\"",
         "\"quoted\"",
         "Mon-Fri 07:00-16:00",
     ];
@@ -166,7 +194,7 @@ fn exercise(text: &str, sets: &[String]) {
     s.horizon = s.horizon.min(2 * nursequeue::calendar::DAY);
     s.warmup = s.warmup.min(s.horizon / 2);
     let model = Model::compile(&s);
-    if model.expected_calls() > 300_000.0 {
+    if model.work().calls() > 300_000.0 {
         return;
     }
     let t = simulate(&model, s.seed, 0);
@@ -211,15 +239,26 @@ proptest! {
     }
 }
 
+/// Every input in `tests/fuzz-regressions/` (a `.toml` file whose first line
+/// may be `# --set A --set B`, the flags it was found with) is replayed.
 #[test]
 fn regressions_stay_fixed() {
+    let mut replayed = 0;
     for entry in std::fs::read_dir("tests/fuzz-regressions").unwrap() {
         let path = entry.unwrap().path();
         if path.extension().is_some_and(|e| e == "toml") {
-            let text = std::fs::read_to_string(&path).unwrap();
-            exercise(&text, &[]);
+            let text = String::from_utf8_lossy(&std::fs::read(&path).unwrap()).into_owned();
+            let sets: Vec<String> = text
+                .lines()
+                .next()
+                .and_then(|l| l.strip_prefix("# --set "))
+                .map(|l| l.split(" --set ").map(str::to_string).filter(|s| !s.is_empty()).collect())
+                .unwrap_or_default();
+            exercise(&text, &sets);
+            replayed += 1;
         }
     }
+    assert!(replayed >= 10, "tests/fuzz-regressions/ holds {replayed} inputs: the replay checks nothing");
 }
 
 #[test]
@@ -232,7 +271,11 @@ fn fuzz_for_a_while() {
     let scenarios = example_scenarios();
     let started = std::time::Instant::now();
     let (mut cases, mut loaded, mut crashes) = (0u64, 0u64, 0u64);
-    let mut seed = 0x5eed_u64;
+    // NURSEQUEUE_FUZZ_SEED starts another sequence of cases (runs can be split).
+    let mut seed: u64 = std::env::var("NURSEQUEUE_FUZZ_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0x5eed);
     std::panic::set_hook(Box::new(|_| {}));
     while started.elapsed().as_secs() < seconds {
         seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);

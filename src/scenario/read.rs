@@ -13,7 +13,7 @@ const MAX_CALLS_PER_WEEK: f64 = 1e9;
 /// Nurses a region may schedule at once (the sum of one set of shifts).
 pub const MAX_NURSES_PER_REGION: u64 = 1_000_000;
 /// Regions in one scenario.
-pub const MAX_REGIONS: usize = 5_000;
+pub const MAX_REGIONS: usize = 1_000;
 /// Longest name (regions, agreements, the scenario), in characters.
 const MAX_NAME_CHARS: usize = 200;
 
@@ -295,7 +295,7 @@ pub(super) fn scenario(root: &Node, default_name: String, p: &mut Problems) -> O
     let sweep = top.get("sweep").map(|n| read_sweep(n, p));
     top.finish(p);
 
-    Some(Scenario {
+    let scenario = Scenario {
         name,
         start: start?,
         horizon: horizon?.0,
@@ -310,7 +310,32 @@ pub(super) fn scenario(root: &Node, default_name: String, p: &mut Problems) -> O
         price_per_call: price_per_call.map_or(Some(None), |p| p.map(Some))?,
         source: String::new(),
         sweep: sweep.unwrap_or(Some(vec![]))?,
-    })
+    };
+    if p.is_empty() {
+        check_work(&scenario, &region_names, horizon?.1, p);
+    }
+    Some(scenario)
+}
+
+/// Refuses, at `check` time, work or memory no run could manage (see
+/// [`crate::model::Work::refusal`]), pointing at the region that costs most.
+fn check_work(s: &Scenario, region_names: &[Option<(String, Span)>], horizon: Span, p: &mut Problems) {
+    let model = crate::model::Model::compile(s);
+    let work = model.work();
+    let Some(why) = work.refusal(s.replications as f64) else { return };
+    let heaviest = (0..model.regions.len())
+        .map(|r| (r, model.region_work(r)))
+        .max_by(|a, b| {
+            let key = |w: &crate::model::Work| w.events / crate::model::MAX_EVENTS + w.memory_bytes / crate::model::MAX_MEMORY_BYTES;
+            key(&a.1).total_cmp(&key(&b.1))
+        });
+    let at = heaviest
+        .and_then(|(r, _)| region_names.get(r).cloned().flatten())
+        .map_or(horizon, |(_, span)| span);
+    let culprit = heaviest.map_or(String::new(), |(r, _)| format!(" (region `{}` costs most)", model.regions[r].name));
+    p.at(at, format!("{why}{culprit}")).hint(
+        "check volumes, volume_factor, surges, redial max_attempts, shrinkage and nurses for a typing mistake; or use a shorter horizon or fewer replications",
+    );
 }
 
 fn read_surge(n: &Node, regions: &[&str], p: &mut Problems) -> Option<Surge> {
@@ -1153,7 +1178,12 @@ impl std::fmt::Display for N {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let x = self.0;
         if x != 0.0 && x.is_finite() && !(1e-4..1e15).contains(&x.abs()) {
-            write!(f, "{x:e}")
+            let short = format!("{x:e}");
+            if short.len() <= 10 {
+                f.write_str(&short)
+            } else {
+                write!(f, "{x:.3e}")
+            }
         } else {
             write!(f, "{x}")
         }
