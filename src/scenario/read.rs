@@ -233,6 +233,10 @@ pub(super) fn scenario(root: &Node, default_name: String, p: &mut Problems) -> O
     let regions: Vec<Option<Region>> = match top.required("region", "[[region]] tables", p) {
         Some(n) => {
             let items = list(n, "region", p).unwrap_or(&[]);
+            if items.is_empty() {
+                p.at(n.span, "the scenario has no regions")
+                    .hint("add at least one [[region]] table with a name, a call volume and shifts");
+            }
             if items.len() > MAX_REGIONS {
                 p.at(items[MAX_REGIONS].span, format!("{} regions: at most {MAX_REGIONS} are allowed", items.len()))
                     .hint("is this a generated file gone wrong?");
@@ -447,6 +451,12 @@ fn check_unique(names: &[Option<(String, Span)>], what: &str, p: &mut Problems) 
 
 fn date(n: &Node, what: &str, p: &mut Problems) -> Option<jiff::civil::Date> {
     let t = text(n, what, p)?;
+    let shape_ok = t.len() == 10 && t.bytes().enumerate().all(|(i, b)| if i == 4 || i == 7 { b == b'-' } else { b.is_ascii_digit() });
+    if !shape_ok {
+        p.at(n.span, format!("{what} = `{t}` is not a date"))
+            .hint("write the date alone as \"YYYY-MM-DD\", e.g. \"2024-03-04\" (no time of day)");
+        return None;
+    }
     match t.parse::<jiff::civil::Date>() {
         Ok(d) if d.year() < 1 => {
             p.at(n.span, format!("{what} = `{t}` is before the year 1"))
