@@ -38,6 +38,8 @@ pub enum Command {
     Merge(MergeArgs),
     /// Analytic Erlang C / Erlang A figures for one stationary queue.
     Erlang(ErlangArgs),
+    /// Print the JSON Schema of scenario files (for editors: Taplo, Tombi).
+    Schema,
 }
 
 #[derive(Args, Debug)]
@@ -224,6 +226,10 @@ pub fn execute(cli: Cli) -> Result<(), Failure> {
         Command::Sweep(args) => sweep(args),
         Command::Merge(args) => merge(args),
         Command::Erlang(args) => erlang(args),
+        Command::Schema => {
+            print!("{}", scenario::keys::json_schema_text());
+            Ok(())
+        }
     }
 }
 

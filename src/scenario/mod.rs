@@ -2,6 +2,7 @@
 //! validation that reports every problem at once with its line and column.
 
 pub mod diagnostic;
+pub mod keys;
 mod read;
 pub mod tree;
 

@@ -2,6 +2,7 @@
 //! problem (unknown keys, wrong types, bad values) instead of stopping at the first.
 
 use super::diagnostic::{did_you_mean, Problems, Span};
+use super::keys::{self, KeyDef};
 use super::tree::{Key, Node, Value};
 use super::*;
 use crate::calendar::{parse_clock, parse_duration, DaySet, Time, Window, DAY, MINUTE};
@@ -19,21 +20,29 @@ const MAX_NAME_CHARS: usize = 200;
 
 /// A table being read: remembers which keys were asked for, so that any other
 /// key can be reported as unknown (with a suggestion).
+///
+/// The keys a table may hold come from [`super::keys`], the list the JSON
+/// Schema is generated from; reading a key that is not in it is a bug caught
+/// by the tests (debug assertions).
 struct Table<'a> {
     entries: &'a [(Key, Node)],
     used: Vec<bool>,
-    known: Vec<&'static str>,
+    keys: &'static [KeyDef],
+    #[cfg(any(test, debug_assertions))]
+    asked: Vec<&'static str>,
     what: String,
     span: Span,
 }
 
 impl<'a> Table<'a> {
-    fn of(node: &'a Node, what: &str, p: &mut Problems) -> Option<Table<'a>> {
+    fn of(node: &'a Node, what: &str, keys: &'static [KeyDef], p: &mut Problems) -> Option<Table<'a>> {
         match &node.value {
             Value::Table(entries) => Some(Table {
                 entries,
                 used: vec![false; entries.len()],
-                known: vec![],
+                keys,
+                #[cfg(any(test, debug_assertions))]
+                asked: vec![],
                 what: what.to_string(),
                 span: node.span,
             }),
@@ -45,7 +54,15 @@ impl<'a> Table<'a> {
     }
 
     fn get(&mut self, key: &'static str) -> Option<&'a Node> {
-        self.known.push(key);
+        #[cfg(any(test, debug_assertions))]
+        {
+            assert!(
+                self.keys.iter().any(|k| k.name == key),
+                "`{key}` is read from {} but missing from scenario::keys",
+                self.what
+            );
+            self.asked.push(key);
+        }
         let i = self.entries.iter().position(|(k, _)| k.name == key)?;
         self.used[i] = true;
         Some(&self.entries[i].1)
@@ -68,14 +85,24 @@ impl<'a> Table<'a> {
     }
 
     fn finish(self, p: &mut Problems) {
+        #[cfg(any(test, debug_assertions))]
+        for k in self.keys {
+            assert!(
+                self.asked.contains(&k.name),
+                "scenario::keys lists `{}` in {} but the reader never reads it",
+                k.name,
+                self.what
+            );
+        }
+        let known: Vec<&'static str> = keys::names(self.keys).collect();
         for (i, (key, _)) in self.entries.iter().enumerate() {
             if self.used[i] {
                 continue;
             }
             let problem = p.at(key.span, format!("unknown key `{}` in {}", key.name, self.what));
-            match did_you_mean(&key.name, self.known.iter().copied()) {
+            match did_you_mean(&key.name, known.iter().copied()) {
                 Some(s) => problem.hint(format!("did you mean `{s}`?")),
-                None => problem.hint(format!("keys allowed here: {}", self.known.join(", "))),
+                None => problem.hint(format!("keys allowed here: {}", known.join(", "))),
             };
         }
     }
@@ -192,7 +219,7 @@ fn weights(n: &Node, what: &str, len: usize, p: &mut Problems) -> Option<Vec<f64
 }
 
 pub(super) fn scenario(root: &Node, default_name: String, p: &mut Problems) -> Option<Scenario> {
-    let mut top = Table::of(root, "the scenario", p)?;
+    let mut top = Table::of(root, "the scenario", keys::SCENARIO, p)?;
     let name = top
         .get("name")
         .and_then(|n| name_text(n, "name", p))
@@ -343,7 +370,7 @@ fn check_work(s: &Scenario, region_names: &[Option<(String, Span)>], horizon: Sp
 }
 
 fn read_surge(n: &Node, regions: &[&str], p: &mut Problems) -> Option<Surge> {
-    let mut t = Table::of(n, "a [[surge]]", p)?;
+    let mut t = Table::of(n, "a [[surge]]", keys::SURGE, p)?;
     let from = t.required("from", "\"2020-03-09\"", p).and_then(|n| date(n, "from", p));
     let to = t.required("to", "\"2020-04-05\"", p).and_then(|n| date(n, "to", p));
     let factor = t.required("factor", "1.3", p).and_then(|n| {
@@ -373,7 +400,7 @@ fn read_surge(n: &Node, regions: &[&str], p: &mut Problems) -> Option<Surge> {
 }
 
 fn read_sweep(n: &Node, p: &mut Problems) -> Option<Vec<String>> {
-    let mut t = Table::of(n, "[sweep]", p)?;
+    let mut t = Table::of(n, "[sweep]", keys::SWEEP, p)?;
     let vary = t
         .required("vary", "[\"agreement.national.overflow_after=0m,2m,4m\"]", p)
         .and_then(|v| {
@@ -390,7 +417,7 @@ fn read_sweep(n: &Node, p: &mut Problems) -> Option<Vec<String>> {
 }
 
 fn read_settlement(n: &Node, p: &mut Problems) -> Option<f64> {
-    let mut t = Table::of(n, "[settlement]", p)?;
+    let mut t = Table::of(n, "[settlement]", keys::SETTLEMENT, p)?;
     let price = t
         .required("price_per_call", "550", p)
         .and_then(|n| non_negative(n, "price_per_call", p));
@@ -489,7 +516,7 @@ struct Defaults {
 }
 
 fn read_defaults(n: &Node, p: &mut Problems) -> Defaults {
-    let Some(mut t) = Table::of(n, "[defaults]", p) else {
+    let Some(mut t) = Table::of(n, "[defaults]", keys::DEFAULTS, p) else {
         return Defaults::default();
     };
     let d = Defaults {
@@ -544,7 +571,7 @@ fn positive_duration(n: &Node, what: &str, p: &mut Problems) -> Option<Time> {
 }
 
 fn read_redial(n: &Node, p: &mut Problems) -> Option<Redial> {
-    let mut t = Table::of(n, "redial", p)?;
+    let mut t = Table::of(n, "redial", keys::REDIAL, p)?;
     let probability = t.required("probability", "0.4", p).and_then(|n| {
         let x = non_negative(n, "redial.probability", p)?;
         if x > 1.0 {
@@ -575,7 +602,7 @@ fn read_redial(n: &Node, p: &mut Problems) -> Option<Redial> {
 }
 
 fn read_overload(n: &Node, p: &mut Problems) -> Option<Overload> {
-    let mut t = Table::of(n, "overload", p)?;
+    let mut t = Table::of(n, "overload", keys::OVERLOAD, p)?;
     let max_queue = t
         .get("max_queue")
         .map(|n| whole(n, "overload.max_queue", 10_000_000, p).map(|q| q as u32));
@@ -593,7 +620,7 @@ fn read_overload(n: &Node, p: &mut Problems) -> Option<Overload> {
 }
 
 fn dist(n: &Node, what: &str, patience: bool, p: &mut Problems) -> Option<Dist> {
-    let mut t = Table::of(n, what, p)?;
+    let mut t = Table::of(n, what, keys::DIST, p)?;
     let kind_node = t.required("dist", "\"exponential\"", p);
     let params = [
         ("mean", t.get("mean")),
@@ -725,7 +752,7 @@ fn example_for(kind: &str) -> &'static str {
 }
 
 fn read_region(n: &Node, defaults: &Defaults, p: &mut Problems) -> Option<Region> {
-    let mut t = Table::of(n, "a [[region]]", p)?;
+    let mut t = Table::of(n, "a [[region]]", keys::REGION, p)?;
     let name = t.required("name", "\"Kalmar\"", p).and_then(|n| name_text(n, "name", p));
     if let Some(name) = &name {
         t.what = format!("region `{name}`");
@@ -902,7 +929,7 @@ fn read_shifts(n: &Node, absence: f64, p: &mut Problems) -> Option<Vec<Shift>> {
 }
 
 fn read_schedule(n: &Node, absence: f64, p: &mut Problems) -> Option<Schedule> {
-    let mut t = Table::of(n, "a dated schedule", p)?;
+    let mut t = Table::of(n, "a dated schedule", keys::SCHEDULE, p)?;
     let from = t.required("from", "\"2024-06-24\"", p).and_then(|n| date(n, "from", p));
     let to = t.required("to", "\"2024-08-11\"", p).and_then(|n| date(n, "to", p));
     let shifts = t.required("shifts", "[ ... ]", p).and_then(|n| read_shifts(n, absence, p));
@@ -916,7 +943,7 @@ fn read_schedule(n: &Node, absence: f64, p: &mut Problems) -> Option<Schedule> {
 }
 
 fn read_shift(n: &Node, absence_default: f64, p: &mut Problems) -> Option<Shift> {
-    let mut t = Table::of(n, "a shift", p)?;
+    let mut t = Table::of(n, "a shift", keys::SHIFT, p)?;
     let days = match t.get("days") {
         Some(d) => text(d, "days", p).and_then(|s| DaySet::parse(s).map_err(|e| p.at(d.span, e).hint("e.g. days = \"Mon-Fri\"")).ok()),
         None => Some(DaySet::ALL),
@@ -948,7 +975,7 @@ fn clock(n: &Node, what: &str, p: &mut Problems) -> Option<Time> {
 }
 
 fn read_agreement(n: &Node, regions: &[&str], p: &mut Problems) -> Option<Agreement> {
-    let mut t = Table::of(n, "an [[agreement]]", p)?;
+    let mut t = Table::of(n, "an [[agreement]]", keys::AGREEMENT, p)?;
     let name = t.required("name", "\"national\"", p).and_then(|n| name_text(n, "name", p));
     if let Some(name) = &name {
         t.what = format!("agreement `{name}`");
@@ -1020,7 +1047,7 @@ fn read_hours(n: &Node, p: &mut Problems) -> Option<Hours> {
 }
 
 fn read_target(n: &Node, regions: &[&str], p: &mut Problems) -> Option<Target> {
-    let mut t = Table::of(n, "a [[target]]", p)?;
+    let mut t = Table::of(n, "a [[target]]", keys::TARGET, p)?;
     let metric_node = t.required("metric", "\"answered_within\"", p);
     let within_node = t.get("within");
     let at_least = t.get("at_least");
