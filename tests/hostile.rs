@@ -390,3 +390,25 @@ fn nesting_too_deep_is_reported_where_it_is() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("deep.toml:3:1"), "{err}");
 }
+
+/// The full text of one `check` diagnostic, kept as a snapshot
+/// (`tests/snapshots/`): a change to it must be deliberate (`cargo insta review`).
+#[test]
+fn check_diagnostic_snapshot() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = BASE
+        .replace("horizon = \"2d\"", "horizon = \"1818w1d\"")
+        .replace("cv = 0.7 }", "cv = 1e-200 }")
+        .replace("calls_per_week = 700", "calls_per_week = 700\nvolum_factor = 2\ndaily_variation = 5e-324")
+        .replace("name = \"Halland\"", "name = \"Hal\\u001b[31mland\"")
+        .replace("[\"Kalmar\", \"Halland\"]", "[\"Kalmr\", \"Halland\"]")
+        + "[[target]]\nmetric = \"answered_within\"\nwithin = \"5 minuts\"\nat_least = 75\n";
+    std::fs::write(dir.path().join("broken.toml"), text).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_nursequeue"))
+        .args(["check", "broken.toml", "--set", "region.Kalmar.shifts.0.nurses=-1"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    insta::assert_snapshot!(String::from_utf8(out.stderr).unwrap());
+}

@@ -68,6 +68,20 @@ impl Problems {
     }
 }
 
+/// One problem without its source text: the message (and hint); render it
+/// with [`Problems::render`] to show its place.
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&visible(&self.message))?;
+        if let Some(h) = &self.hint {
+            write!(f, " (help: {})", visible(h))?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Problem {}
+
 impl Problem {
     pub fn hint(&mut self, hint: impl Into<String>) -> &mut Problem {
         self.hint = Some(hint.into());

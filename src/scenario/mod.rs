@@ -154,20 +154,15 @@ pub enum Period {
     Day,
 }
 
-/// A scenario that failed to load: every problem, with the sources needed to show them.
-#[derive(Debug)]
+/// A scenario that failed to load: every problem, with the sources needed to
+/// show them. Displays as `check` prints it (`file:line:column`, the line, a
+/// caret, a hint, for each problem).
+#[derive(Debug, thiserror::Error)]
+#[error("{}", problems.render(sources))]
 pub struct Invalid {
     pub problems: Problems,
     pub sources: Vec<Source>,
 }
-
-impl std::fmt::Display for Invalid {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.problems.render(&self.sources))
-    }
-}
-
-impl std::error::Error for Invalid {}
 
 /// Loads and validates a scenario from text; `overrides` are `--set` flags.
 pub fn load_str(file_name: &str, text: &str, overrides: &[String]) -> Result<Scenario, Invalid> {
