@@ -72,7 +72,7 @@ fn mutate(text: &str, rng: &mut Xoshiro256PlusPlus) -> String {
         return WORDS[rng.random_range(0..WORDS.len())].to_string();
     }
     let i = rng.random_range(0..lines.len());
-    match rng.random_range(0..8) {
+    match rng.random_range(0..10) {
         0 => {
             lines.remove(i);
         }
@@ -120,12 +120,58 @@ fn mutate(text: &str, rng: &mut Xoshiro256PlusPlus) -> String {
             lines.swap(i, j);
         }
         6 => lines.truncate(i),
+        7 => {
+            // Replace any one value of the line by an extreme value of the same
+            // kind, so that the result often still loads: numbers, durations, dates.
+            let l = lines[i].clone();
+            let numbers: Vec<(usize, usize)> = number_spans(&l);
+            if !numbers.is_empty() {
+                let (start, end) = numbers[rng.random_range(0..numbers.len())];
+                let text = &l[start..end];
+                let choice = if text.len() == 10 && text.as_bytes()[4] == b'-' {
+                    ["0001-01-01", "9999-12-31", "9999-10-01", "2024-02-29", "2023-02-28", "1900-02-28"][rng.random_range(0..6)]
+                } else {
+                    ["0", "1e-200", "5e-324", "1e300", "1e9", "99999", "0.001", "1"][rng.random_range(0..8)]
+                };
+                lines[i] = format!("{}{}{}", &l[..start], choice, &l[end..]);
+            }
+        }
+        8 => {
+            // A duration in quotes becomes an extreme one.
+            let l = lines[i].clone();
+            let quoted: Vec<usize> = l.match_indices('"').map(|(k, _)| k).collect();
+            if quoted.len() >= 2 {
+                let k = rng.random_range(0..quoted.len() / 2) * 2;
+                let (a, b) = (quoted[k], quoted[k + 1]);
+                let d = ["1ms", "0s", "3660d", "3661d", "1818w1d", "522w", "0.0001s", "5e-324m"][rng.random_range(0..8)];
+                lines[i] = format!("{}{}{}", &l[..=a], d, &l[b..]);
+            }
+        }
         _ => {
             let key = ["warmup", "horizon", "replications", "seed", "name", "start"][rng.random_range(0..6)];
             lines.insert(0, format!("{key} = {}", WORDS[rng.random_range(0..WORDS.len())]));
         }
     }
     lines.join("\n")
+}
+
+/// Byte ranges of the numbers (and dates) in a line.
+fn number_spans(line: &str) -> Vec<(usize, usize)> {
+    let bytes = line.as_bytes();
+    let mut spans = vec![];
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i].is_ascii_digit() && (i == 0 || !bytes[i - 1].is_ascii_alphabetic()) {
+            let start = i;
+            while i < bytes.len() && (bytes[i].is_ascii_digit() || matches!(bytes[i], b'.' | b'-' | b'e')) {
+                i += 1;
+            }
+            spans.push((start, i));
+        } else {
+            i += 1;
+        }
+    }
+    spans
 }
 
 fn random_set(rng: &mut Xoshiro256PlusPlus) -> String {
