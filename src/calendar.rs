@@ -328,6 +328,12 @@ mod tests {
         assert!(parse_duration("4x").is_err());
         assert!(parse_duration("").is_err());
         assert!(parse_duration("999999w").is_err());
+        // One bound for every duration: ten years, well inside the packed clock.
+        assert_eq!(parse_duration("3660d"), Ok(MAX_DURATION));
+        assert!(parse_duration("3660d1ms").unwrap_err().contains("3660d"));
+        assert!(parse_duration("1818w1d").is_err());
+        assert!(parse_duration(&"9".repeat(400)).is_err());
+        assert!(2 * MAX_DURATION < 1 << 40, "horizon plus one duration fits the engine's 40-bit clock");
         assert_eq!(format_duration(90 * MINUTE), "1h30m");
         assert_eq!(format_duration(5 * MINUTE), "5m");
     }
@@ -350,6 +356,17 @@ mod tests {
         assert_eq!(day.occurrence(5 * DAY, 5), None);
         assert!(Window::parse("Mon 08:00-08:00").is_err());
         assert_eq!(Window::parse("00:00-24:00").unwrap().length(), DAY);
+    }
+
+    #[test]
+    fn the_calendar_ends_saturate() {
+        let cal = Calendar::new(jiff::civil::date(9999, 12, 5));
+        assert_eq!(cal.date_of_day(100), jiff::civil::Date::MAX);
+        assert_eq!(cal.date_of_day(i64::MAX), jiff::civil::Date::MAX);
+        assert_eq!(cal.date_of_day(i64::MIN), jiff::civil::Date::MIN);
+        // Used to loop (and panic) looking for a month start after 9999-12-31.
+        let months = cal.period_starts(CalendarPeriod::Month, 0, 60 * DAY);
+        assert_eq!(months, vec![-4 * DAY]);
     }
 
     #[test]

@@ -252,6 +252,29 @@ mod tests {
     }
 
     #[test]
+    fn degenerate_parameters_are_refused_not_panicked() {
+        let mean = 600_000.0;
+        for d in [
+            Dist::Gamma { mean, cv: 1e-200 },
+            Dist::Gamma { mean, cv: f64::NAN },
+            Dist::LogNormal { mean, cv: 5e-324 },
+            Dist::Weibull { mean, cv: 1e300 },
+            Dist::Exponential { mean: 0.0 },
+            Dist::Exponential { mean: f64::INFINITY },
+            Dist::Fixed { value: 1e300 },
+            Dist::Empirical { values: vec![] },
+            Dist::Empirical { values: vec![1.0, f64::NAN] },
+        ] {
+            assert!(d.try_sampler().is_err(), "{d:?}");
+        }
+        // The smallest cv accepted samples with that cv.
+        let (m, c) = moments(&Dist::Weibull { mean, cv: MIN_CV });
+        assert!((m / mean - 1.0).abs() < 1e-3 && (c / MIN_CV - 1.0).abs() < 0.05, "{m} {c}");
+        assert!(Dist::Gamma { mean, cv: MIN_CV }.try_sampler().is_ok());
+        assert!(Dist::LogNormal { mean: 1.0, cv: MAX_CV }.try_sampler().is_ok());
+    }
+
+    #[test]
     fn weibull_shape_one_is_exponential() {
         assert!((weibull_shape_for_cv(1.0) - 1.0).abs() < 1e-9);
     }

@@ -238,4 +238,30 @@ mod tests {
         assert_eq!(did_you_mean("nurse", ["nurses", "days"]), Some("nurses"));
         assert_eq!(did_you_mean("xyz", ["nurses", "days"]), None);
     }
+
+    #[test]
+    fn suggestions_are_bounded() {
+        // Words and candidates beyond 64 characters are not compared at all.
+        let long = "x".repeat(10_000);
+        assert_eq!(did_you_mean(&long, [long.as_str()]), None);
+        assert_eq!(did_you_mean("nurses", [long.as_str(), "nurse"]), Some("nurse"));
+        // The first of equally close candidates wins, as before.
+        assert_eq!(did_you_mean("ab", ["ac", "ad"]), Some("ac"));
+        assert_eq!(bounded_edit_distance(&['a'; 3], &['b'; 40], 2), None);
+        assert_eq!(bounded_edit_distance(&['k', 'i', 't'], &['s', 'i', 't'], 2), Some(1));
+    }
+
+    #[test]
+    fn control_characters_are_made_visible() {
+        assert_eq!(visible("a\u{1b}[31mb\u{7}"), "a\u{241b}[31mb\u{2407}");
+        assert_eq!(visible("Örebro"), "Örebro");
+        let src = Source {
+            name: "x\u{1b}.toml".into(),
+            text: "a = \"\u{1b}]0;t\u{7}\"\n".into(),
+        };
+        let mut probs = Problems::default();
+        probs.at(Span { source: 0, start: 4, end: 10 }, "bad \u{1b}[2J");
+        let out = probs.render(&[src]);
+        assert!(!out.chars().any(|c| c.is_control() && c != '\n'), "{out:?}");
+    }
 }
