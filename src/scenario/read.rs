@@ -223,7 +223,8 @@ pub(super) fn scenario(root: &Node, default_name: String, p: &mut Problems) -> O
     let name = top
         .get("name")
         .and_then(|n| name_text(n, "name", p))
-        .unwrap_or_else(|| clean_name(&default_name));
+        // The file's name may hold anything: shown, its odd characters are replaced.
+        .unwrap_or_else(|| clean_name(&default_name).chars().map(|c| if bad_name_char(c) { '\u{FFFD}' } else { c }).collect());
     let start = top.required("start", "\"2024-03-04\"", p).and_then(|n| date(n, "start", p));
     let horizon = top.required("horizon", "\"4w\"", p).and_then(|n| {
         let h = duration(n, "horizon", p)?;
