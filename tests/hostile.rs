@@ -240,6 +240,8 @@ fn cases() -> Vec<Case> {
         case("target share nan", plus("[[target]]\nmetric = \"answered_share\"\nat_least = nan"), Refused),
         case("target in an unknown region", plus("[[target]]\nmetric = \"answered_share\"\nat_least = 0.5\nregion = \"Kalmr\""), Refused),
         case("target per day over a tiny horizon", plus("[[target]]\nmetric = \"answered_within\"\nwithin = \"5m\"\nat_least = 0.5\nper = \"day\""), Runs),
+        case("price 1e308", plus("[settlement]\nprice_per_call = 1e308"), Refused),
+        case("price nan", plus("[settlement]\nprice_per_call = nan"), Refused),
         // --- sizes that would never finish or not fit
         case("work beyond any run", edit(&[("calls_per_week = 700", "calls_per_week = 1e9"), ("horizon = \"2d\"", "horizon = \"520w\"")]), Refused),
         // --- --set

@@ -181,7 +181,7 @@ pub const SURGE: &[KeyDef] = &[
 
 pub const SETTLEMENT: &[KeyDef] = &[required(
     "price_per_call",
-    Kind::Number { min: 0.0, max: None },
+    Kind::Number { min: 0.0, max: Some(1e9) },
     "money per call answered for another region",
 )];
 

@@ -15,6 +15,8 @@ const MAX_CALLS_PER_WEEK: f64 = 1e9;
 pub const MAX_NURSES_PER_REGION: u64 = 1_000_000;
 /// Regions in one scenario.
 pub const MAX_REGIONS: usize = 1_000;
+/// Largest price of one call in the settlement.
+const MAX_PRICE: f64 = 1e9;
 /// Longest name (regions, agreements, the scenario), in characters.
 const MAX_NAME_CHARS: usize = 200;
 
@@ -421,7 +423,16 @@ fn read_settlement(n: &Node, p: &mut Problems) -> Option<f64> {
     let mut t = Table::of(n, "[settlement]", keys::SETTLEMENT, p)?;
     let price = t
         .required("price_per_call", "550", p)
-        .and_then(|n| non_negative(n, "price_per_call", p));
+        .and_then(|n| {
+            let x = non_negative(n, "price_per_call", p)?;
+            // Prices times counts of calls must stay exact and finite.
+            if x > MAX_PRICE {
+                p.at(n.span, format!("price_per_call = {} is implausibly large (at most {})", N(x), N(MAX_PRICE)))
+                    .hint("the price of one call answered for another region");
+                return None;
+            }
+            Some(x)
+        });
     t.finish(p);
     price
 }
