@@ -225,6 +225,8 @@ fn cases() -> Vec<Case> {
         case("newline in an agreement name", edit(&[("name = \"pair\"", "name = \"pa\\nir\"")]), Refused),
         case("escape in an unknown key", plus("\"\\u001b[2Jkey\" = 1"), Refused),
         case("name too long", edit(&[("name = \"Halland\"", &format!("name = \"{}\"", "H".repeat(5000)))]), Refused),
+        case("weights whose product underflows", region(&format!("hourly_rate = [{}]\nweekday_rate = [{}]", vec!["1e-160"; 24].join(", "), vec!["1e-160"; 7].join(", "))), Runs),
+        case("an emoji with a zero-width joiner", edit(&[("name = \"Kalmar\"", "name = \"\u{1F469}\u{200D}\u{2695}\u{FE0F}\""), ("[\"Kalmar\"", "[\"\u{1F469}\u{200D}\u{2695}\u{FE0F}\"")]), Runs),
         case("emoji names are fine", edit(&[("name = \"Kalmar\"", "name = \"K\u{1F3E5}\""), ("[\"Kalmar\"", "[\"K\u{1F3E5}\"")]), Runs),
         // --- lists: empty, duplicated, absurd sizes
         case("no regions", edit(&[("[[region]]\nname = \"Kalmar\"", "[[regio]]\nname = \"Kalmar\"")]), Refused),

@@ -919,9 +919,8 @@ fn weekly_profile(calls_per_week: f64, hourly: Option<&[f64]>, weekday: Option<&
     let (h, d) = (hourly.unwrap_or(&flat_h), weekday.unwrap_or(&flat_d));
     let (d_sum, h_sum) = (d.iter().sum::<f64>(), h.iter().sum::<f64>());
     let total = d_sum * h_sum;
-    let rates: Vec<f64> = (0..168).map(|i| calls_per_week * d[i / 24] * h[i % 24] / total).collect();
-    if rates.iter().all(|r| r.is_finite()) {
-        return rates;
+    if (1e-250..1e250).contains(&total) {
+        return (0..168).map(|i| calls_per_week * d[i / 24] * h[i % 24] / total).collect();
     }
     // Weights so tiny or huge that their product under- or overflows:
     // normalise each shape on its own.
@@ -1174,7 +1173,8 @@ pub(crate) fn clean_name(text: &str) -> String {
 /// alike or reorder what a terminal shows.
 fn bad_name_char(c: char) -> bool {
     c.is_control()
-        || matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}')
+        // (U+200D, the zero-width joiner, is allowed: emoji sequences need it.)
+        || matches!(c, '\u{200B}' | '\u{200C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}')
 }
 
 /// A name (region, agreement, member, target region, the scenario): text in

@@ -254,6 +254,14 @@ fn what_check_accepts_run_can_sample() {
         let err = load_str("t.toml", &BASE.replacen(from, to, 1), &[]).expect_err(to);
         assert!(err.problems.list.iter().all(|p| p.span.is_some()), "{err}");
     }
+    // Shapes whose product underflows are normalised one by one: exact, not NaN.
+    let tiny = BASE
+        .replace("weekday_rate = [2, 1, 1, 1, 1, 1, 1]", "weekday_rate = [1e-160, 1e-160, 1e-160, 1e-160, 1e-160, 1e-160, 1e-160]")
+        .replace("hourly_rate = [0,0,0,0,0,0,0,0,1,1,1,1,1,1,1,1,0,0,0,0,0,0,0,0]", &format!("hourly_rate = [{}]", vec!["1e-160"; 24].join(",")));
+    let s = load_str("t.toml", &tiny, &[]).unwrap_or_else(|e| panic!("{e}"));
+    for &c in &s.regions[0].calls_per_hour {
+        assert!((c - 800.0 / 168.0).abs() < 1e-9, "{c}");
+    }
     // Every distribution the reader accepts builds its sampler.
     let s = load_str("t.toml", &BASE.replace("cv = 0.6", "cv = 0.001"), &[]).unwrap_or_else(|e| panic!("{e}"));
     assert!(s.regions[0].handle_time.try_sampler().is_ok());
