@@ -320,7 +320,9 @@ fn compare(args: CompareArgs) -> Result<(), Failure> {
         return Err(invalid(problems));
     }
     apply_run_flags(&mut scenarios[0], &args.run)?;
-    let work = scenarios.iter().fold(model::Work::default(), |w, s| w.plus(Model::compile(s).work()));
+    let work = scenarios
+        .iter()
+        .fold(model::Work::default(), |w, s| w.plus(Model::compile(s).work()));
     check_size(work, scenarios[0].replications as f64, args.run.allow_large)?;
     let comparison = experiment::compare(&scenarios, args.run.threads).map_err(run_failure)?;
     if let Some(dir) = &args.out {
@@ -346,7 +348,9 @@ const LARGE_WORK: f64 = 3e9;
 /// Refuses work that could never finish; asks for --allow-large above LARGE_WORK calls.
 fn check_size(work: model::Work, runs: f64, allow_large: bool) -> Result<(), Failure> {
     if let Some(why) = work.refusal(runs) {
-        return Err(invalid(format!("{why}.\n  = help: use fewer replications, points, regions or a shorter horizon")));
+        return Err(invalid(format!(
+            "{why}.\n  = help: use fewer replications, points, regions or a shorter horizon"
+        )));
     }
     let calls = work.calls() * runs;
     if calls <= LARGE_WORK || allow_large {

@@ -263,7 +263,9 @@ mod tests {
             Dist::Exponential { mean: f64::INFINITY },
             Dist::Fixed { value: 1e300 },
             Dist::Empirical { values: vec![] },
-            Dist::Empirical { values: vec![1.0, f64::NAN] },
+            Dist::Empirical {
+                values: vec![1.0, f64::NAN],
+            },
         ] {
             assert!(d.try_sampler().is_err(), "{d:?}");
         }

@@ -304,7 +304,10 @@ fn regressions_stay_fixed() {
             replayed += 1;
         }
     }
-    assert!(replayed >= 10, "tests/fuzz-regressions/ holds {replayed} inputs: the replay checks nothing");
+    assert!(
+        replayed >= 10,
+        "tests/fuzz-regressions/ holds {replayed} inputs: the replay checks nothing"
+    );
 }
 
 #[test]

@@ -260,7 +260,14 @@ mod tests {
             text: "a = \"\u{1b}]0;t\u{7}\"\n".into(),
         };
         let mut probs = Problems::default();
-        probs.at(Span { source: 0, start: 4, end: 10 }, "bad \u{1b}[2J");
+        probs.at(
+            Span {
+                source: 0,
+                start: 4,
+                end: 10,
+            },
+            "bad \u{1b}[2J",
+        );
         let out = probs.render(&[src]);
         assert!(!out.chars().any(|c| c.is_control() && c != '\n'), "{out:?}");
     }

@@ -30,9 +30,15 @@ pub enum Kind {
     /// `Mon`…`Sun`, ranges, lists, `all`.
     Days,
     /// A number in `[min, max]` (`max` `None`: no upper bound).
-    Number { min: f64, max: Option<f64> },
+    Number {
+        min: f64,
+        max: Option<f64>,
+    },
     /// A whole number in `[min, max]`.
-    Integer { min: u64, max: u64 },
+    Integer {
+        min: u64,
+        max: u64,
+    },
     /// Exactly `len` non-negative numbers.
     Weights(usize),
     /// One of these texts.
@@ -96,16 +102,32 @@ pub const DIST: &[KeyDef] = &[
 pub const REDIAL: &[KeyDef] = &[
     required("probability", SHARE, "chance that a caller who hung up or was blocked calls again"),
     required("delay", Kind::Table(DIST), "time until the caller calls again"),
-    key("max_attempts", Kind::Integer { min: 1, max: 100 }, "attempts per caller at most, the first included (default 3)"),
+    key(
+        "max_attempts",
+        Kind::Integer { min: 1, max: 100 },
+        "attempts per caller at most, the first included (default 3)",
+    ),
 ];
 
 pub const OVERLOAD: &[KeyDef] = &[
-    key("max_queue", Kind::Integer { min: 0, max: 10_000_000 }, "block arriving calls when this many wait"),
-    key("max_wait", Kind::Duration, "block arriving calls when the estimated wait exceeds this"),
+    key(
+        "max_queue",
+        Kind::Integer { min: 0, max: 10_000_000 },
+        "block arriving calls when this many wait",
+    ),
+    key(
+        "max_wait",
+        Kind::Duration,
+        "block arriving calls when the estimated wait exceeds this",
+    ),
 ];
 
 pub const SHIFT: &[KeyDef] = &[
-    key("days", Kind::Days, "weekdays: Mon…Sun, ranges (Mon-Fri), lists (Mon,Wed) or all (default)"),
+    key(
+        "days",
+        Kind::Days,
+        "weekdays: Mon…Sun, ranges (Mon-Fri), lists (Mon,Wed) or all (default)",
+    ),
     required("from", Kind::Clock, "start, HH:MM"),
     required("to", Kind::Clock, "end, HH:MM (not after `from`: crosses midnight)"),
     required("nurses", Kind::Integer { min: 0, max: 100_000 }, "nurses on this shift"),
@@ -124,11 +146,23 @@ pub const DEFAULTS: &[KeyDef] = &[
     key("hourly_rate", Kind::Weights(24), "24 relative weights of the day, 00–01 first"),
     key("weekday_rate", Kind::Weights(7), "7 relative weights of the week, Monday first"),
     key("redial", Kind::Table(REDIAL), "callers who hung up or were blocked call again"),
-    key("overload", Kind::Table(OVERLOAD), "\"call later\" when the queue or the wait is too long"),
+    key(
+        "overload",
+        Kind::Table(OVERLOAD),
+        "\"call later\" when the queue or the wait is too long",
+    ),
     key("shrinkage", SHARE, "share of logged-on time off the phones"),
-    key("shrinkage_block", Kind::Duration, "mean length of one off-phone period (default 30m)"),
+    key(
+        "shrinkage_block",
+        Kind::Duration,
+        "mean length of one off-phone period (default 30m)",
+    ),
     key("absence", SHARE, "chance that a scheduled nurse does not come"),
-    key("daily_variation", CV, "coefficient of variation of a random day-to-day volume factor"),
+    key(
+        "daily_variation",
+        CV,
+        "coefficient of variation of a random day-to-day volume factor",
+    ),
 ];
 
 pub const REGION: &[KeyDef] = &[
@@ -136,27 +170,59 @@ pub const REGION: &[KeyDef] = &[
     key("volume_factor", Kind::Number { min: 0.0, max: None }, "multiplies the call volume"),
     key("calls_per_week", Kind::Number { min: 0.0, max: Some(1e9) }, "calls a week"),
     key("calls_per_day", Kind::Number { min: 0.0, max: None }, "calls a day"),
-    key("calls_per_hour", Kind::Weights(168), "168 expected calls per hour of the week, Monday 00–01 first"),
+    key(
+        "calls_per_hour",
+        Kind::Weights(168),
+        "168 expected calls per hour of the week, Monday 00–01 first",
+    ),
     key("hourly_rate", Kind::Weights(24), "24 relative weights of the day, 00–01 first"),
     key("weekday_rate", Kind::Weights(7), "7 relative weights of the week, Monday first"),
     key("handle_time", Kind::Table(DIST), "talk and after-call work"),
     key("patience", Kind::Table(DIST), "how long a caller waits before hanging up"),
     key("absence", SHARE, "chance that a scheduled nurse does not come"),
     key("shifts", Kind::Tables(SHIFT), "shifts; they overlap and add up"),
-    key("schedules", Kind::Tables(SCHEDULE), "dated staffing that replaces `shifts` between two dates"),
+    key(
+        "schedules",
+        Kind::Tables(SCHEDULE),
+        "dated staffing that replaces `shifts` between two dates",
+    ),
     key("redial", Kind::Table(REDIAL), "callers who hung up or were blocked call again"),
-    key("overload", Kind::Table(OVERLOAD), "\"call later\" when the queue or the wait is too long"),
+    key(
+        "overload",
+        Kind::Table(OVERLOAD),
+        "\"call later\" when the queue or the wait is too long",
+    ),
     key("shrinkage", SHARE, "share of logged-on time off the phones"),
-    key("shrinkage_block", Kind::Duration, "mean length of one off-phone period (default 30m)"),
-    key("daily_variation", CV, "coefficient of variation of a random day-to-day volume factor"),
+    key(
+        "shrinkage_block",
+        Kind::Duration,
+        "mean length of one off-phone period (default 30m)",
+    ),
+    key(
+        "daily_variation",
+        CV,
+        "coefficient of variation of a random day-to-day volume factor",
+    ),
 ];
 
 pub const AGREEMENT: &[KeyDef] = &[
     required("name", Kind::Name, "the agreement's name (unique)"),
     required("members", Kind::TextList, "member regions (at least two)"),
-    key("hours", Kind::Hours, "\"always\" (default), a window \"Mon-Fri 07:00-16:00\" or a list of windows"),
-    required("overflow_after", Kind::DurationOrNever, "wait after which members' nurses may also answer (\"0m\": pooled)"),
-    key("nurse_order", Kind::OneOf(&["own-first", "oldest-first"]), "which eligible call a free nurse takes"),
+    key(
+        "hours",
+        Kind::Hours,
+        "\"always\" (default), a window \"Mon-Fri 07:00-16:00\" or a list of windows",
+    ),
+    required(
+        "overflow_after",
+        Kind::DurationOrNever,
+        "wait after which members' nurses may also answer (\"0m\": pooled)",
+    ),
+    key(
+        "nurse_order",
+        Kind::OneOf(&["own-first", "oldest-first"]),
+        "which eligible call a free nurse takes",
+    ),
 ];
 
 pub const TARGET: &[KeyDef] = &[
@@ -169,13 +235,24 @@ pub const TARGET: &[KeyDef] = &[
     key("at_least", Kind::Bound, "lower bound: a share, or a duration for mean_wait"),
     key("at_most", Kind::Bound, "upper bound: a share, or a duration for mean_wait"),
     key("region", Kind::Name, "judge one region (default: all)"),
-    key("per", Kind::OneOf(&["horizon", "month", "week", "day"]), "how often the target is judged"),
+    key(
+        "per",
+        Kind::OneOf(&["horizon", "month", "week", "day"]),
+        "how often the target is judged",
+    ),
 ];
 
 pub const SURGE: &[KeyDef] = &[
     required("from", Kind::Date, "first day (inclusive)"),
     required("to", Kind::Date, "last day (inclusive)"),
-    required("factor", Kind::Number { min: 0.0, max: Some(100.0) }, "multiplies the volume between the dates"),
+    required(
+        "factor",
+        Kind::Number {
+            min: 0.0,
+            max: Some(100.0),
+        },
+        "multiplies the volume between the dates",
+    ),
     key("regions", Kind::TextList, "regions affected (default: all)"),
 ];
 
@@ -196,9 +273,17 @@ pub const SCENARIO: &[KeyDef] = &[
     required("start", Kind::Date, "the first simulated day, YYYY-MM-DD"),
     required("horizon", Kind::Duration, "simulated length, e.g. \"4w\""),
     key("warmup", Kind::Duration, "statistics start after it (default 0)"),
-    key("replications", Kind::Integer { min: 1, max: 100_000 }, "independent replications (default 10)"),
+    key(
+        "replications",
+        Kind::Integer { min: 1, max: 100_000 },
+        "independent replications (default 10)",
+    ),
     key("seed", Kind::Integer { min: 0, max: u64::MAX }, "random seed (default 1177)"),
-    key("defaults", Kind::Table(DEFAULTS), "values for every region that does not set its own"),
+    key(
+        "defaults",
+        Kind::Table(DEFAULTS),
+        "values for every region that does not set its own",
+    ),
     required("region", Kind::Tables(REGION), "the regions, each with its calls and nurses"),
     key("agreement", Kind::Tables(AGREEMENT), "collaboration between regions"),
     key("target", Kind::Tables(TARGET), "service targets"),
@@ -275,7 +360,9 @@ pub fn json_schema() -> Value {
     let mut schema = table_schema(SCENARIO);
     schema["$schema"] = json!("http://json-schema.org/draft-07/schema#");
     schema["title"] = json!("nursequeue scenario");
-    schema["description"] = json!("A scenario for nursequeue, the nurse telephone queue simulator. Generated from the scenario reader's keys (`nursequeue schema`).");
+    schema["description"] = json!(
+        "A scenario for nursequeue, the nurse telephone queue simulator. Generated from the scenario reader's keys (`nursequeue schema`)."
+    );
     schema
 }
 

@@ -226,13 +226,17 @@ pub(super) fn scenario(root: &Node, default_name: String, p: &mut Problems) -> O
         .get("name")
         .and_then(|n| name_text(n, "name", p))
         // The file's name may hold anything: shown, its odd characters are replaced.
-        .unwrap_or_else(|| clean_name(&default_name).chars().map(|c| if bad_name_char(c) { '\u{FFFD}' } else { c }).collect());
+        .unwrap_or_else(|| {
+            clean_name(&default_name)
+                .chars()
+                .map(|c| if bad_name_char(c) { '\u{FFFD}' } else { c })
+                .collect()
+        });
     let start = top.required("start", "\"2024-03-04\"", p).and_then(|n| date(n, "start", p));
     let horizon = top.required("horizon", "\"4w\"", p).and_then(|n| {
         let h = duration(n, "horizon", p)?;
         if h <= 0 {
-            p.at(n.span, "horizon must be longer than zero")
-                .hint("write e.g. horizon = \"4w\"");
+            p.at(n.span, "horizon must be longer than zero").hint("write e.g. horizon = \"4w\"");
             return None;
         }
         Some((h, n.span))
@@ -268,8 +272,11 @@ pub(super) fn scenario(root: &Node, default_name: String, p: &mut Problems) -> O
                     .hint("add at least one [[region]] table with a name, a call volume and shifts");
             }
             if items.len() > MAX_REGIONS {
-                p.at(items[MAX_REGIONS].span, format!("{} regions: at most {MAX_REGIONS} are allowed", items.len()))
-                    .hint("is this a generated file gone wrong?");
+                p.at(
+                    items[MAX_REGIONS].span,
+                    format!("{} regions: at most {MAX_REGIONS} are allowed", items.len()),
+                )
+                .hint("is this a generated file gone wrong?");
                 vec![None]
             } else {
                 items.iter().map(|r| read_region(r, &defaults, p)).collect()
@@ -357,12 +364,10 @@ fn check_work(s: &Scenario, region_names: &[Option<(String, Span)>], horizon: Sp
     let model = crate::model::Model::compile(s);
     let work = model.work();
     let Some(why) = work.refusal(s.replications as f64) else { return };
-    let heaviest = (0..model.regions.len())
-        .map(|r| (r, model.region_work(r)))
-        .max_by(|a, b| {
-            let key = |w: &crate::model::Work| w.events / crate::model::MAX_EVENTS + w.memory_bytes / crate::model::MAX_MEMORY_BYTES;
-            key(&a.1).total_cmp(&key(&b.1))
-        });
+    let heaviest = (0..model.regions.len()).map(|r| (r, model.region_work(r))).max_by(|a, b| {
+        let key = |w: &crate::model::Work| w.events / crate::model::MAX_EVENTS + w.memory_bytes / crate::model::MAX_MEMORY_BYTES;
+        key(&a.1).total_cmp(&key(&b.1))
+    });
     let at = heaviest
         .and_then(|(r, _)| region_names.get(r).cloned().flatten())
         .map_or(horizon, |(_, span)| span);
@@ -421,18 +426,19 @@ fn read_sweep(n: &Node, p: &mut Problems) -> Option<Vec<String>> {
 
 fn read_settlement(n: &Node, p: &mut Problems) -> Option<f64> {
     let mut t = Table::of(n, "[settlement]", keys::SETTLEMENT, p)?;
-    let price = t
-        .required("price_per_call", "550", p)
-        .and_then(|n| {
-            let x = non_negative(n, "price_per_call", p)?;
-            // Prices times counts of calls must stay exact and finite.
-            if x > MAX_PRICE {
-                p.at(n.span, format!("price_per_call = {} is implausibly large (at most {})", N(x), N(MAX_PRICE)))
-                    .hint("the price of one call answered for another region");
-                return None;
-            }
-            Some(x)
-        });
+    let price = t.required("price_per_call", "550", p).and_then(|n| {
+        let x = non_negative(n, "price_per_call", p)?;
+        // Prices times counts of calls must stay exact and finite.
+        if x > MAX_PRICE {
+            p.at(
+                n.span,
+                format!("price_per_call = {} is implausibly large (at most {})", N(x), N(MAX_PRICE)),
+            )
+            .hint("the price of one call answered for another region");
+            return None;
+        }
+        Some(x)
+    });
     t.finish(p);
     price
 }
@@ -493,7 +499,10 @@ fn check_unique(names: &[Option<(String, Span)>], what: &str, p: &mut Problems) 
 
 fn date(n: &Node, what: &str, p: &mut Problems) -> Option<jiff::civil::Date> {
     let t = text(n, what, p)?;
-    let shape_ok = t.len() == 10 && t.bytes().enumerate().all(|(i, b)| if i == 4 || i == 7 { b == b'-' } else { b.is_ascii_digit() });
+    let shape_ok = t.len() == 10
+        && t.bytes()
+            .enumerate()
+            .all(|(i, b)| if i == 4 || i == 7 { b == b'-' } else { b.is_ascii_digit() });
     if !shape_ok {
         p.at(n.span, format!("{what} = `{t}` is not a date"))
             .hint("write the date alone as \"YYYY-MM-DD\", e.g. \"2024-03-04\" (no time of day)");
@@ -564,8 +573,15 @@ fn share(n: &Node, what: &str, p: &mut Problems) -> Option<f64> {
 fn cv_value(n: &Node, what: &str, p: &mut Problems) -> Option<f64> {
     let x = non_negative(n, what, p)?;
     if x > 0.0 && x < crate::dist::MIN_CV {
-        p.at(n.span, format!("{what} = {} is too small to mean anything (at least {} or 0)", N(x), crate::dist::MIN_CV))
-            .hint("a coefficient of variation; write 0 for no day-to-day variation");
+        p.at(
+            n.span,
+            format!(
+                "{what} = {} is too small to mean anything (at least {} or 0)",
+                N(x),
+                crate::dist::MIN_CV
+            ),
+        )
+        .hint("a coefficient of variation; write 0 for no day-to-day variation");
         return None;
     }
     if x > 5.0 {
@@ -698,8 +714,11 @@ fn dist(n: &Node, what: &str, patience: bool, p: &mut Problems) -> Option<Dist> 
         let node = get("cv")?;
         let cv = positive(node, &format!("{what}.cv"), p)?;
         if cv < crate::dist::MIN_CV {
-            p.at(node.span, format!("{what}.cv = {} is too small (at least {})", N(cv), crate::dist::MIN_CV))
-                .hint("for a time that does not vary, write { dist = \"fixed\", value = \"8m\" }");
+            p.at(
+                node.span,
+                format!("{what}.cv = {} is too small (at least {})", N(cv), crate::dist::MIN_CV),
+            )
+            .hint("for a time that does not vary, write { dist = \"fixed\", value = \"8m\" }");
             return None;
         }
         if cv > crate::dist::MAX_CV {
@@ -862,8 +881,15 @@ fn read_region(n: &Node, defaults: &Defaults, p: &mut Problems) -> Option<Region
     let weekly: f64 = calls_per_hour.iter().sum();
     if !(weekly <= MAX_CALLS_PER_WEEK) {
         let at = factor_node.or(per_week).or(per_day).or(table).map_or(span, |n| n.span);
-        p.at(at, format!("{what}: {} calls a week is implausibly large (at most {})", N(weekly), N(MAX_CALLS_PER_WEEK)))
-            .hint("check calls_per_week, calls_per_day, calls_per_hour and volume_factor for a typing mistake");
+        p.at(
+            at,
+            format!(
+                "{what}: {} calls a week is implausibly large (at most {})",
+                N(weekly),
+                N(MAX_CALLS_PER_WEEK)
+            ),
+        )
+        .hint("check calls_per_week, calls_per_day, calls_per_hour and volume_factor for a typing mistake");
         return None;
     }
     Some(Region {
@@ -905,8 +931,11 @@ fn explicit_week(n: &Node, p: &mut Problems) -> Option<Vec<f64>> {
     let values: Vec<Option<f64>> = items.iter().map(|i| non_negative(i, "calls_per_hour", p)).collect();
     let values: Vec<f64> = values.into_iter().collect::<Option<_>>()?;
     if !(values.iter().sum::<f64>() <= MAX_CALLS_PER_WEEK) {
-        p.at(n.span, format!("calls_per_hour adds up to more than {MAX_CALLS_PER_WEEK:e} calls a week"))
-            .hint("is this a typing mistake?");
+        p.at(
+            n.span,
+            format!("calls_per_hour adds up to more than {MAX_CALLS_PER_WEEK:e} calls a week"),
+        )
+        .hint("is this a typing mistake?");
         return None;
     }
     Some(values)
@@ -935,8 +964,11 @@ fn read_shifts(n: &Node, absence: f64, p: &mut Problems) -> Option<Vec<Shift>> {
     let shifts: Vec<Shift> = shifts.into_iter().collect::<Option<_>>()?;
     let nurses: u64 = shifts.iter().map(|s| s.nurses as u64).sum();
     if nurses > MAX_NURSES_PER_REGION {
-        p.at(n.span, format!("these shifts add up to {nurses} nurses: at most {MAX_NURSES_PER_REGION} in one region"))
-            .hint("shifts overlap and add up; is a number mistyped?");
+        p.at(
+            n.span,
+            format!("these shifts add up to {nurses} nurses: at most {MAX_NURSES_PER_REGION} in one region"),
+        )
+        .hint("shifts overlap and add up; is a number mistyped?");
         return None;
     }
     Some(shifts)
@@ -1183,13 +1215,15 @@ fn name_text(n: &Node, what: &str, p: &mut Problems) -> Option<String> {
     let raw = text(n, what, p)?;
     let name = clean_name(raw);
     if name.trim().is_empty() {
-        p.at(n.span, format!("{what} is empty"))
-            .hint("give a name, e.g. \"Kalmar\"");
+        p.at(n.span, format!("{what} is empty")).hint("give a name, e.g. \"Kalmar\"");
         return None;
     }
     if let Some(c) = name.chars().find(|&c| bad_name_char(c)) {
-        p.at(n.span, format!("{what} contains the control or invisible character U+{:04X}", c as u32))
-            .hint("names are printed in tables and terminals: use letters, digits, spaces and punctuation only");
+        p.at(
+            n.span,
+            format!("{what} contains the control or invisible character U+{:04X}", c as u32),
+        )
+        .hint("names are printed in tables and terminals: use letters, digits, spaces and punctuation only");
         return None;
     }
     let chars = name.chars().count();
@@ -1218,8 +1252,14 @@ fn check_calendar_room(start: jiff::civil::Date, horizon: Time, span: Span, p: &
     let days = horizon.div_euclid(DAY) + 1 + 62;
     let last = jiff::Span::new().try_days(days).ok().and_then(|d| start.checked_add(d).ok());
     if last.is_none() {
-        p.at(span, format!("a horizon of {} from {start} ends too close to 9999-12-31, the last date nursequeue handles", crate::calendar::format_duration(horizon)))
-            .hint("start earlier or use a shorter horizon: the simulated period and two months after it must end by 9999-12-31");
+        p.at(
+            span,
+            format!(
+                "a horizon of {} from {start} ends too close to 9999-12-31, the last date nursequeue handles",
+                crate::calendar::format_duration(horizon)
+            ),
+        )
+        .hint("start earlier or use a shorter horizon: the simulated period and two months after it must end by 9999-12-31");
     }
 }
 

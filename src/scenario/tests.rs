@@ -197,14 +197,18 @@ fn the_committed_schema_is_the_readers() {
     }
     let region_keys = schema["properties"]["region"]["items"]["properties"].as_object().unwrap();
     assert_eq!(region_keys.len(), keys::REGION.len());
-    let err = load_str("t.toml", &format!("{BASE}\nnot_in_schema = 1\n"), &[]).unwrap_err().to_string();
+    let err = load_str("t.toml", &format!("{BASE}\nnot_in_schema = 1\n"), &[])
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("unknown key `not_in_schema`"), "{err}");
 }
 
 #[test]
 fn names_are_nfc_and_clean() {
     // "Örebro" composed (NFC) and decomposed (NFD) is one region.
-    let two = BASE.replace("name = \"A\"", "name = \"\u{d6}rebro\"").replace("name = \"B\"", "name = \"O\u{308}rebro\"");
+    let two = BASE
+        .replace("name = \"A\"", "name = \"\u{d6}rebro\"")
+        .replace("name = \"B\"", "name = \"O\u{308}rebro\"");
     let err = load_str("t.toml", &two, &[]).unwrap_err().to_string();
     assert!(err.contains("two regions are named `\u{d6}rebro`"), "{err}");
     // An NFD member, target region or --set path finds the NFC region.
@@ -222,7 +226,10 @@ fn names_are_nfc_and_clean() {
         let err = load_str("t.toml", &text, &[]).unwrap_err();
         assert!(err.problems.list.iter().all(|p| p.span.is_some()), "{err}");
         let shown = err.to_string();
-        assert!(!shown.contains('\x1b') && !shown.contains('\u{202E}') || shown.contains("U+"), "{shown}");
+        assert!(
+            !shown.contains('\x1b') && !shown.contains('\u{202E}') || shown.contains("U+"),
+            "{shown}"
+        );
         assert!(!shown.contains('\x1b'), "a raw escape reached the output: {shown}");
     }
 }
@@ -230,7 +237,10 @@ fn names_are_nfc_and_clean() {
 #[test]
 fn every_bad_holiday_and_empirical_value_is_reported() {
     let text = BASE
-        .replace("start = 2024-03-04", "start = 2024-03-04\nholidays = [\"2024-02-30\", \"2024-03-08\", \"x\"]")
+        .replace(
+            "start = 2024-03-04",
+            "start = 2024-03-04\nholidays = [\"2024-02-30\", \"2024-03-08\", \"x\"]",
+        )
         .replace("values = [\"1m\", \"90s\"]", "values = [\"1q\", \"90s\", \"-1m\", 4]");
     let err = load_str("t.toml", &text, &[]).unwrap_err();
     let shown = err.to_string();
@@ -256,8 +266,14 @@ fn what_check_accepts_run_can_sample() {
     }
     // Shapes whose product underflows are normalised one by one: exact, not NaN.
     let tiny = BASE
-        .replace("weekday_rate = [2, 1, 1, 1, 1, 1, 1]", "weekday_rate = [1e-160, 1e-160, 1e-160, 1e-160, 1e-160, 1e-160, 1e-160]")
-        .replace("hourly_rate = [0,0,0,0,0,0,0,0,1,1,1,1,1,1,1,1,0,0,0,0,0,0,0,0]", &format!("hourly_rate = [{}]", vec!["1e-160"; 24].join(",")));
+        .replace(
+            "weekday_rate = [2, 1, 1, 1, 1, 1, 1]",
+            "weekday_rate = [1e-160, 1e-160, 1e-160, 1e-160, 1e-160, 1e-160, 1e-160]",
+        )
+        .replace(
+            "hourly_rate = [0,0,0,0,0,0,0,0,1,1,1,1,1,1,1,1,0,0,0,0,0,0,0,0]",
+            &format!("hourly_rate = [{}]", vec!["1e-160"; 24].join(",")),
+        );
     let s = load_str("t.toml", &tiny, &[]).unwrap_or_else(|e| panic!("{e}"));
     for &c in &s.regions[0].calls_per_hour {
         assert!((c - 800.0 / 168.0).abs() < 1e-9, "{c}");
@@ -282,7 +298,10 @@ fn work_counts_redials_surges_and_breaks() {
     let surge = format!("{BASE}\n[[surge]]\nfrom = \"2024-03-04\"\nto = \"2024-03-10\"\nfactor = 2\n");
     let w = crate::model::Model::compile(&load_str("t.toml", &surge, &[]).unwrap()).work();
     assert!((w.attempts - 2.0 * 870.0).abs() < 1.0, "{w:?}");
-    let breaks = BASE.replace("calls_per_week = 800", "calls_per_week = 800\nshrinkage = 0.5\nshrinkage_block = \"1m\"");
+    let breaks = BASE.replace(
+        "calls_per_week = 800",
+        "calls_per_week = 800\nshrinkage = 0.5\nshrinkage_block = \"1m\"",
+    );
     let w = crate::model::Model::compile(&load_str("t.toml", &breaks, &[]).unwrap()).work();
     // Break draws at 1/min for each of 2 nurses over a week, each with its end.
     assert!(w.events > base.events + 2.0 * 2.0 * 7.0 * 24.0 * 60.0 * 0.9, "{w:?} vs {base:?}");

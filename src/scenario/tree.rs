@@ -312,10 +312,11 @@ fn set_path(node: &mut Node, keys: &[&str], value: Node) -> Result<(), String> {
                     let names: Vec<&str> = items.iter().filter_map(|n| n.get("name").and_then(Node::as_text)).collect();
                     // Names compare in Unicode NFC, as the scenario reader compares them.
                     let wanted = super::read::clean_name(first);
-                    match items
-                        .iter()
-                        .position(|n| n.get("name").and_then(Node::as_text).is_some_and(|n| super::read::clean_name(n) == wanted))
-                    {
+                    match items.iter().position(|n| {
+                        n.get("name")
+                            .and_then(Node::as_text)
+                            .is_some_and(|n| super::read::clean_name(n) == wanted)
+                    }) {
                         Some(i) => i,
                         None => {
                             let mut msg = format!("no entry named `{first}`");
