@@ -142,6 +142,13 @@ fn cases() -> Vec<Case> {
         case("dotted key too deep", dotted.into_bytes(), Refused),
         case("raw escape byte in a string", plus("x = \"\x1b[2J\""), Refused),
         case("empty file", vec![], Refused),
+        case("byte-order mark", [b"\xef\xbb\xbf".as_slice(), BASE.as_bytes()].concat(), Runs),
+        case(
+            "CRLF line ends with an error",
+            BASE.replace('\n', "\r\n").replace("seed = 7", "seed = ").into_bytes(),
+            Refused,
+        ),
+        case("CRLF line ends", BASE.replace('\n', "\r\n").into_bytes(), Runs),
         case("only a comment", b"# nothing\n".to_vec(), Refused),
         case("NUL byte", b"start = \"2024-03-04\"\0\n".to_vec(), Refused),
         // --- numbers: inf, nan, huge, tiny, negative
