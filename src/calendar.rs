@@ -13,9 +13,17 @@ pub const MINUTE: Time = 60 * SECOND;
 pub const HOUR: Time = 60 * MINUTE;
 pub const DAY: Time = 24 * HOUR;
 pub const WEEK: Time = 7 * DAY;
-/// Durations longer than this are refused: they are typing mistakes, and
-/// they would overflow the clock arithmetic.
-pub const MAX_DURATION: Time = 100 * 365 * DAY;
+/// The one bound on every duration a scenario or flag can give (horizon,
+/// warmup, handle times, patience, delays, thresholds), and on every sampled
+/// duration: 3,660 days (ten years).
+///
+/// The engine packs event times into 40 bits of milliseconds (about 34.8
+/// years); a time is at most the horizon plus one duration, so with both
+/// bounded by ten years no event time can wrap.
+pub const MAX_DURATION: Time = 3660 * DAY;
+
+/// [`MAX_DURATION`] as users write it.
+pub const MAX_DURATION_TEXT: &str = "3660d (ten years)";
 
 pub const WEEKDAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
 
@@ -57,8 +65,10 @@ pub fn parse_duration(text: &str) -> Result<Time, String> {
         rest = &rest[unit_len..];
         total += number * unit as f64;
     }
-    if total > MAX_DURATION as f64 {
-        return Err(format!("`{s}` is longer than 100 years"));
+    if !(total <= MAX_DURATION as f64) {
+        return Err(format!(
+            "`{s}` is longer than {MAX_DURATION_TEXT}, the longest duration nursequeue accepts (the simulated clock holds about 34 years)"
+        ));
     }
     Ok(total.round() as Time)
 }
@@ -235,8 +245,13 @@ impl Calendar {
     }
 
     /// Date of the simulated day `day` (0 = the start date).
+    /// Saturates at the calendar's ends (validation keeps simulated days far from them).
     pub fn date_of_day(&self, day: i64) -> jiff::civil::Date {
-        self.start.checked_add(jiff::Span::new().days(day)).unwrap_or(self.start)
+        jiff::Span::new()
+            .try_days(day)
+            .ok()
+            .and_then(|span| self.start.checked_add(span).ok())
+            .unwrap_or(if day < 0 { jiff::civil::Date::MIN } else { jiff::civil::Date::MAX })
     }
 
     /// Day index of a date (may be negative or beyond the horizon).
@@ -257,7 +272,8 @@ impl Calendar {
         while day * DAY < to {
             starts.push(day * DAY);
             day += 1;
-            while !self.is_period_start(period, day) {
+            // Bounded by `to`, so a calendar end can never make this loop forever.
+            while day * DAY < to && !self.is_period_start(period, day) {
                 day += 1;
             }
         }
@@ -312,6 +328,15 @@ mod tests {
         assert!(parse_duration("4x").is_err());
         assert!(parse_duration("").is_err());
         assert!(parse_duration("999999w").is_err());
+        // One bound for every duration: ten years, well inside the packed clock.
+        assert_eq!(parse_duration("3660d"), Ok(MAX_DURATION));
+        assert!(parse_duration("3660d1ms").unwrap_err().contains("3660d"));
+        assert!(parse_duration("1818w1d").is_err());
+        assert!(parse_duration(&"9".repeat(400)).is_err());
+        assert!(
+            2 * MAX_DURATION < 1 << 40,
+            "horizon plus one duration fits the engine's 40-bit clock"
+        );
         assert_eq!(format_duration(90 * MINUTE), "1h30m");
         assert_eq!(format_duration(5 * MINUTE), "5m");
     }
@@ -334,6 +359,17 @@ mod tests {
         assert_eq!(day.occurrence(5 * DAY, 5), None);
         assert!(Window::parse("Mon 08:00-08:00").is_err());
         assert_eq!(Window::parse("00:00-24:00").unwrap().length(), DAY);
+    }
+
+    #[test]
+    fn the_calendar_ends_saturate() {
+        let cal = Calendar::new(jiff::civil::date(9999, 12, 5));
+        assert_eq!(cal.date_of_day(100), jiff::civil::Date::MAX);
+        assert_eq!(cal.date_of_day(i64::MAX), jiff::civil::Date::MAX);
+        assert_eq!(cal.date_of_day(i64::MIN), jiff::civil::Date::MIN);
+        // Used to loop (and panic) looking for a month start after 9999-12-31.
+        let months = cal.period_starts(CalendarPeriod::Month, 0, 60 * DAY);
+        assert_eq!(months, vec![-4 * DAY]);
     }
 
     #[test]

@@ -8,7 +8,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use crate::calendar::{parse_duration, MINUTE};
 use crate::erlang::{erlang_b, Queue};
 use crate::experiment;
-use crate::model::Model;
+use crate::model::{self, Model};
 use crate::report;
 use crate::runner::{Cancel, Runner};
 use crate::scenario::{self, Scenario};
@@ -39,6 +39,8 @@ pub enum Command {
     Merge(MergeArgs),
     /// Analytic Erlang C / Erlang A figures for one stationary queue.
     Erlang(ErlangArgs),
+    /// Print the JSON Schema of scenario files (for editors: Taplo, Tombi).
+    Schema,
 }
 
 #[derive(Args, Debug)]
@@ -245,6 +247,10 @@ pub fn execute_with(cli: Cli, cancel: &Cancel) -> Result<(), Failure> {
         Command::Sweep(args) => sweep(args, cancel),
         Command::Merge(args) => merge(args, cancel),
         Command::Erlang(args) => erlang(args),
+        Command::Schema => {
+            print!("{}", scenario::keys::json_schema_text());
+            Ok(())
+        }
     }
 }
 
@@ -301,7 +307,7 @@ fn apply_run_flags(s: &mut Scenario, flags: &RunFlags) -> Result<(), Failure> {
 fn run(args: RunArgs, cancel: &Cancel) -> Result<(), Failure> {
     let mut s = load(&args.scenario)?;
     apply_run_flags(&mut s, &args.run)?;
-    check_size(Model::compile(&s).expected_calls() * s.replications as f64, args.run.allow_large)?;
+    check_size(Model::compile(&s).work(), s.replications as f64, args.run.allow_large)?;
     let summary = experiment::run_with(&s, &runner(&args.run, cancel)?).map_err(run_failure)?;
     if let Some(dir) = &args.out {
         report::write_outputs(dir, &summary, &s.source).map_err(|e| failed(format!("cannot write results to {}: {e}", dir.display())))?;
@@ -335,8 +341,10 @@ fn compare(args: CompareArgs, cancel: &Cancel) -> Result<(), Failure> {
         return Err(invalid(problems));
     }
     apply_run_flags(&mut scenarios[0], &args.run)?;
-    let calls: f64 = scenarios.iter().map(|s| Model::compile(s).expected_calls()).sum::<f64>() * scenarios[0].replications as f64;
-    check_size(calls, args.run.allow_large)?;
+    let work = scenarios
+        .iter()
+        .fold(model::Work::default(), |w, s| w.plus(Model::compile(s).work()));
+    check_size(work, scenarios[0].replications as f64, args.run.allow_large)?;
     let comparison = experiment::compare_with(&scenarios, &runner(&args.run, cancel)?).map_err(run_failure)?;
     if let Some(dir) = &args.out {
         report::write_comparison(dir, &comparison, &scenarios.iter().map(|s| s.source.clone()).collect::<Vec<_>>())
@@ -358,7 +366,14 @@ const CALLS_PER_CORE_SECOND: f64 = 2.5e6;
 const LARGE_WORK: f64 = 3e9;
 
 /// Refuses work that would run for a very long time unless the user asked for it.
-fn check_size(calls: f64, allow_large: bool) -> Result<(), Failure> {
+/// Refuses work that could never finish; asks for --allow-large above LARGE_WORK calls.
+fn check_size(work: model::Work, runs: f64, allow_large: bool) -> Result<(), Failure> {
+    if let Some(why) = work.refusal(runs) {
+        return Err(invalid(format!(
+            "{why}.\n  = help: use fewer replications, points, regions or a shorter horizon"
+        )));
+    }
+    let calls = work.calls() * runs;
     if calls <= LARGE_WORK || allow_large {
         return Ok(());
     }
@@ -592,7 +607,7 @@ fn sweep(args: SweepArgs, cancel: &Cancel) -> Result<(), Failure> {
         progress: args.progress,
     };
     // Every point of this shard is checked, and its own work counted, before anything runs.
-    check_size(sw::estimate(&run, &runner).map_err(sweep_failure)?, args.run.allow_large)?;
+    check_size(sw::estimate(&run, &runner).map_err(sweep_failure)?, 1.0, args.run.allow_large)?;
     let mut finished = sw::execute_with(&run, &runner).map_err(sweep_failure)?;
     if let (Some(dir), Some(s)) = (&args.out, shard) {
         let path = sw::write_part(dir, &mut finished, s, &base.source, &args.scenario.set).map_err(failed)?;

@@ -172,11 +172,7 @@ impl Model {
         let mut partners = vec![vec![]; n];
         for a in &agreements {
             for &r in &a.members {
-                for &j in &a.members {
-                    if r != j && !partners[r].contains(&j) {
-                        partners[r].push(j);
-                    }
-                }
+                partners[r].extend(a.members.iter().copied().filter(|&j| j != r));
                 if let Some(d) = a.overflow_after.filter(|&d| d > 0) {
                     if !regions[r].overflow_delays.contains(&d) {
                         regions[r].overflow_delays.push(d);
@@ -184,7 +180,10 @@ impl Model {
                 }
             }
         }
-        partners.iter_mut().for_each(|p| p.sort_unstable());
+        partners.iter_mut().for_each(|p| {
+            p.sort_unstable();
+            p.dedup();
+        });
         regions.iter_mut().for_each(|r| r.overflow_delays.sort_unstable());
         let targets = s
             .targets
@@ -250,10 +249,154 @@ impl Model {
             .product()
     }
 
-    /// Expected number of calls over the horizon in all regions (for work estimates).
-    pub fn expected_calls(&self) -> f64 {
-        let weekly: f64 = self.regions.iter().map(|r| r.rate.iter().sum::<f64>() * HOUR as f64).sum();
-        weekly * self.horizon as f64 / crate::calendar::WEEK as f64
+    /// What one replication of this model costs: call attempts, engine
+    /// events and peak memory, estimated before anything runs (see [`Work`]).
+    /// Multiply `attempts` and `events` by the replications (and sweep points);
+    /// `memory_bytes` is what each replication running at the same time needs.
+    pub fn work(&self) -> Work {
+        let mut total = Work::default();
+        for r in 0..self.regions.len() {
+            total = total.plus(self.region_work(r));
+        }
+        // Statistics: by hour, flows between regions, targets' periods, hourly samples.
+        let n = self.regions.len() as f64;
+        let groups = n + self.agreements.len() as f64 + 1.0;
+        let periods: f64 = self.targets.iter().map(|t| t.boundaries.len() as f64).sum();
+        total.memory_bytes += groups * GROUP_BYTES + n * n * 64.0 + periods * n * 64.0 + (self.months.len() as f64 + 1.0) * n * 96.0;
+        total.events += (self.horizon / HOUR + 1) as f64 * (1.0 + self.agreements.len() as f64);
+        total
+    }
+
+    /// [`Model::work`] of region `r` alone (its calls, nurses and breaks).
+    pub fn region_work(&self, r: usize) -> Work {
+        let region = &self.regions[r];
+        let days = self.horizon.div_euclid(DAY) + 1;
+        // Calls on each weekday (holidays count as Sundays), before surges.
+        let mut per_weekday = [0.0f64; 7];
+        for (i, rate) in region.rate.iter().enumerate() {
+            per_weekday[i / 24] += rate * HOUR as f64;
+        }
+        let (mut first_calls, mut shift_steps) = (0.0, 0.0);
+        for day in 0..days {
+            let share = ((self.horizon - day * DAY) as f64 / DAY as f64).min(1.0);
+            let weekday = self.calendar.weekday_of_day(day);
+            // Daily variation has mean 1: it does not change the expectation.
+            first_calls += per_weekday[weekday] * share * self.surge_factor(r, day);
+            for shift in self.shifts_on(r, day) {
+                if shift.window.days.contains(weekday) {
+                    // Each nurse logs on and off one by one, plus two staff checks.
+                    shift_steps += 2.0 * shift.nurses as f64 + 2.0;
+                }
+            }
+        }
+        // Redials: as an upper bound, every attempt fails and is repeated with
+        // the redial probability, up to `max_attempts` attempts a caller.
+        let per_caller = region.redial.as_ref().map_or(1.0, |d| {
+            (0..d.max_attempts.max(1)).map(|k| d.probability.powi(k as i32)).sum::<f64>()
+        });
+        let attempts = first_calls * per_caller;
+        // Each attempt: its arrival, its answer or hang-up, its patience timer,
+        // and one timer per overflow delay.
+        let per_attempt = 2.0 + f64::from(!matches!(region.patience, crate::dist::Sampler::Never)) + region.overflow_delays.len() as f64;
+        // Breaks are drawn at the rate of the largest staff, and each taken one ends.
+        let breaks = 2.0 * region.break_rate * region.max_nurses as f64 * self.horizon as f64;
+        let events = attempts * per_attempt + breaks + shift_steps + 25.0 * days as f64;
+        // Memory: waiting calls up to the engine's cap, nurses (idle and
+        // leaving queues, today's and yesterday's shifts), per-region statistics.
+        let waiting = attempts.min(crate::engine::MAX_WAITING as f64);
+        let memory_bytes = waiting * CALL_BYTES + 64.0 * region.max_nurses as f64 + GROUP_BYTES;
+        Work {
+            attempts,
+            events,
+            memory_bytes,
+        }
+    }
+}
+
+/// What running a model costs (one replication unless said otherwise).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Work {
+    /// Expected call attempts: first calls with surges (daily variation has
+    /// mean 1) and, as an upper bound, every redial allowed (`max_attempts`
+    /// when every attempt fails and redials with the redial probability).
+    pub attempts: f64,
+    /// Events and per-nurse steps of the engine: each attempt's arrival,
+    /// answer or hang-up and timers; off-phone breaks; nurses logging on and
+    /// off at shift changes; hourly and daily events.
+    pub events: f64,
+    /// Peak memory of one replication, in bytes (an upper bound).
+    pub memory_bytes: f64,
+}
+
+/// Engine events per call attempt in a plain scenario: `Work::calls` counts in
+/// these, so that it compares with measured calls per second.
+pub const EVENTS_PER_CALL: f64 = 3.0;
+/// Work no flag can allow: 10¹² events in all (days of computing on a
+/// large machine; counters and clocks are safe well beyond it).
+pub const MAX_EVENTS: f64 = 1e12;
+/// Memory no flag can allow for one replication: 4 GiB.
+pub const MAX_MEMORY_BYTES: f64 = 4.0 * 1024.0 * 1024.0 * 1024.0;
+/// Memory of one waiting call (its slot, its place in the queue, its pending events).
+const CALL_BYTES: f64 = 96.0;
+/// Memory of the statistics of one region, agreement or the total (wait histograms, by hour).
+const GROUP_BYTES: f64 = 256.0 * 1024.0;
+
+impl Work {
+    /// The work of both (e.g. the scenarios of a `compare`).
+    pub fn plus(self, o: Work) -> Work {
+        Work {
+            attempts: self.attempts + o.attempts,
+            events: self.events + o.events,
+            memory_bytes: self.memory_bytes + o.memory_bytes,
+        }
+    }
+
+    /// The work of `runs` replications: events and attempts scale, the
+    /// memory of one replication does not.
+    pub fn times(self, runs: f64) -> Work {
+        Work {
+            attempts: self.attempts * runs,
+            events: self.events * runs,
+            memory_bytes: self.memory_bytes,
+        }
+    }
+
+    /// Another run after this one: events and attempts add up, memory is the
+    /// larger of the two (runs do not hold their memory at once beyond one
+    /// per thread, which the ceiling leaves room for).
+    pub fn plus_run(self, o: Work) -> Work {
+        Work {
+            attempts: self.attempts + o.attempts,
+            events: self.events + o.events,
+            memory_bytes: self.memory_bytes.max(o.memory_bytes),
+        }
+    }
+
+    /// The work in "calls" (events / [`EVENTS_PER_CALL`]): the unit of the
+    /// `--allow-large` threshold and of calls-per-second measurements.
+    pub fn calls(&self) -> f64 {
+        self.events / EVENTS_PER_CALL
+    }
+
+    /// Why `runs` replications of this much work can never be done, even with
+    /// `--allow-large`: `None` when they can.
+    pub fn refusal(&self, runs: f64) -> Option<String> {
+        let events = self.events * runs;
+        if !(events <= MAX_EVENTS) {
+            return Some(format!(
+                "this would take about {:.1e} engine events ({:.1e} call attempts), more than the {MAX_EVENTS:.0e} that any run may take, even with --allow-large",
+                events,
+                self.attempts * runs
+            ));
+        }
+        if !(self.memory_bytes <= MAX_MEMORY_BYTES) {
+            return Some(format!(
+                "one replication would need about {:.1} GiB of memory, more than the {:.0} GiB any run may use",
+                self.memory_bytes / (1024.0 * 1024.0 * 1024.0),
+                MAX_MEMORY_BYTES / (1024.0 * 1024.0 * 1024.0)
+            ));
+        }
+        None
     }
 }
 

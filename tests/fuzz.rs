@@ -25,7 +25,20 @@ fn example_scenarios() -> Vec<String> {
     files.iter().map(|p| std::fs::read_to_string(p).unwrap()).collect()
 }
 
-const WORDS: [&str; 24] = [
+const WORDS: [&str; 37] = [
+    "1e-200",
+    "5e-324",
+    "-0.0",
+    "+inf",
+    "-nan",
+    "\"2024-02-29\"",
+    "\"2023-02-29\"",
+    "\"0001-01-01\"",
+    "\"9999-12-31\"",
+    "9999-12-31",
+    "\"9999-12-02\"",
+    "\"1818w1d\"",
+    "\"5e-324m\"",
     "-1",
     "0",
     "1e308",
@@ -59,7 +72,7 @@ fn mutate(text: &str, rng: &mut Xoshiro256PlusPlus) -> String {
         return WORDS[rng.random_range(0..WORDS.len())].to_string();
     }
     let i = rng.random_range(0..lines.len());
-    match rng.random_range(0..8) {
+    match rng.random_range(0..10) {
         0 => {
             lines.remove(i);
         }
@@ -86,7 +99,10 @@ fn mutate(text: &str, rng: &mut Xoshiro256PlusPlus) -> String {
                     "1e12".into(),
                     rng.random_range(0..100_000u32).to_string(),
                     "0.0000001".into(),
-                ][rng.random_range(0..5)]
+                    "1e-200".into(),
+                    "5e-324".into(),
+                    "1e300".into(),
+                ][rng.random_range(0..8)]
                 .clone();
                 lines[i] = format!("{}{}{}", &l[..start], n, &l[end..]);
             }
@@ -104,12 +120,58 @@ fn mutate(text: &str, rng: &mut Xoshiro256PlusPlus) -> String {
             lines.swap(i, j);
         }
         6 => lines.truncate(i),
+        7 => {
+            // Replace any one value of the line by an extreme value of the same
+            // kind, so that the result often still loads: numbers, durations, dates.
+            let l = lines[i].clone();
+            let numbers: Vec<(usize, usize)> = number_spans(&l);
+            if !numbers.is_empty() {
+                let (start, end) = numbers[rng.random_range(0..numbers.len())];
+                let text = &l[start..end];
+                let choice = if text.len() == 10 && text.as_bytes()[4] == b'-' {
+                    ["0001-01-01", "9999-12-31", "9999-10-01", "2024-02-29", "2023-02-28", "1900-02-28"][rng.random_range(0..6)]
+                } else {
+                    ["0", "1e-200", "5e-324", "1e300", "1e9", "99999", "0.001", "1"][rng.random_range(0..8)]
+                };
+                lines[i] = format!("{}{}{}", &l[..start], choice, &l[end..]);
+            }
+        }
+        8 => {
+            // A duration in quotes becomes an extreme one.
+            let l = lines[i].clone();
+            let quoted: Vec<usize> = l.match_indices('"').map(|(k, _)| k).collect();
+            if quoted.len() >= 2 {
+                let k = rng.random_range(0..quoted.len() / 2) * 2;
+                let (a, b) = (quoted[k], quoted[k + 1]);
+                let d = ["1ms", "0s", "3660d", "3661d", "1818w1d", "522w", "0.0001s", "5e-324m"][rng.random_range(0..8)];
+                lines[i] = format!("{}{}{}", &l[..=a], d, &l[b..]);
+            }
+        }
         _ => {
             let key = ["warmup", "horizon", "replications", "seed", "name", "start"][rng.random_range(0..6)];
             lines.insert(0, format!("{key} = {}", WORDS[rng.random_range(0..WORDS.len())]));
         }
     }
     lines.join("\n")
+}
+
+/// Byte ranges of the numbers (and dates) in a line.
+fn number_spans(line: &str) -> Vec<(usize, usize)> {
+    let bytes = line.as_bytes();
+    let mut spans = vec![];
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i].is_ascii_digit() && (i == 0 || !bytes[i - 1].is_ascii_alphabetic()) {
+            let start = i;
+            while i < bytes.len() && (bytes[i].is_ascii_digit() || matches!(bytes[i], b'.' | b'-' | b'e')) {
+                i += 1;
+            }
+            spans.push((start, i));
+        } else {
+            i += 1;
+        }
+    }
+    spans
 }
 
 fn random_set(rng: &mut Xoshiro256PlusPlus) -> String {
@@ -126,6 +188,11 @@ fn random_set(rng: &mut Xoshiro256PlusPlus) -> String {
         "",
         "replications",
         "region.*.shifts.*.nurses",
+        "start",
+        "region.*.daily_variation",
+        "defaults.handle_time.cv",
+        "region.0.name",
+        "warmup",
     ];
     let values = [
         "7",
@@ -138,6 +205,13 @@ fn random_set(rng: &mut Xoshiro256PlusPlus) -> String {
         "",
         "=",
         "1e400",
+        "1e-200",
+        "5e-324",
+        "0001-01-01",
+        "9999-12-31",
+        "2024-02-29",
+        "\"\\u001b[31mred\"",
+        "\"O\\u0308rebro\"",
         "\"quoted\"",
         "Mon-Fri 07:00-16:00",
     ];
@@ -163,16 +237,25 @@ fn exercise(text: &str, sets: &[String]) {
             return;
         }
     };
-    s.horizon = s.horizon.min(2 * nursequeue::calendar::DAY);
-    s.warmup = s.warmup.min(s.horizon / 2);
+    // Run it as written when that is cheap (extreme dates and horizons
+    // included), else a two-day stretch of it.
+    if Model::compile(&s).work().calls() > 100_000.0 {
+        s.horizon = s.horizon.min(2 * nursequeue::calendar::DAY);
+        s.warmup = s.warmup.min(s.horizon / 2);
+    }
     let model = Model::compile(&s);
-    if model.expected_calls() > 300_000.0 {
+    if model.work().calls() > 300_000.0 {
         return;
     }
     let t = simulate(&model, s.seed, 0);
     for c in &t.calls {
         assert_eq!(c.offered, c.answered + c.abandoned + c.blocked + c.still_waiting);
     }
+    // The whole path of `run`: statistics, targets, settlement, text and JSON.
+    s.replications = s.replications.min(2);
+    let summary = nursequeue::experiment::run(&s, 1).expect("a run that is not interrupted");
+    let _ = nursequeue::report::text(&s, &summary);
+    let _ = serde_json::to_string(&nursequeue::report::summary_json(&summary)).expect("json");
 }
 
 /// A whole case from a seed: a scenario, 1–4 mutations, maybe some `--set` flags.
@@ -211,15 +294,29 @@ proptest! {
     }
 }
 
+/// Every input in `tests/fuzz-regressions/` (a `.toml` file whose first line
+/// may be `# --set A --set B`, the flags it was found with) is replayed.
 #[test]
 fn regressions_stay_fixed() {
+    let mut replayed = 0;
     for entry in std::fs::read_dir("tests/fuzz-regressions").unwrap() {
         let path = entry.unwrap().path();
         if path.extension().is_some_and(|e| e == "toml") {
-            let text = std::fs::read_to_string(&path).unwrap();
-            exercise(&text, &[]);
+            let text = String::from_utf8_lossy(&std::fs::read(&path).unwrap()).into_owned();
+            let sets: Vec<String> = text
+                .lines()
+                .next()
+                .and_then(|l| l.strip_prefix("# --set "))
+                .map(|l| l.split(" --set ").map(str::to_string).filter(|s| !s.is_empty()).collect())
+                .unwrap_or_default();
+            exercise(&text, &sets);
+            replayed += 1;
         }
     }
+    assert!(
+        replayed >= 10,
+        "tests/fuzz-regressions/ holds {replayed} inputs: the replay checks nothing"
+    );
 }
 
 #[test]
@@ -232,7 +329,11 @@ fn fuzz_for_a_while() {
     let scenarios = example_scenarios();
     let started = std::time::Instant::now();
     let (mut cases, mut loaded, mut crashes) = (0u64, 0u64, 0u64);
-    let mut seed = 0x5eed_u64;
+    // NURSEQUEUE_FUZZ_SEED starts another sequence of cases (runs can be split).
+    let mut seed: u64 = std::env::var("NURSEQUEUE_FUZZ_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0x5eed);
     std::panic::set_hook(Box::new(|_| {}));
     while started.elapsed().as_secs() < seconds {
         seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);

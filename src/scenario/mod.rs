@@ -2,6 +2,7 @@
 //! validation that reports every problem at once with its line and column.
 
 pub mod diagnostic;
+pub mod keys;
 mod read;
 pub mod tree;
 
@@ -153,20 +154,15 @@ pub enum Period {
     Day,
 }
 
-/// A scenario that failed to load: every problem, with the sources needed to show them.
-#[derive(Debug)]
+/// A scenario that failed to load: every problem, with the sources needed to
+/// show them. Displays as `check` prints it (`file:line:column`, the line, a
+/// caret, a hint, for each problem).
+#[derive(Debug, thiserror::Error)]
+#[error("{}", problems.render(sources))]
 pub struct Invalid {
     pub problems: Problems,
     pub sources: Vec<Source>,
 }
-
-impl std::fmt::Display for Invalid {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.problems.render(&self.sources))
-    }
-}
-
-impl std::error::Error for Invalid {}
 
 /// Loads and validates a scenario from text; `overrides` are `--set` flags.
 pub fn load_str(file_name: &str, text: &str, overrides: &[String]) -> Result<Scenario, Invalid> {
@@ -199,8 +195,11 @@ pub fn load_str(file_name: &str, text: &str, overrides: &[String]) -> Result<Sce
 /// Loads and validates a scenario file.
 pub fn load_file(path: &std::path::Path, overrides: &[String]) -> Result<Scenario, Invalid> {
     let name = path.display().to_string();
-    match std::fs::read_to_string(path) {
-        Ok(text) => load_str(&name, &text, overrides),
+    match std::fs::read(path) {
+        Ok(bytes) => match String::from_utf8(bytes) {
+            Ok(text) => load_str(&name, &text, overrides),
+            Err(e) => Err(not_utf8(name, e)),
+        },
         Err(e) => {
             let mut problems = Problems::default();
             problems
@@ -208,6 +207,31 @@ pub fn load_file(path: &std::path::Path, overrides: &[String]) -> Result<Scenari
                 .hint("check the path; scenarios/ holds examples");
             Err(Invalid { problems, sources: vec![] })
         }
+    }
+}
+
+/// A file that is not UTF-8: the place of the first bad byte.
+fn not_utf8(name: String, e: std::string::FromUtf8Error) -> Invalid {
+    let at = e.utf8_error().valid_up_to();
+    let bytes = e.into_bytes();
+    let bad = bytes[at];
+    // Show the text up to the end of the offending line, the bad bytes as U+FFFD.
+    let line_end = bytes[at..].iter().position(|&b| b == b'\n').map_or(bytes.len(), |i| at + i);
+    let text = String::from_utf8_lossy(&bytes[..line_end]).into_owned();
+    let mut problems = Problems::default();
+    problems
+        .at(
+            Span {
+                source: 0,
+                start: at,
+                end: at + 1,
+            },
+            format!("the file is not UTF-8: byte 0x{bad:02X} cannot start or continue a character"),
+        )
+        .hint("save the scenario as UTF-8 (an old editor may have written Latin-1 or Windows-1252); TOML files are always UTF-8");
+    Invalid {
+        problems,
+        sources: vec![Source { name, text }],
     }
 }
 

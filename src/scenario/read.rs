@@ -2,6 +2,7 @@
 //! problem (unknown keys, wrong types, bad values) instead of stopping at the first.
 
 use super::diagnostic::{did_you_mean, Problems, Span};
+use super::keys::{self, KeyDef};
 use super::tree::{Key, Node, Value};
 use super::*;
 use crate::calendar::{parse_clock, parse_duration, DaySet, Time, Window, DAY, MINUTE};
@@ -10,25 +11,40 @@ use crate::calendar::{parse_clock, parse_duration, DaySet, Time, Window, DAY, MI
 const MAX_REPLICATIONS: u64 = 100_000;
 const MAX_NURSES_PER_SHIFT: u64 = 100_000;
 const MAX_CALLS_PER_WEEK: f64 = 1e9;
-const MAX_HORIZON: Time = 10 * 366 * DAY;
+/// Nurses a region may schedule at once (the sum of one set of shifts).
+pub const MAX_NURSES_PER_REGION: u64 = 1_000_000;
+/// Regions in one scenario.
+pub const MAX_REGIONS: usize = 1_000;
+/// Largest price of one call in the settlement.
+const MAX_PRICE: f64 = 1e9;
+/// Longest name (regions, agreements, the scenario), in characters.
+const MAX_NAME_CHARS: usize = 200;
 
 /// A table being read: remembers which keys were asked for, so that any other
 /// key can be reported as unknown (with a suggestion).
+///
+/// The keys a table may hold come from [`super::keys`], the list the JSON
+/// Schema is generated from; reading a key that is not in it is a bug caught
+/// by the tests (debug assertions).
 struct Table<'a> {
     entries: &'a [(Key, Node)],
     used: Vec<bool>,
-    known: Vec<&'static str>,
+    keys: &'static [KeyDef],
+    #[cfg(any(test, debug_assertions))]
+    asked: Vec<&'static str>,
     what: String,
     span: Span,
 }
 
 impl<'a> Table<'a> {
-    fn of(node: &'a Node, what: &str, p: &mut Problems) -> Option<Table<'a>> {
+    fn of(node: &'a Node, what: &str, keys: &'static [KeyDef], p: &mut Problems) -> Option<Table<'a>> {
         match &node.value {
             Value::Table(entries) => Some(Table {
                 entries,
                 used: vec![false; entries.len()],
-                known: vec![],
+                keys,
+                #[cfg(any(test, debug_assertions))]
+                asked: vec![],
                 what: what.to_string(),
                 span: node.span,
             }),
@@ -40,7 +56,15 @@ impl<'a> Table<'a> {
     }
 
     fn get(&mut self, key: &'static str) -> Option<&'a Node> {
-        self.known.push(key);
+        #[cfg(any(test, debug_assertions))]
+        {
+            assert!(
+                self.keys.iter().any(|k| k.name == key),
+                "`{key}` is read from {} but missing from scenario::keys",
+                self.what
+            );
+            self.asked.push(key);
+        }
         let i = self.entries.iter().position(|(k, _)| k.name == key)?;
         self.used[i] = true;
         Some(&self.entries[i].1)
@@ -63,14 +87,24 @@ impl<'a> Table<'a> {
     }
 
     fn finish(self, p: &mut Problems) {
+        #[cfg(any(test, debug_assertions))]
+        for k in self.keys {
+            assert!(
+                self.asked.contains(&k.name),
+                "scenario::keys lists `{}` in {} but the reader never reads it",
+                k.name,
+                self.what
+            );
+        }
+        let known: Vec<&'static str> = keys::names(self.keys).collect();
         for (i, (key, _)) in self.entries.iter().enumerate() {
             if self.used[i] {
                 continue;
             }
             let problem = p.at(key.span, format!("unknown key `{}` in {}", key.name, self.what));
-            match did_you_mean(&key.name, self.known.iter().copied()) {
+            match did_you_mean(&key.name, known.iter().copied()) {
                 Some(s) => problem.hint(format!("did you mean `{s}`?")),
-                None => problem.hint(format!("keys allowed here: {}", self.known.join(", "))),
+                None => problem.hint(format!("keys allowed here: {}", known.join(", "))),
             };
         }
     }
@@ -101,7 +135,7 @@ fn number(n: &Node, what: &str, p: &mut Problems) -> Option<f64> {
 fn non_negative(n: &Node, what: &str, p: &mut Problems) -> Option<f64> {
     let x = number(n, what, p)?;
     if x < 0.0 {
-        p.at(n.span, format!("{what} cannot be negative (found {x})"));
+        p.at(n.span, format!("{what} cannot be negative (found {})", N(x)));
         return None;
     }
     Some(x)
@@ -110,7 +144,7 @@ fn non_negative(n: &Node, what: &str, p: &mut Problems) -> Option<f64> {
 fn positive(n: &Node, what: &str, p: &mut Problems) -> Option<f64> {
     let x = number(n, what, p)?;
     if x <= 0.0 {
-        p.at(n.span, format!("{what} must be greater than zero (found {x})"));
+        p.at(n.span, format!("{what} must be greater than zero (found {})", N(x)));
         return None;
     }
     Some(x)
@@ -137,8 +171,8 @@ fn whole(n: &Node, what: &str, max: u64, p: &mut Problems) -> Option<u64> {
 
 fn duration(n: &Node, what: &str, p: &mut Problems) -> Option<Time> {
     if let Some(x) = n.as_f64() {
-        p.at(n.span, format!("{what} must be a duration in quotes, found the number {x}"))
-            .hint(format!("write e.g. \"{x}m\" (units: s, m, h, d, w)"));
+        p.at(n.span, format!("{what} must be a duration in quotes, found the number {}", N(x)))
+            .hint(format!("write e.g. \"{}m\" (units: s, m, h, d, w)", N(x)));
         return None;
     }
     let t = text(n, what, p)?;
@@ -172,25 +206,37 @@ fn weights(n: &Node, what: &str, len: usize, p: &mut Problems) -> Option<Vec<f64
     let values: Vec<Option<f64>> = items.iter().map(|i| non_negative(i, what, p)).collect();
     let values: Option<Vec<f64>> = values.into_iter().collect();
     let values = values?;
-    if values.iter().sum::<f64>() <= 0.0 {
-        p.at(n.span, format!("{what} has no positive value"));
+    let sum = values.iter().sum::<f64>();
+    if sum <= 0.0 {
+        p.at(n.span, format!("{what} has no positive value"))
+            .hint("these are relative weights: give at least one value above zero");
+        return None;
+    }
+    if !sum.is_finite() {
+        p.at(n.span, format!("{what}: the weights are too large to add up"))
+            .hint("these are relative weights: only their ratios matter, so scale them down");
         return None;
     }
     Some(values)
 }
 
 pub(super) fn scenario(root: &Node, default_name: String, p: &mut Problems) -> Option<Scenario> {
-    let mut top = Table::of(root, "the scenario", p)?;
+    let mut top = Table::of(root, "the scenario", keys::SCENARIO, p)?;
     let name = top
         .get("name")
-        .and_then(|n| text(n, "name", p))
-        .map(str::to_string)
-        .unwrap_or(default_name);
+        .and_then(|n| name_text(n, "name", p))
+        // The file's name may hold anything: shown, its odd characters are replaced.
+        .unwrap_or_else(|| {
+            clean_name(&default_name)
+                .chars()
+                .map(|c| if bad_name_char(c) { '\u{FFFD}' } else { c })
+                .collect()
+        });
     let start = top.required("start", "\"2024-03-04\"", p).and_then(|n| date(n, "start", p));
     let horizon = top.required("horizon", "\"4w\"", p).and_then(|n| {
         let h = duration(n, "horizon", p)?;
-        if h <= 0 || h > MAX_HORIZON {
-            p.at(n.span, "horizon must be longer than zero and at most 10 years");
+        if h <= 0 {
+            p.at(n.span, "horizon must be longer than zero").hint("write e.g. horizon = \"4w\"");
             return None;
         }
         Some((h, n.span))
@@ -205,6 +251,9 @@ pub(super) fn scenario(root: &Node, default_name: String, p: &mut Problems) -> O
                 .hint("statistics start after the warmup and stop at the horizon");
         }
     }
+    if let (Some(start), Some((h, span))) = (start, horizon) {
+        check_calendar_room(start, h, span, p);
+    }
     let replications = top.get("replications").map_or(Some(10), |n| {
         let r = whole(n, "replications", MAX_REPLICATIONS, p)?;
         if r == 0 {
@@ -216,11 +265,23 @@ pub(super) fn scenario(root: &Node, default_name: String, p: &mut Problems) -> O
     let seed = top.get("seed").map_or(Some(1177), |n| whole(n, "seed", u64::MAX, p));
     let defaults = top.get("defaults").map(|n| read_defaults(n, p)).unwrap_or_default();
     let regions: Vec<Option<Region>> = match top.required("region", "[[region]] tables", p) {
-        Some(n) => list(n, "region", p)
-            .unwrap_or(&[])
-            .iter()
-            .map(|r| read_region(r, &defaults, p))
-            .collect(),
+        Some(n) => {
+            let items = list(n, "region", p).unwrap_or(&[]);
+            if items.is_empty() {
+                p.at(n.span, "the scenario has no regions")
+                    .hint("add at least one [[region]] table with a name, a call volume and shifts");
+            }
+            if items.len() > MAX_REGIONS {
+                p.at(
+                    items[MAX_REGIONS].span,
+                    format!("{} regions: at most {MAX_REGIONS} are allowed", items.len()),
+                )
+                .hint("is this a generated file gone wrong?");
+                vec![None]
+            } else {
+                items.iter().map(|r| read_region(r, &defaults, p)).collect()
+            }
+        }
         None => vec![],
     };
     let region_names: Vec<Option<(String, Span)>> = regions_names(top.entries, &regions);
@@ -258,7 +319,9 @@ pub(super) fn scenario(root: &Node, default_name: String, p: &mut Problems) -> O
         .unwrap_or_default();
     let holidays = top.get("holidays").map(|n| {
         let items = list(n, "holidays", p).unwrap_or(&[]);
-        items.iter().map(|d| date(d, "a holiday", p)).collect::<Option<Vec<_>>>()
+        // Read every entry first, so that every bad holiday is reported.
+        let dates: Vec<Option<jiff::civil::Date>> = items.iter().map(|d| date(d, "a holiday", p)).collect();
+        dates.into_iter().collect::<Option<Vec<_>>>()
     });
     let surges = top.get("surge").map(|n| {
         let items = list(n, "surge", p).unwrap_or(&[]);
@@ -273,7 +336,7 @@ pub(super) fn scenario(root: &Node, default_name: String, p: &mut Problems) -> O
     let sweep = top.get("sweep").map(|n| read_sweep(n, p));
     top.finish(p);
 
-    Some(Scenario {
+    let scenario = Scenario {
         name,
         start: start?,
         horizon: horizon?.0,
@@ -288,17 +351,40 @@ pub(super) fn scenario(root: &Node, default_name: String, p: &mut Problems) -> O
         price_per_call: price_per_call.map_or(Some(None), |p| p.map(Some))?,
         source: String::new(),
         sweep: sweep.unwrap_or(Some(vec![]))?,
-    })
+    };
+    if p.is_empty() {
+        check_work(&scenario, &region_names, horizon?.1, p);
+    }
+    Some(scenario)
+}
+
+/// Refuses, at `check` time, work or memory no run could manage (see
+/// [`crate::model::Work::refusal`]), pointing at the region that costs most.
+fn check_work(s: &Scenario, region_names: &[Option<(String, Span)>], horizon: Span, p: &mut Problems) {
+    let model = crate::model::Model::compile(s);
+    let work = model.work();
+    let Some(why) = work.refusal(s.replications as f64) else { return };
+    let heaviest = (0..model.regions.len()).map(|r| (r, model.region_work(r))).max_by(|a, b| {
+        let key = |w: &crate::model::Work| w.events / crate::model::MAX_EVENTS + w.memory_bytes / crate::model::MAX_MEMORY_BYTES;
+        key(&a.1).total_cmp(&key(&b.1))
+    });
+    let at = heaviest
+        .and_then(|(r, _)| region_names.get(r).cloned().flatten())
+        .map_or(horizon, |(_, span)| span);
+    let culprit = heaviest.map_or(String::new(), |(r, _)| format!(" (region `{}` costs most)", model.regions[r].name));
+    p.at(at, format!("{why}{culprit}")).hint(
+        "check volumes, volume_factor, surges, redial max_attempts, shrinkage and nurses for a typing mistake; or use a shorter horizon or fewer replications",
+    );
 }
 
 fn read_surge(n: &Node, regions: &[&str], p: &mut Problems) -> Option<Surge> {
-    let mut t = Table::of(n, "a [[surge]]", p)?;
+    let mut t = Table::of(n, "a [[surge]]", keys::SURGE, p)?;
     let from = t.required("from", "\"2020-03-09\"", p).and_then(|n| date(n, "from", p));
     let to = t.required("to", "\"2020-04-05\"", p).and_then(|n| date(n, "to", p));
     let factor = t.required("factor", "1.3", p).and_then(|n| {
         let f = non_negative(n, "factor", p)?;
         if f > 100.0 {
-            p.at(n.span, format!("a surge factor of {f} is implausibly large"));
+            p.at(n.span, format!("a surge factor of {} is implausibly large", N(f)));
             return None;
         }
         Some(f)
@@ -322,7 +408,7 @@ fn read_surge(n: &Node, regions: &[&str], p: &mut Problems) -> Option<Surge> {
 }
 
 fn read_sweep(n: &Node, p: &mut Problems) -> Option<Vec<String>> {
-    let mut t = Table::of(n, "[sweep]", p)?;
+    let mut t = Table::of(n, "[sweep]", keys::SWEEP, p)?;
     let vary = t
         .required("vary", "[\"agreement.national.overflow_after=0m,2m,4m\"]", p)
         .and_then(|v| {
@@ -339,10 +425,20 @@ fn read_sweep(n: &Node, p: &mut Problems) -> Option<Vec<String>> {
 }
 
 fn read_settlement(n: &Node, p: &mut Problems) -> Option<f64> {
-    let mut t = Table::of(n, "[settlement]", p)?;
-    let price = t
-        .required("price_per_call", "550", p)
-        .and_then(|n| non_negative(n, "price_per_call", p));
+    let mut t = Table::of(n, "[settlement]", keys::SETTLEMENT, p)?;
+    let price = t.required("price_per_call", "550", p).and_then(|n| {
+        let x = non_negative(n, "price_per_call", p)?;
+        // Prices times counts of calls must stay exact and finite.
+        if x > MAX_PRICE {
+            p.at(
+                n.span,
+                format!("price_per_call = {} is implausibly large (at most {})", N(x), N(MAX_PRICE)),
+            )
+            .hint("the price of one call answered for another region");
+            return None;
+        }
+        Some(x)
+    });
     t.finish(p);
     price
 }
@@ -352,7 +448,8 @@ fn region_list(m: &Node, regions: &[&str], what: &str, p: &mut Problems) -> Opti
     let items = list(m, "regions", p)?;
     let mut idx = vec![];
     for item in items {
-        let Some(name) = text(item, "a region", p) else { continue };
+        let Some(name) = name_text(item, "a region", p) else { continue };
+        let name = name.as_str();
         match regions.iter().position(|r| *r == name) {
             Some(i) if idx.contains(&i) => {
                 p.at(item.span, format!("`{name}` is listed twice in {what}"));
@@ -362,7 +459,7 @@ fn region_list(m: &Node, regions: &[&str], what: &str, p: &mut Problems) -> Opti
                 let pr = p.at(item.span, format!("unknown region `{name}` in {what}"));
                 match did_you_mean(name, regions.iter().copied()) {
                     Some(s) => pr.hint(format!("did you mean `{s}`?")),
-                    None => pr.hint(format!("regions in this scenario: {}", regions.join(", "))),
+                    None => pr.hint(format!("regions in this scenario: {}", short_list(regions))),
                 };
             }
         }
@@ -381,15 +478,18 @@ fn regions_names(top: &[(Key, Node)], regions: &[Option<Region>]) -> Vec<Option<
         .zip(regions)
         .map(|(node, _)| {
             let name = node.get("name")?;
-            Some((name.as_text()?.to_string(), name.span))
+            let text = clean_name(name.as_text()?);
+            // A name refused by `name_text` (reported there) names nothing.
+            let valid = !text.trim().is_empty() && !text.chars().any(bad_name_char) && text.chars().count() <= MAX_NAME_CHARS;
+            valid.then(|| (text, name.span))
         })
         .collect()
 }
 
 fn check_unique(names: &[Option<(String, Span)>], what: &str, p: &mut Problems) {
-    for (i, entry) in names.iter().enumerate() {
-        let Some((name, span)) = entry else { continue };
-        if names[..i].iter().flatten().any(|(n, _)| n == name) {
+    let mut seen = std::collections::HashSet::new();
+    for (name, span) in names.iter().flatten() {
+        if !seen.insert(name.as_str()) {
             p.at(*span, format!("two {what}s are named `{name}`")).hint(format!(
                 "{what} names must be unique: they are how agreements, targets and --set refer to them"
             ));
@@ -399,7 +499,21 @@ fn check_unique(names: &[Option<(String, Span)>], what: &str, p: &mut Problems) 
 
 fn date(n: &Node, what: &str, p: &mut Problems) -> Option<jiff::civil::Date> {
     let t = text(n, what, p)?;
+    let shape_ok = t.len() == 10
+        && t.bytes()
+            .enumerate()
+            .all(|(i, b)| if i == 4 || i == 7 { b == b'-' } else { b.is_ascii_digit() });
+    if !shape_ok {
+        p.at(n.span, format!("{what} = `{t}` is not a date"))
+            .hint("write the date alone as \"YYYY-MM-DD\", e.g. \"2024-03-04\" (no time of day)");
+        return None;
+    }
     match t.parse::<jiff::civil::Date>() {
+        Ok(d) if d.year() < 1 => {
+            p.at(n.span, format!("{what} = `{t}` is before the year 1"))
+                .hint("write a date between 0001-01-01 and 9999-12-31");
+            None
+        }
         Ok(d) => Some(d),
         Err(_) => {
             p.at(n.span, format!("{what} = `{t}` is not a date"))
@@ -426,7 +540,7 @@ struct Defaults {
 }
 
 fn read_defaults(n: &Node, p: &mut Problems) -> Defaults {
-    let Some(mut t) = Table::of(n, "[defaults]", p) else {
+    let Some(mut t) = Table::of(n, "[defaults]", keys::DEFAULTS, p) else {
         return Defaults::default();
     };
     let d = Defaults {
@@ -449,7 +563,7 @@ fn read_defaults(n: &Node, p: &mut Problems) -> Defaults {
 fn share(n: &Node, what: &str, p: &mut Problems) -> Option<f64> {
     let x = non_negative(n, what, p)?;
     if x >= 1.0 {
-        p.at(n.span, format!("{what} must be below 1, found {x}"))
+        p.at(n.span, format!("{what} must be below 1, found {}", N(x)))
             .hint("write 15 % as 0.15");
         return None;
     }
@@ -458,8 +572,20 @@ fn share(n: &Node, what: &str, p: &mut Problems) -> Option<f64> {
 
 fn cv_value(n: &Node, what: &str, p: &mut Problems) -> Option<f64> {
     let x = non_negative(n, what, p)?;
+    if x > 0.0 && x < crate::dist::MIN_CV {
+        p.at(
+            n.span,
+            format!(
+                "{what} = {} is too small to mean anything (at least {} or 0)",
+                N(x),
+                crate::dist::MIN_CV
+            ),
+        )
+        .hint("a coefficient of variation; write 0 for no day-to-day variation");
+        return None;
+    }
     if x > 5.0 {
-        p.at(n.span, format!("{what} = {x} is implausibly large"))
+        p.at(n.span, format!("{what} = {} is implausibly large", N(x)))
             .hint("a coefficient of variation; day-to-day variation is typically 0.05–0.3");
         return None;
     }
@@ -476,11 +602,11 @@ fn positive_duration(n: &Node, what: &str, p: &mut Problems) -> Option<Time> {
 }
 
 fn read_redial(n: &Node, p: &mut Problems) -> Option<Redial> {
-    let mut t = Table::of(n, "redial", p)?;
+    let mut t = Table::of(n, "redial", keys::REDIAL, p)?;
     let probability = t.required("probability", "0.4", p).and_then(|n| {
         let x = non_negative(n, "redial.probability", p)?;
         if x > 1.0 {
-            p.at(n.span, format!("redial.probability must be at most 1, found {x}"));
+            p.at(n.span, format!("redial.probability must be at most 1, found {}", N(x)));
             return None;
         }
         Some(x)
@@ -507,7 +633,7 @@ fn read_redial(n: &Node, p: &mut Problems) -> Option<Redial> {
 }
 
 fn read_overload(n: &Node, p: &mut Problems) -> Option<Overload> {
-    let mut t = Table::of(n, "overload", p)?;
+    let mut t = Table::of(n, "overload", keys::OVERLOAD, p)?;
     let max_queue = t
         .get("max_queue")
         .map(|n| whole(n, "overload.max_queue", 10_000_000, p).map(|q| q as u32));
@@ -525,7 +651,7 @@ fn read_overload(n: &Node, p: &mut Problems) -> Option<Overload> {
 }
 
 fn dist(n: &Node, what: &str, patience: bool, p: &mut Problems) -> Option<Dist> {
-    let mut t = Table::of(n, what, p)?;
+    let mut t = Table::of(n, what, keys::DIST, p)?;
     let kind_node = t.required("dist", "\"exponential\"", p);
     let params = [
         ("mean", t.get("mean")),
@@ -587,14 +713,22 @@ fn dist(n: &Node, what: &str, patience: bool, p: &mut Problems) -> Option<Dist> 
     let cv = |p: &mut Problems| -> Option<f64> {
         let node = get("cv")?;
         let cv = positive(node, &format!("{what}.cv"), p)?;
-        if cv > 20.0 {
-            p.at(node.span, format!("{what}.cv = {cv} is implausibly large"))
+        if cv < crate::dist::MIN_CV {
+            p.at(
+                node.span,
+                format!("{what}.cv = {} is too small (at least {})", N(cv), crate::dist::MIN_CV),
+            )
+            .hint("for a time that does not vary, write { dist = \"fixed\", value = \"8m\" }");
+            return None;
+        }
+        if cv > crate::dist::MAX_CV {
+            p.at(node.span, format!("{what}.cv = {} is implausibly large", N(cv)))
                 .hint("the coefficient of variation is standard deviation / mean; call times have about 0.5–1.5");
             return None;
         }
         Some(cv)
     };
-    Some(match kind {
+    let dist = match kind {
         "exponential" => Dist::Exponential {
             mean: positive_duration("mean", p)?,
         },
@@ -623,14 +757,22 @@ fn dist(n: &Node, what: &str, patience: bool, p: &mut Problems) -> Option<Dist> 
                 p.at(node.span, format!("{what}.values is empty"));
                 return None;
             }
-            let values: Option<Vec<f64>> = items
+            // Read every value first, so that every bad one is reported.
+            let values: Vec<Option<f64>> = items
                 .iter()
                 .map(|i| duration(i, &format!("{what}.values"), p).map(|d| d as f64))
                 .collect();
+            let values: Option<Vec<f64>> = values.into_iter().collect();
             Dist::Empirical { values: values? }
         }
         _ => Dist::Never,
-    })
+    };
+    // Build the sampler now: whatever `check` accepts, `run` can sample.
+    if let Err(e) = dist.try_sampler() {
+        p.at(n.span, format!("{what}: {e}")).hint(example_for(kind));
+        return None;
+    }
+    Some(dist)
 }
 
 fn example_for(kind: &str) -> &'static str {
@@ -644,19 +786,14 @@ fn example_for(kind: &str) -> &'static str {
 }
 
 fn read_region(n: &Node, defaults: &Defaults, p: &mut Problems) -> Option<Region> {
-    let mut t = Table::of(n, "a [[region]]", p)?;
-    let name = t
-        .required("name", "\"Kalmar\"", p)
-        .and_then(|n| text(n, "name", p))
-        .map(str::to_string);
+    let mut t = Table::of(n, "a [[region]]", keys::REGION, p)?;
+    let name = t.required("name", "\"Kalmar\"", p).and_then(|n| name_text(n, "name", p));
     if let Some(name) = &name {
         t.what = format!("region `{name}`");
     }
     let what = t.what.clone();
-    let factor = t
-        .get("volume_factor")
-        .map(|n| non_negative(n, "volume_factor", p))
-        .unwrap_or(Some(1.0));
+    let factor_node = t.get("volume_factor");
+    let factor = factor_node.map(|n| non_negative(n, "volume_factor", p)).unwrap_or(Some(1.0));
     let per_week = t.get("calls_per_week");
     let per_day = t.get("calls_per_day");
     let table = t.get("calls_per_hour");
@@ -740,9 +877,24 @@ fn read_region(n: &Node, defaults: &Defaults, p: &mut Problems) -> Option<Region
             None
         }
     };
+    let calls_per_hour: Vec<f64> = calls_per_hour?.into_iter().map(|c| c * factor.unwrap_or(1.0)).collect();
+    let weekly: f64 = calls_per_hour.iter().sum();
+    if !(weekly <= MAX_CALLS_PER_WEEK) {
+        let at = factor_node.or(per_week).or(per_day).or(table).map_or(span, |n| n.span);
+        p.at(
+            at,
+            format!(
+                "{what}: {} calls a week is implausibly large (at most {})",
+                N(weekly),
+                N(MAX_CALLS_PER_WEEK)
+            ),
+        )
+        .hint("check calls_per_week, calls_per_day, calls_per_hour and volume_factor for a typing mistake");
+        return None;
+    }
     Some(Region {
         name: name?,
-        calls_per_hour: calls_per_hour?.into_iter().map(|c| c * factor.unwrap_or(1.0)).collect(),
+        calls_per_hour,
         handle_time: handle_time?,
         patience: patience?,
         shifts: shifts.unwrap_or(Some(vec![]))?,
@@ -759,7 +911,7 @@ fn read_region(n: &Node, defaults: &Defaults, p: &mut Problems) -> Option<Region
 fn volume(n: &Node, what: &str, per_week: f64, p: &mut Problems) -> Option<f64> {
     let v = non_negative(n, what, p)? * per_week;
     if v > MAX_CALLS_PER_WEEK {
-        p.at(n.span, format!("{what}: {v} calls a week is implausibly large"))
+        p.at(n.span, format!("{what}: {} calls a week is implausibly large", N(v)))
             .hint("is this a typing mistake?");
         return None;
     }
@@ -777,7 +929,16 @@ fn explicit_week(n: &Node, p: &mut Problems) -> Option<Vec<f64>> {
         return None;
     }
     let values: Vec<Option<f64>> = items.iter().map(|i| non_negative(i, "calls_per_hour", p)).collect();
-    values.into_iter().collect()
+    let values: Vec<f64> = values.into_iter().collect::<Option<_>>()?;
+    if !(values.iter().sum::<f64>() <= MAX_CALLS_PER_WEEK) {
+        p.at(
+            n.span,
+            format!("calls_per_hour adds up to more than {MAX_CALLS_PER_WEEK:e} calls a week"),
+        )
+        .hint("is this a typing mistake?");
+        return None;
+    }
+    Some(values)
 }
 
 /// Expected calls per hour over the week from a weekly volume and optional shapes.
@@ -785,18 +946,36 @@ fn weekly_profile(calls_per_week: f64, hourly: Option<&[f64]>, weekday: Option<&
     let flat_h = [1.0; 24];
     let flat_d = [1.0; 7];
     let (h, d) = (hourly.unwrap_or(&flat_h), weekday.unwrap_or(&flat_d));
-    let total: f64 = d.iter().sum::<f64>() * h.iter().sum::<f64>();
-    (0..168).map(|i| calls_per_week * d[i / 24] * h[i % 24] / total).collect()
+    let (d_sum, h_sum) = (d.iter().sum::<f64>(), h.iter().sum::<f64>());
+    let total = d_sum * h_sum;
+    if (1e-250..1e250).contains(&total) {
+        return (0..168).map(|i| calls_per_week * d[i / 24] * h[i % 24] / total).collect();
+    }
+    // Weights so tiny or huge that their product under- or overflows:
+    // normalise each shape on its own.
+    (0..168)
+        .map(|i| calls_per_week * (d[i / 24] / d_sum) * (h[i % 24] / h_sum))
+        .collect()
 }
 
 fn read_shifts(n: &Node, absence: f64, p: &mut Problems) -> Option<Vec<Shift>> {
     let items = list(n, "shifts", p)?;
     let shifts: Vec<Option<Shift>> = items.iter().map(|s| read_shift(s, absence, p)).collect();
-    shifts.into_iter().collect()
+    let shifts: Vec<Shift> = shifts.into_iter().collect::<Option<_>>()?;
+    let nurses: u64 = shifts.iter().map(|s| s.nurses as u64).sum();
+    if nurses > MAX_NURSES_PER_REGION {
+        p.at(
+            n.span,
+            format!("these shifts add up to {nurses} nurses: at most {MAX_NURSES_PER_REGION} in one region"),
+        )
+        .hint("shifts overlap and add up; is a number mistyped?");
+        return None;
+    }
+    Some(shifts)
 }
 
 fn read_schedule(n: &Node, absence: f64, p: &mut Problems) -> Option<Schedule> {
-    let mut t = Table::of(n, "a dated schedule", p)?;
+    let mut t = Table::of(n, "a dated schedule", keys::SCHEDULE, p)?;
     let from = t.required("from", "\"2024-06-24\"", p).and_then(|n| date(n, "from", p));
     let to = t.required("to", "\"2024-08-11\"", p).and_then(|n| date(n, "to", p));
     let shifts = t.required("shifts", "[ ... ]", p).and_then(|n| read_shifts(n, absence, p));
@@ -810,7 +989,7 @@ fn read_schedule(n: &Node, absence: f64, p: &mut Problems) -> Option<Schedule> {
 }
 
 fn read_shift(n: &Node, absence_default: f64, p: &mut Problems) -> Option<Shift> {
-    let mut t = Table::of(n, "a shift", p)?;
+    let mut t = Table::of(n, "a shift", keys::SHIFT, p)?;
     let days = match t.get("days") {
         Some(d) => text(d, "days", p).and_then(|s| DaySet::parse(s).map_err(|e| p.at(d.span, e).hint("e.g. days = \"Mon-Fri\"")).ok()),
         None => Some(DaySet::ALL),
@@ -842,11 +1021,8 @@ fn clock(n: &Node, what: &str, p: &mut Problems) -> Option<Time> {
 }
 
 fn read_agreement(n: &Node, regions: &[&str], p: &mut Problems) -> Option<Agreement> {
-    let mut t = Table::of(n, "an [[agreement]]", p)?;
-    let name = t
-        .required("name", "\"national\"", p)
-        .and_then(|n| text(n, "name", p))
-        .map(str::to_string);
+    let mut t = Table::of(n, "an [[agreement]]", keys::AGREEMENT, p)?;
+    let name = t.required("name", "\"national\"", p).and_then(|n| name_text(n, "name", p));
     if let Some(name) = &name {
         t.what = format!("agreement `{name}`");
     }
@@ -917,7 +1093,7 @@ fn read_hours(n: &Node, p: &mut Problems) -> Option<Hours> {
 }
 
 fn read_target(n: &Node, regions: &[&str], p: &mut Problems) -> Option<Target> {
-    let mut t = Table::of(n, "a [[target]]", p)?;
+    let mut t = Table::of(n, "a [[target]]", keys::TARGET, p)?;
     let metric_node = t.required("metric", "\"answered_within\"", p);
     let within_node = t.get("within");
     let at_least = t.get("at_least");
@@ -958,7 +1134,7 @@ fn read_target(n: &Node, regions: &[&str], p: &mut Problems) -> Option<Target> {
         }
         let x = number(node, "the target share", p)?;
         if !(0.0..=1.0).contains(&x) {
-            p.at(node.span, format!("a share must be between 0 and 1, found {x}"))
+            p.at(node.span, format!("a share must be between 0 and 1, found {}", N(x)))
                 .hint("write 75 % as 0.75");
             return None;
         }
@@ -979,7 +1155,8 @@ fn read_target(n: &Node, regions: &[&str], p: &mut Problems) -> Option<Target> {
     let region = match region_node {
         None => Some(None),
         Some(r) => {
-            let name = text(r, "region", p)?;
+            let name = name_text(r, "region", p)?;
+            let name = name.as_str();
             match regions.iter().position(|x| *x == name) {
                 Some(i) => Some(Some(i)),
                 None => {
@@ -1014,4 +1191,93 @@ fn read_target(n: &Node, regions: &[&str], p: &mut Problems) -> Option<Target> {
         region: region?,
         per: per?,
     })
+}
+
+/// A name as the scenario uses it: Unicode NFC, so that names typed
+/// differently ("Örebro" composed or decomposed) are the same name.
+pub(crate) fn clean_name(text: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    text.nfc().collect()
+}
+
+/// Characters refused in names: control characters (terminal escapes among
+/// them) and invisible or text-direction characters that make two names look
+/// alike or reorder what a terminal shows.
+fn bad_name_char(c: char) -> bool {
+    c.is_control()
+        // (U+200D, the zero-width joiner, is allowed: emoji sequences need it.)
+        || matches!(c, '\u{200B}' | '\u{200C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}')
+}
+
+/// A name (region, agreement, member, target region, the scenario): text in
+/// NFC, not empty, without control or invisible characters, not too long.
+fn name_text(n: &Node, what: &str, p: &mut Problems) -> Option<String> {
+    let raw = text(n, what, p)?;
+    let name = clean_name(raw);
+    if name.trim().is_empty() {
+        p.at(n.span, format!("{what} is empty")).hint("give a name, e.g. \"Kalmar\"");
+        return None;
+    }
+    if let Some(c) = name.chars().find(|&c| bad_name_char(c)) {
+        p.at(
+            n.span,
+            format!("{what} contains the control or invisible character U+{:04X}", c as u32),
+        )
+        .hint("names are printed in tables and terminals: use letters, digits, spaces and punctuation only");
+        return None;
+    }
+    let chars = name.chars().count();
+    if chars > MAX_NAME_CHARS {
+        p.at(n.span, format!("{what} is {chars} characters long: at most {MAX_NAME_CHARS}"))
+            .hint("use a shorter name");
+        return None;
+    }
+    Some(name)
+}
+
+/// The first names of a long list, for hints.
+fn short_list(names: &[&str]) -> String {
+    const SHOWN: usize = 12;
+    let mut out = names.iter().take(SHOWN).copied().collect::<Vec<_>>().join(", ");
+    if names.len() > SHOWN {
+        out += &format!(", … ({} in all)", names.len());
+    }
+    out
+}
+
+/// The calendar must hold the simulated period with a margin (redials after
+/// the horizon, the calendar month around its end): dates are handled up to
+/// 9999-12-31.
+fn check_calendar_room(start: jiff::civil::Date, horizon: Time, span: Span, p: &mut Problems) {
+    let days = horizon.div_euclid(DAY) + 1 + 62;
+    let last = jiff::Span::new().try_days(days).ok().and_then(|d| start.checked_add(d).ok());
+    if last.is_none() {
+        p.at(
+            span,
+            format!(
+                "a horizon of {} from {start} ends too close to 9999-12-31, the last date nursequeue handles",
+                crate::calendar::format_duration(horizon)
+            ),
+        )
+        .hint("start earlier or use a shorter horizon: the simulated period and two months after it must end by 9999-12-31");
+    }
+}
+
+/// A number as users read it: plain, or in scientific notation when very small or large.
+struct N(f64);
+
+impl std::fmt::Display for N {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let x = self.0;
+        if x != 0.0 && x.is_finite() && !(1e-4..1e15).contains(&x.abs()) {
+            let short = format!("{x:e}");
+            if short.len() <= 10 {
+                f.write_str(&short)
+            } else {
+                write!(f, "{x:.3e}")
+            }
+        } else {
+            write!(f, "{x}")
+        }
+    }
 }

@@ -68,31 +68,74 @@ impl Node {
     }
 }
 
-/// Parses one source into a tree; TOML syntax errors become problems.
+/// Syntax errors listed for one file at most; the rest are counted.
+const MAX_SYNTAX_ERRORS: usize = 50;
+
+/// Parses one source into a tree; every TOML syntax error becomes a problem.
 pub fn parse(source_index: usize, text: &str, problems: &mut Problems) -> Option<Node> {
-    match DeTable::parse(text) {
-        Ok(doc) => {
-            let span = to_span(source_index, doc.span());
-            Some(Node {
-                span,
-                value: Value::Table(convert_table(source_index, doc.get_ref())),
-            })
-        }
-        Err(err) => {
-            let range = err.span().unwrap_or(0..0);
+    let (doc, errors) = DeTable::parse_recoverable(text);
+    if errors.is_empty() {
+        let span = to_span(source_index, doc.span());
+        return Some(Node {
+            span,
+            value: Value::Table(convert_table(source_index, doc.get_ref())),
+        });
+    }
+    // One error a line: the parser's recovery often reports follow-on errors
+    // at the same place.
+    let mut lines_seen = std::collections::HashSet::new();
+    let newlines: Vec<usize> = text.match_indices('\n').map(|(i, _)| i).collect();
+    let errors: Vec<(String, std::ops::Range<usize>)> = errors
+        .iter()
+        .map(|err| {
+            let message = err.message().trim().to_string();
+            let range = err.span().unwrap_or_else(|| unlocated_error(text, &message));
+            (message, range)
+        })
+        .filter(|(_, range)| lines_seen.insert(newlines.partition_point(|&i| i < range.start)))
+        .collect();
+    let total = errors.len();
+    for (i, (message, range)) in errors.into_iter().enumerate() {
+        let message = message.as_str();
+        let range = range.clone();
+        let span = Span {
+            source: source_index,
+            start: range.start,
+            end: range.end,
+        };
+        if i == MAX_SYNTAX_ERRORS {
             problems
-                .at(
-                    Span {
-                        source: source_index,
-                        start: range.start,
-                        end: range.end,
-                    },
-                    format!("TOML syntax: {}", err.message().trim()),
-                )
-                .hint("check quotes, brackets and `key = value` pairs on this line");
-            None
+                .at(span, format!("{} more TOML syntax errors from here on", total - i))
+                .hint("fix the first ones: later errors often follow from them");
+            break;
+        }
+        let problem = problems.at(span, format!("TOML syntax: {message}"));
+        if message.contains("recurs") {
+            problem.hint("lists, tables or dotted keys are nested too deeply (at most 80 levels)");
+        } else {
+            problem.hint("check quotes, brackets and `key = value` pairs on this line");
         }
     }
+    None
+}
+
+/// A place for a syntax error the parser gives no position: the only such
+/// error is a dotted key nested too deeply, so the first line whose key has
+/// that many parts; else the start of the file.
+fn unlocated_error(text: &str, message: &str) -> std::ops::Range<usize> {
+    if message.contains("recurs") {
+        let mut offset = 0;
+        for line in text.split_inclusive('\n') {
+            let key = line.split('=').next().unwrap_or(line);
+            if key.matches('.').count() >= 40 {
+                let indent = line.len() - line.trim_start().len();
+                let end = offset + line.trim_end().len();
+                return offset + indent..end.max(offset + indent + 1);
+            }
+            offset += line.len();
+        }
+    }
+    0..0
 }
 
 fn to_span(source: usize, r: std::ops::Range<usize>) -> Span {
@@ -267,7 +310,13 @@ fn set_path(node: &mut Node, keys: &[&str], value: Node) -> Result<(), String> {
                 Ok(i) => return Err(format!("there is no entry {i}: the list has {} (counting from 0)", items.len())),
                 Err(_) => {
                     let names: Vec<&str> = items.iter().filter_map(|n| n.get("name").and_then(Node::as_text)).collect();
-                    match names.iter().position(|n| n == first) {
+                    // Names compare in Unicode NFC, as the scenario reader compares them.
+                    let wanted = super::read::clean_name(first);
+                    match items.iter().position(|n| {
+                        n.get("name")
+                            .and_then(Node::as_text)
+                            .is_some_and(|n| super::read::clean_name(n) == wanted)
+                    }) {
                         Some(i) => i,
                         None => {
                             let mut msg = format!("no entry named `{first}`");

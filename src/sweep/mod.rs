@@ -25,7 +25,7 @@ use serde_json::{json, Value};
 pub use assemble::{assemble, point_cells, point_header, Assembled, POINT_COLUMNS};
 
 use crate::experiment::{self, groups, observe, simulate_cancellable, Fold, Observation};
-use crate::model::{fnv1a, Model};
+use crate::model::{fnv1a, Model, Work};
 use crate::report::write_atomic;
 use crate::runner::{Runner, Stopped};
 use crate::scenario::{self, Scenario};
@@ -294,10 +294,11 @@ impl SweepRun<'_> {
 }
 
 /// Checks every point of this run (its shard) before anything runs, in
-/// parallel and without keeping them, and estimates the calls they will
+/// parallel and without keeping them, and estimates the work they will
 /// simulate: each point's own work, so a swept value that makes one point
-/// enormous is counted.
-pub fn estimate(run: &SweepRun, runner: &Runner) -> Result<f64, SweepError> {
+/// enormous is counted. The result is the work of every run of the shard
+/// (events and attempts summed, memory of the largest replication).
+pub fn estimate(run: &SweepRun, runner: &Runner) -> Result<Work, SweepError> {
     if run.plan.count > MAX_POINTS {
         return Err(SweepError::Invalid(format!(
             "the grid has {} points; at most {MAX_POINTS}",
@@ -305,26 +306,26 @@ pub fn estimate(run: &SweepRun, runner: &Runner) -> Result<f64, SweepError> {
         )));
     }
     let mine: Vec<usize> = shard_points(run.plan.count, run.shard).collect();
-    let results: Vec<Result<f64, Option<String>>> = runner.install(|| {
+    let results: Vec<Result<Work, Option<String>>> = runner.install(|| {
         mine.par_iter()
             .map(|&i| {
                 if runner.is_cancelled() {
                     return Err(None);
                 }
                 let s = run.load_point(i).map_err(Some)?;
-                Ok(Model::compile(&s).expected_calls() * s.replications as f64)
+                Ok(Model::compile(&s).work().times(s.replications as f64))
             })
             .collect()
     });
-    let mut calls = 0.0;
+    let mut total = Work::default();
     for r in results {
         match r {
-            Ok(c) => calls += if c.is_nan() { f64::INFINITY } else { c },
+            Ok(w) => total = total.plus_run(w),
             Err(Some(problem)) => return Err(SweepError::Invalid(problem)),
             Err(None) => return Err(SweepError::Interrupted("interrupted before the sweep started".into())),
         }
     }
-    Ok(calls)
+    Ok(total)
 }
 
 /// A point being simulated: set up by its first replication, dropped when done.
