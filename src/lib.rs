@@ -3,16 +3,18 @@
 //! agreements). See the README for the model and the scenario format.
 
 pub mod calendar;
-pub mod charts;
 pub mod cli;
 pub mod dist;
 pub mod engine;
 pub mod erlang;
 pub mod experiment;
-pub mod html;
 pub mod model;
+pub mod output;
 pub mod report;
 pub mod routing;
 pub mod scenario;
 pub mod stats;
 pub mod sweep;
+
+#[doc(hidden)]
+pub use output::{charts, html};

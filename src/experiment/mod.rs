@@ -8,7 +8,10 @@ use rayon::prelude::*;
 use crate::engine::Simulation;
 use crate::model::{Model, TargetModel};
 use crate::scenario::{Bound, Scenario, TargetMetric};
-use crate::stats::{group_metrics, metric_names, Accumulator, Estimate, HourCell, PeriodCounts, StaffingSample, Tally};
+use crate::stats::{group_values, metric_set, Accumulator, Estimate, HourCell, Metric, PeriodCounts, StaffingSample, Tally};
+
+mod summary;
+pub use summary::*;
 
 static INTERRUPTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
@@ -73,7 +76,11 @@ pub fn groups(model: &Model) -> Vec<Vec<usize>> {
 
 pub fn observe(model: &Model, groups: &[Vec<usize>], tally: &Tally) -> Observation {
     Observation {
-        groups: groups.iter().map(|g| group_metrics(tally, g)).collect(),
+        groups: {
+            let labels: Vec<String> = (0..tally.calls.first().map_or(0, |c| c.within.len())).map(|t| t.to_string()).collect();
+            let metrics = metric_set(&labels);
+            groups.iter().map(|g| group_values(tally, g, &metrics)).collect()
+        },
         flows: tally.flows.clone(),
         by_hour: tally.calls.iter().flat_map(|c| c.by_hour.iter().copied()).collect(),
         targets: model
@@ -249,77 +256,12 @@ where
     Ok(())
 }
 
-/// One target's verdict.
-#[derive(Clone, Debug)]
-pub struct TargetResult {
-    pub metric: String,
-    pub region: Option<String>,
-    pub per: String,
-    pub bound: Bound,
-    /// The metric over the judged periods, per replication.
-    pub estimate: Estimate,
-    /// Whether the estimate meets the bound.
-    pub met: Option<bool>,
-    /// Share of periods (over all replications) in which the target was met.
-    pub share_of_periods_met: Option<f64>,
-    /// The same as a mean over replications with a confidence interval.
-    pub share_of_periods_met_by_replication: Estimate,
-    pub periods_judged: u64,
-}
-
-/// One row of the settlement: a region in one period.
-#[derive(Clone, Debug)]
-pub struct SettlementRow {
-    pub region: String,
-    /// `YYYY-MM` or `horizon`.
-    pub period: String,
-    pub answered_for_others: Estimate,
-    pub answered_by_others: Estimate,
-    pub net: Estimate,
-}
-
-/// A finished experiment: every reported figure as a mean with its 95 % CI.
-#[derive(Clone, Debug)]
-pub struct Summary {
-    pub scenario: String,
-    pub seed: u64,
-    pub replications: u32,
-    pub metric_names: Vec<String>,
-    pub region_names: Vec<String>,
-    pub agreement_names: Vec<String>,
-    pub regions: Vec<Vec<Estimate>>,
-    pub agreements: Vec<Vec<Estimate>>,
-    pub total: Vec<Estimate>,
-    /// `flows[r * n + j]`: calls of region r answered by nurses of region j, per replication.
-    pub flows: Vec<Estimate>,
-    /// Sums over replications, per region and hour of the week.
-    pub by_hour: Vec<HourCell>,
-    pub targets: Vec<TargetResult>,
-    pub settlement: Vec<SettlementRow>,
-    pub price_per_call: Option<f64>,
-    /// Per region, share of offered calls answered within 0..=60 minutes.
-    pub wait_curve: Vec<Vec<f64>>,
-    /// Per region and hour of the week: mean nurses on the phones and calls waiting.
-    pub staffing: Vec<(f64, f64)>,
-    /// The first target threshold, or 5 minutes: the service level the charts show.
-    pub chart_within: (String, crate::calendar::Time),
-    pub calls_simulated: u64,
-    pub wall_seconds: f64,
-    pub threads: usize,
-}
-
-impl Summary {
-    pub fn metric(&self, name: &str) -> Option<usize> {
-        self.metric_names.iter().position(|m| m == name)
-    }
-
-    pub fn region(&self, name: &str) -> Option<&[Estimate]> {
-        self.region_names.iter().position(|r| r == name).map(|i| self.regions[i].as_slice())
-    }
+fn metrics_of(scenario: &Scenario) -> Vec<Metric> {
+    metric_set(&scenario.within_thresholds().into_iter().map(|(_, l)| l).collect::<Vec<_>>())
 }
 
 fn names_of(scenario: &Scenario) -> Vec<String> {
-    metric_names(&scenario.within_thresholds().into_iter().map(|(_, l)| l).collect::<Vec<_>>())
+    metrics_of(scenario).into_iter().map(|m| m.key).collect()
 }
 
 fn estimates(accs: &[Accumulator]) -> Vec<Estimate> {
@@ -346,7 +288,7 @@ pub fn summarize(scenario: &Scenario, model: &Model, fold: Fold, replications: u
                     TargetMetric::AbandonedShare => "abandoned_share".into(),
                 },
                 region: t.region.map(|r| region_names[r].clone()),
-                per: format!("{:?}", t.per).to_lowercase(),
+                per: t.per.into(),
                 bound: t.bound,
                 met: estimate.mean.map(|m| meets(t.bound, m)),
                 estimate,
@@ -356,11 +298,12 @@ pub fn summarize(scenario: &Scenario, model: &Model, fold: Fold, replications: u
             }
         })
         .collect();
-    let periods: Vec<String> = model
+    let periods: Vec<SettlementPeriod> = model
         .months
         .iter()
         .map(|&m| model.calendar.month_label(m.div_euclid(crate::calendar::DAY)))
-        .chain(["horizon".to_string()])
+        .map(SettlementPeriod::Month)
+        .chain([SettlementPeriod::Horizon])
         .collect();
     let settlement = periods
         .iter()
@@ -376,6 +319,7 @@ pub fn summarize(scenario: &Scenario, model: &Model, fold: Fold, replications: u
                     answered_for_others: acc[0].estimate(),
                     answered_by_others: acc[1].estimate(),
                     net: acc[2].estimate(),
+                    net_amount: scenario.price_per_call.and_then(|p| acc[2].estimate().mean.map(|m| m * p)),
                 }
             })
         })
@@ -384,6 +328,7 @@ pub fn summarize(scenario: &Scenario, model: &Model, fold: Fold, replications: u
         scenario: scenario.name.clone(),
         seed: scenario.seed,
         replications,
+        metrics: metrics_of(scenario),
         metric_names: names_of(scenario),
         region_names,
         agreement_names: scenario.agreements.iter().map(|a| a.name.clone()).collect(),
@@ -421,9 +366,11 @@ pub fn summarize(scenario: &Scenario, model: &Model, fold: Fold, replications: u
             })
             .collect(),
         chart_within: scenario.chart_within(),
-        calls_simulated: fold.calls_simulated,
-        wall_seconds,
-        threads,
+        run: RunInfo {
+            calls_simulated: fold.calls_simulated,
+            wall_seconds,
+            threads,
+        },
     }
 }
 
@@ -455,23 +402,6 @@ pub fn run(scenario: &Scenario, threads: usize) -> Result<Summary, RunError> {
         started.elapsed().as_secs_f64(),
         threads_used(threads),
     ))
-}
-
-/// Differences of one scenario against the first, over paired replications.
-#[derive(Clone, Debug)]
-pub struct Difference {
-    pub scenario: String,
-    /// Regions present in both scenarios (by name), in the first scenario's order.
-    pub region_names: Vec<String>,
-    pub regions: Vec<Vec<Estimate>>,
-    pub total: Vec<Estimate>,
-}
-
-#[derive(Clone, Debug)]
-pub struct Comparison {
-    pub summaries: Vec<Summary>,
-    pub differences: Vec<Difference>,
-    pub metric_names: Vec<String>,
 }
 
 /// Runs every scenario with the same seed and replications (the first
@@ -537,9 +467,16 @@ pub fn compare(scenarios: &[Scenario], threads: usize) -> Result<Comparison, Run
             total: estimates(&diffs[k].1),
         })
         .collect();
+    let metrics = summaries[0]
+        .metrics
+        .iter()
+        .filter(|m| common_metrics.contains(&m.key))
+        .cloned()
+        .collect();
     Ok(Comparison {
         summaries,
         differences,
+        metrics,
         metric_names: common_metrics,
     })
 }
