@@ -236,6 +236,20 @@ mod tests {
     }
 
     #[test]
+    fn a_failed_write_leaves_the_target_as_it_was() {
+        let root = tempfile::tempdir().unwrap();
+        let out = root.path().join("out");
+        std::fs::create_dir(&out).unwrap();
+        std::fs::write(out.join("a.csv"), "old").unwrap();
+        let set = OutputSet::begin(&out).unwrap();
+        set.write("a.csv", b"new").unwrap();
+        assert!(set.write(&"x".repeat(300), b"too long a name").is_err());
+        drop(set);
+        assert_eq!(std::fs::read_to_string(out.join("a.csv")).unwrap(), "old");
+        assert_eq!(std::fs::read_dir(root.path()).unwrap().count(), 1);
+    }
+
+    #[test]
     fn a_file_is_not_a_folder() {
         let root = tempfile::tempdir().unwrap();
         let file = root.path().join("f");
