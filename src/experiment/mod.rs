@@ -21,6 +21,7 @@ pub fn stop_on_ctrl_c() {
     let _ = ctrlc::set_handler(|| INTERRUPTED.store(true, std::sync::atomic::Ordering::SeqCst));
 }
 
+/// Whether Ctrl-C was pressed.
 pub fn interrupted() -> bool {
     INTERRUPTED.load(std::sync::atomic::Ordering::SeqCst)
 }
@@ -43,6 +44,8 @@ impl std::fmt::Display for RunError {
     }
 }
 
+impl std::error::Error for RunError {}
+
 /// The waiting-time curve is reported for 0, 1, …, 60 minutes.
 pub const CURVE_MINUTES: usize = 60;
 
@@ -52,7 +55,9 @@ pub const CURVE_MINUTES: usize = 60;
 pub struct Observation {
     /// Regions, then agreements, then the total; each a vector in `metric_names` order.
     pub groups: Vec<Vec<f64>>,
+    /// `flows[r * n + j]`: calls of region r answered by nurses of region j.
     pub flows: Vec<u64>,
+    /// Per region and hour of the week.
     pub by_hour: Vec<HourCell>,
     /// Per target: (value over the judged periods, share of judged periods met, met, judged).
     pub targets: Vec<(f64, f64, u64, u64)>,
@@ -61,7 +66,9 @@ pub struct Observation {
     pub settlement: Vec<[f64; 3]>,
     /// Per region: calls answered within 0..=60 minutes (counts), then offered.
     pub wait_curve: Vec<u64>,
+    /// Per region and hour of the week: samples of nurses on the phones and calls waiting.
     pub staffing: Vec<StaffingSample>,
+    /// Calls generated, warmup included.
     pub calls_simulated: u64,
 }
 
@@ -74,6 +81,7 @@ pub fn groups(model: &Model) -> Vec<Vec<usize>> {
     g
 }
 
+/// What a replication's tally contributes to the summary.
 pub fn observe(model: &Model, groups: &[Vec<usize>], tally: &Tally) -> Observation {
     Observation {
         groups: {
@@ -111,6 +119,7 @@ fn target_value(metric: TargetMetric, c: &PeriodCounts) -> f64 {
     }
 }
 
+/// Whether a value meets a target's bound.
 pub fn meets(bound: Bound, value: f64) -> bool {
     match bound {
         Bound::AtLeast(b) => value >= b,
@@ -163,18 +172,26 @@ pub fn simulate(model: &Model, seed: u64, replication: u64) -> Tally {
 /// Folds observations (in replication order) into estimates.
 #[derive(Clone, Debug)]
 pub struct Fold {
+    /// Per group (regions, agreements, total) and metric.
     pub groups: Vec<Vec<Accumulator>>,
+    /// Per pair of regions.
     pub flows: Vec<Accumulator>,
+    /// Sums per region and hour of the week.
     pub by_hour: Vec<HourCell>,
     /// Per target: value, share of periods met; and periods met / judged in all.
     pub targets: Vec<(Accumulator, Accumulator, u64, u64)>,
+    /// Per settlement period and region: for others, by others, net.
     pub settlement: Vec<[Accumulator; 3]>,
+    /// Sums of the observations' wait curves.
     pub wait_curve: Vec<u64>,
+    /// Sums of the staffing samples.
     pub staffing: Vec<StaffingSample>,
+    /// Calls generated over all replications.
     pub calls_simulated: u64,
 }
 
 impl Fold {
+    /// An empty fold for a model with `metrics` metrics per group.
     pub fn new(model: &Model, metrics: usize) -> Fold {
         let n = model.regions.len();
         Fold {
@@ -189,6 +206,7 @@ impl Fold {
         }
     }
 
+    /// Adds one replication's observation (in replication order).
     pub fn add(&mut self, o: &Observation) {
         for (acc, values) in self.groups.iter_mut().zip(&o.groups) {
             acc.iter_mut().zip(values).for_each(|(a, &v)| a.add(v));
@@ -268,6 +286,7 @@ fn estimates(accs: &[Accumulator]) -> Vec<Estimate> {
     accs.iter().map(Accumulator::estimate).collect()
 }
 
+/// Turns a fold into the summary of a scenario.
 pub fn summarize(scenario: &Scenario, model: &Model, fold: Fold, replications: u32, wall_seconds: f64, threads: usize) -> Summary {
     let n = model.regions.len();
     let mut groups: Vec<Vec<Estimate>> = fold.groups.iter().map(|g| estimates(g)).collect();

@@ -29,7 +29,9 @@ fn register_fonts() {
 /// How the x axis is labelled.
 #[derive(Clone, Debug)]
 pub enum XAxis {
+    /// Plain numbers.
     Numbers {
+        /// The unit (shown in the axis description).
         unit: String,
     },
     /// 0..168 hours, labelled Mon…Sun.
@@ -38,21 +40,29 @@ pub enum XAxis {
     Labels(Vec<String>),
 }
 
+/// Lines over a numeric or labelled x axis.
 #[derive(Clone, Debug)]
 pub struct LineChart {
+    /// The title.
     pub title: String,
+    /// How the x axis is labelled.
     pub x: XAxis,
+    /// The x axis description.
     pub x_desc: String,
+    /// The y axis description.
     pub y_desc: String,
     /// Values shown as percentages.
     pub y_percent: bool,
+    /// Named series of `(x, y)` points (`NaN` y: no value).
     pub series: Vec<(String, Vec<(f64, f64)>)>,
     /// A horizontal target line and its label.
     pub target: Option<(f64, String)>,
 }
 
+/// A heat map of who answered whose calls.
 #[derive(Clone, Debug)]
 pub struct FlowMatrix {
+    /// The title.
     pub title: String,
     /// Row and column names (regions).
     pub names: Vec<String>,
@@ -62,27 +72,38 @@ pub struct FlowMatrix {
     pub net: Vec<f64>,
 }
 
+/// Groups of bars, one bar per series in each group.
 #[derive(Clone, Debug)]
 pub struct BarChart {
+    /// The title.
     pub title: String,
+    /// The y axis description.
     pub y_desc: String,
+    /// Values shown as percentages.
     pub y_percent: bool,
     /// Group labels (x axis) and, per series, one value per group.
     pub groups: Vec<String>,
+    /// Named series, one value per group.
     pub series: Vec<(String, Vec<f64>)>,
 }
 
+/// Any chart.
 #[derive(Clone, Debug)]
 pub enum Chart {
+    /// Lines.
     Lines(LineChart),
+    /// A flow heat map.
     Flows(FlowMatrix),
+    /// Bars.
     Bars(BarChart),
 }
 
 /// A chart with the file name (without extension) it is written under.
 #[derive(Clone, Debug)]
 pub struct NamedChart {
+    /// The file name without extension.
     pub file: String,
+    /// The chart.
     pub chart: Chart,
 }
 

@@ -130,7 +130,7 @@ const fn one(key: &'static str, label: &'static str, unit: Unit, decimals: usize
 /// Per-threshold lines that follow each other are expanded threshold by
 /// threshold (`answered_within_5m`, `answered_within_5m_of_answered`,
 /// `answered_within_10m`, …).
-pub const CATALOGUE: &[MetricDef] = &[
+pub static CATALOGUE: &[MetricDef] = &[
     one("offered", "offered", Unit::Calls, 0, RUN | HTML, |g| g.calls.offered as f64),
     one("unique_callers", "callers", Unit::Calls, 0, 0, |g| g.calls.unique_callers as f64),
     one("answered", "answered", Unit::Calls, 0, 0, |g| g.calls.answered as f64),

@@ -4,6 +4,7 @@
 //! confidence intervals over replications.
 
 mod metrics;
+#[allow(missing_docs)]
 mod tally;
 
 pub use metrics::*;
@@ -30,6 +31,7 @@ impl Accumulator {
         self.m2 += d * (x - self.mean);
     }
 
+    /// The mean and its 95 % confidence interval so far.
     pub fn estimate(&self) -> Estimate {
         if self.n == 0 {
             return Estimate {
