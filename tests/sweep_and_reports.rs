@@ -265,3 +265,29 @@ fn rgb_pixels(path: &std::path::Path) -> Vec<[u8; 3]> {
         })
         .collect()
 }
+
+#[test]
+fn the_report_of_hundreds_of_regions_stays_small() {
+    let dir = tempfile::tempdir().unwrap();
+    let names: Vec<String> = (0..300).map(|i| format!("Region {i:03}")).collect();
+    let mut toml = String::from(
+        "start = \"2024-03-04\"\nhorizon = \"1d\"\nreplications = 1\n[defaults]\nhandle_time = { dist = \"exponential\", mean = \"6m\" }\npatience = { dist = \"exponential\", mean = \"10m\" }\n",
+    );
+    for n in &names {
+        toml += &format!("[[region]]\nname = \"{n}\"\ncalls_per_day = 50\nshifts = [{{ from = \"00:00\", to = \"24:00\", nurses = 1 }}]\n");
+    }
+    let members: Vec<String> = names.iter().map(|n| format!("\"{n}\"")).collect();
+    toml += &format!("[[agreement]]\nname = \"all\"\nmembers = [{}]\nhours = \"always\"\noverflow_after = \"4m\"\n", members.join(","));
+    let scenario = dir.path().join("many.toml");
+    std::fs::write(&scenario, toml).unwrap();
+    let out = dir.path().join("out");
+    nursequeue().arg("run").arg(&scenario).arg("--out").arg(&out).assert().success();
+    let html = String::from_utf8(read(&out.join("report.html"))).unwrap();
+    assert!(html.len() < 2_000_000, "report.html has {} bytes", html.len());
+    assert!(html.contains("first 20 of 300 regions"), "charts say which regions they show");
+    assert!(html.contains("first 100 of 300 regions; regions.csv has all of them"));
+    assert!(read(&out.join("flows.svg")).len() < 1_000_000);
+    // The tables keep every region.
+    let regions = String::from_utf8(read(&out.join("regions.csv"))).unwrap();
+    assert_eq!(regions.lines().count(), 1 + 300 + 1 + 1);
+}
