@@ -59,6 +59,20 @@ fn summary_json_snapshot_without_the_run_block() {
 }
 
 #[test]
+fn a_summary_reads_back_from_its_json() {
+    let s = small_summary();
+    let published = output::json::summary(&s);
+    let back: nursequeue::Summary = serde_json::from_str(&published).expect("reads back");
+    assert_eq!(output::json::summary(&back), published);
+    assert_eq!(output::csv::regions_csv(&back), output::csv::regions_csv(&s));
+    assert_eq!(output::csv::flows_csv(&back), output::csv::flows_csv(&s));
+    assert_eq!(output::csv::targets_csv(&back), output::csv::targets_csv(&s));
+    assert_eq!(output::csv::settlement_csv(&back), output::csv::settlement_csv(&s));
+    assert_eq!(back.metric_names, s.metric_names);
+    assert_eq!(back.run, s.run);
+}
+
+#[test]
 fn regions_csv_snapshot() {
     let csv = String::from_utf8(output::csv::regions_csv(&small_summary())).unwrap();
     insta::assert_snapshot!("regions_csv", csv);

@@ -366,6 +366,121 @@ impl Serialize for Summary {
     }
 }
 
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Entry {
+    Name(String),
+    Value(Estimate),
+}
+
+#[derive(Deserialize)]
+struct FlowOwned {
+    answered: Estimate,
+    from: String,
+    to: String,
+}
+
+#[derive(Deserialize)]
+struct SummaryFile {
+    agreements: Vec<std::collections::BTreeMap<String, Entry>>,
+    flows: Vec<FlowOwned>,
+    regions: Vec<std::collections::BTreeMap<String, Entry>>,
+    replications: u32,
+    #[serde(default)]
+    run: RunInfo,
+    scenario: String,
+    seed: u64,
+    settlement: Vec<SettlementRow>,
+    targets: Vec<TargetResult>,
+    total: std::collections::BTreeMap<String, Entry>,
+}
+
+/// Reads a summary back from its JSON (`summary.json`, with or without the
+/// run block). What JSON does not hold — by-hour counts, the waiting-time
+/// curve, staffing samples — is empty, so the charts of a summary read back
+/// have no lines; its JSON and `regions.csv` are those of the original.
+impl<'de> Deserialize<'de> for Summary {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use crate::calendar::MINUTE;
+        let f = SummaryFile::deserialize(d)?;
+        let keys: Vec<&String> = f.total.keys().filter(|k| matches!(f.total[*k], Entry::Value(_))).collect();
+        // Thresholds in the order the scenario gives them: 5m, 10m, then the targets'.
+        let within = |k: &str| k.strip_prefix("answered_within_").filter(|l| !l.ends_with("_of_answered")).map(String::from);
+        let mut labels: Vec<String> = vec!["5m".into(), "10m".into()];
+        labels.extend(f.targets.iter().filter_map(|t| within(&t.metric)));
+        labels.extend(keys.iter().filter_map(|k| within(k)));
+        let mut seen = std::collections::BTreeSet::new();
+        labels.retain(|l| f.total.contains_key(&format!("answered_within_{l}")) && seen.insert(l.clone()));
+        let metrics: Vec<Metric> = crate::stats::metric_set(&labels)
+            .into_iter()
+            .filter(|m| f.total.contains_key(&m.key))
+            .collect();
+        let undefined = Estimate {
+            mean: None,
+            ci95: None,
+            n: 0,
+        };
+        let values = |map: &std::collections::BTreeMap<String, Entry>| -> Vec<Estimate> {
+            metrics
+                .iter()
+                .map(|m| match map.get(&m.key) {
+                    Some(Entry::Value(e)) => *e,
+                    _ => undefined,
+                })
+                .collect()
+        };
+        let name = |map: &std::collections::BTreeMap<String, Entry>, label: &str| match map.get(label) {
+            Some(Entry::Name(n)) => n.clone(),
+            _ => String::new(),
+        };
+        let region_names: Vec<String> = f.regions.iter().map(|r| name(r, "region")).collect();
+        let n = region_names.len();
+        let zero = Estimate {
+            mean: Some(0.0),
+            ci95: (f.replications >= 2).then_some((0.0, 0.0)),
+            n: f.replications as u64,
+        };
+        let mut flows = vec![zero; n * n];
+        for flow in &f.flows {
+            let at = |r: &str| region_names.iter().position(|x| x == r);
+            if let (Some(i), Some(j)) = (at(&flow.from), at(&flow.to)) {
+                flows[i * n + j] = flow.answered;
+            }
+        }
+        let price_per_call = f
+            .settlement
+            .iter()
+            .find_map(|r| Some(r.net_amount? / r.net.mean.filter(|m| *m != 0.0)?));
+        let chart_within = f
+            .targets
+            .iter()
+            .find_map(|t| within(&t.metric))
+            .and_then(|l| crate::calendar::parse_duration(&l).ok().map(|t| (l, t)))
+            .unwrap_or(("5m".into(), 5 * MINUTE));
+        Ok(Summary {
+            scenario: f.scenario,
+            seed: f.seed,
+            replications: f.replications,
+            metric_names: metrics.iter().map(|m| m.key.clone()).collect(),
+            agreement_names: f.agreements.iter().map(|a| name(a, "agreement")).collect(),
+            regions: f.regions.iter().map(&values).collect(),
+            agreements: f.agreements.iter().map(&values).collect(),
+            total: values(&f.total),
+            metrics,
+            region_names,
+            flows,
+            by_hour: vec![HourCell::default(); n * 168],
+            targets: f.targets,
+            settlement: f.settlement,
+            price_per_call,
+            wait_curve: vec![vec![f64::NAN; 61]; n],
+            staffing: vec![(f64::NAN, f64::NAN); n * 168],
+            chart_within,
+            run: f.run,
+        })
+    }
+}
+
 /// A summary with its run block, as published (`summary.json`).
 pub struct SummaryDocument<'a> {
     /// The results.

@@ -110,7 +110,7 @@ pub fn settlement_csv(s: &Summary) -> Vec<u8> {
                 num(r.net.mean),
                 num(r.net.ci95.map(|c| c.0)),
                 num(r.net.ci95.map(|c| c.1)),
-                num(s.price_per_call.and_then(|p| r.net.mean.map(|m| m * p))),
+                num(r.net_amount),
             ]
         })
         .collect();
