@@ -150,8 +150,11 @@ impl OutputSet {
         if !target.exists() {
             return std::fs::rename(staging, target);
         }
+        // A link to a folder is written through, never replaced by a folder.
+        let link = std::fs::symlink_metadata(target).is_ok_and(|m| m.file_type().is_symlink());
         let aside = sibling(target, ".nursequeue-old-");
-        let renamable = staging.parent() != Some(target) && aside.as_ref().is_some_and(|a| std::fs::rename(target, a).is_ok());
+        let renamable =
+            !link && staging.parent() != Some(target) && aside.as_ref().is_some_and(|a| std::fs::rename(target, a).is_ok());
         if !renamable {
             move_into(staging, target)?;
             return std::fs::remove_dir_all(staging);
@@ -247,6 +250,23 @@ mod tests {
         drop(set);
         assert_eq!(std::fs::read_to_string(out.join("a.csv")).unwrap(), "old");
         assert_eq!(std::fs::read_dir(root.path()).unwrap().count(), 1);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_link_to_a_folder_is_written_through() {
+        let root = tempfile::tempdir().unwrap();
+        let real = root.path().join("real");
+        std::fs::create_dir(&real).unwrap();
+        std::fs::write(real.join("notes.txt"), "mine").unwrap();
+        let link = root.path().join("link");
+        std::os::unix::fs::symlink(&real, &link).unwrap();
+        let set = OutputSet::begin(&link).unwrap();
+        set.write("a.csv", b"new").unwrap();
+        set.commit().unwrap();
+        assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+        assert_eq!(std::fs::read_to_string(real.join("a.csv")).unwrap(), "new");
+        assert_eq!(std::fs::read_to_string(real.join("notes.txt")).unwrap(), "mine");
     }
 
     #[test]
