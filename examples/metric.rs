@@ -20,7 +20,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for group in summary.region_names.iter().map(String::as_str).chain(["total"]) {
         let e = summary.value(group, &key).expect("a region of this summary");
         let shown = match (e.mean, e.half_width()) {
-            (Some(m), Some(h)) => format!("{:.*} ±{:.*}", metric.def.decimals, m * metric.def.unit.scale(), metric.def.decimals, h * metric.def.unit.scale()),
+            (Some(m), Some(h)) => format!(
+                "{:.*} ±{:.*}",
+                metric.def.decimals,
+                m * metric.def.unit.scale(),
+                metric.def.decimals,
+                h * metric.def.unit.scale()
+            ),
             (Some(m), None) => format!("{:.*}", metric.def.decimals, m * metric.def.unit.scale()),
             _ => "—".into(),
         };

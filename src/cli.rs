@@ -225,9 +225,15 @@ fn output_set(dir: &Option<PathBuf>) -> Result<Option<OutputSet>, Failure> {
 /// Writes a set of output files into place as a whole.
 fn write_set(set: OutputSet, files: Result<Vec<output::File>, String>) -> Result<(), Failure> {
     let target = set.target().to_path_buf();
-    let fail = |e: String| failed(format!("cannot write results to {}: {e}; nothing was written there", target.display()));
+    let fail = |e: String| {
+        failed(format!(
+            "cannot write results to {}: {e}; nothing was written there",
+            target.display()
+        ))
+    };
     output::commit(set, files.map_err(fail)?).map_err(|e| fail(e.to_string()))
 }
+
 fn invalid(message: impl Into<String>) -> Failure {
     Failure {
         code: 2,

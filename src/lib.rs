@@ -105,7 +105,12 @@ pub fn sweep(path: impl AsRef<Path>, overrides: &[String], vary: &[String], thre
             // Every point sees the same callers: the base's seed and replications.
             (scenario.seed, scenario.replications) = (base.seed, base.replications);
             Ok(SweepPoint {
-                values: plan.varies.iter().map(|v| v.key.clone()).zip(plan.points[i].iter().cloned()).collect(),
+                values: plan
+                    .varies
+                    .iter()
+                    .map(|v| v.key.clone())
+                    .zip(plan.points[i].iter().cloned())
+                    .collect(),
                 summary: run(&scenario, threads)?,
             })
         })

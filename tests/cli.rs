@@ -322,14 +322,36 @@ fn close_early(args: &[&str]) -> std::process::Output {
 #[test]
 fn a_closed_pipe_stops_quietly() {
     for args in [
-        &["run", "scenarios/national-10.toml", "--replications", "2", "--set", "horizon=1w", "--format", "json"][..],
-        &["erlang", "--calls", "60", "--per", "30m", "--handle-time", "3m", "--nurses", "1..2000"][..],
+        &[
+            "run",
+            "scenarios/national-10.toml",
+            "--replications",
+            "2",
+            "--set",
+            "horizon=1w",
+            "--format",
+            "json",
+        ][..],
+        &[
+            "erlang",
+            "--calls",
+            "60",
+            "--per",
+            "30m",
+            "--handle-time",
+            "3m",
+            "--nurses",
+            "1..2000",
+        ][..],
         &["man"][..],
     ] {
         let out = close_early(args);
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(out.status.success(), "{args:?}: {:?} {stderr}", out.status);
-        assert!(!stderr.contains("panicked") && !stderr.contains("Broken pipe"), "{args:?}: {stderr}");
+        assert!(
+            !stderr.contains("panicked") && !stderr.contains("Broken pipe"),
+            "{args:?}: {stderr}"
+        );
     }
 }
 
@@ -384,9 +406,15 @@ fn csv_cells_that_look_like_formulas_are_neutralised_and_numbers_kept() {
         assert!(text.contains("'@SUM(A1:A9)") && text.contains("'-2+3"), "{file}:\n{text}");
     }
     let regions = std::fs::read_to_string(out.join("regions.csv")).unwrap();
-    assert!(regions.contains("\"'=HYPERLINK(\"\"http://example.invalid\"\",\"\"click\"\")\""), "{regions}");
+    assert!(
+        regions.contains("\"'=HYPERLINK(\"\"http://example.invalid\"\",\"\"click\"\")\""),
+        "{regions}"
+    );
     assert!(regions.contains("'+cmd|' /C calc'!A0"), "{regions}");
-    assert!(negative_numbers > 0, "the region without nurses has a negative settlement balance, written as a number");
+    assert!(
+        negative_numbers > 0,
+        "the region without nurses has a negative settlement balance, written as a number"
+    );
     // JSON and the text table keep names as they are.
     let json: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
     assert_eq!(json["regions"][1]["region"], "@SUM(A1:A9)");
@@ -467,7 +495,14 @@ fn a_very_long_scenario_name_still_gives_a_complete_output_set() {
     assert_eq!(folders.len(), 2, "{folders:?}");
     let second = folders.iter().find(|f| f.starts_with("2-")).expect("the second scenario's folder");
     assert!(second.len() < 200, "{second}");
-    for file in ["summary.json", "regions.csv", "by_hour.csv", "flows.csv", "targets.csv", "settlement.csv"] {
+    for file in [
+        "summary.json",
+        "regions.csv",
+        "by_hour.csv",
+        "flows.csv",
+        "targets.csv",
+        "settlement.csv",
+    ] {
         assert!(out.join(second).join(file).exists(), "{file}");
     }
     assert!(out.join("report.html").exists() && out.join("comparison.json").exists());

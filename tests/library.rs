@@ -87,7 +87,11 @@ fn the_facade_loads_runs_compares_and_sweeps() {
     assert_eq!(summary.value("Halland", "offered"), summary.value("total", "offered"));
     // Every metric of the catalogue is reported, with its label and unit.
     for def in nursequeue::CATALOGUE {
-        assert!(summary.metrics.iter().any(|m| m.def.key == def.key && m.def.unit == def.unit), "{}", def.key);
+        assert!(
+            summary.metrics.iter().any(|m| m.def.key == def.key && m.def.unit == def.unit),
+            "{}",
+            def.key
+        );
     }
     let comparison = nursequeue::compare(&[scenario.clone(), scenario.clone()], 0).unwrap();
     let d = comparison.differences[0].total[comparison.metric_names.iter().position(|m| m == "answered_share").unwrap()];
@@ -100,7 +104,10 @@ fn the_facade_loads_runs_compares_and_sweeps() {
     )
     .unwrap();
     assert_eq!(points.len(), 2);
-    assert_eq!(points[0].values, vec![("region.Halland.shifts.0.nurses".to_string(), "10".to_string())]);
+    assert_eq!(
+        points[0].values,
+        vec![("region.Halland.shifts.0.nurses".to_string(), "10".to_string())]
+    );
     let within = |p: &nursequeue::SweepPoint| p.summary.value("total", "answered_within_5m").unwrap().mean.unwrap();
     assert!(within(&points[1]) > within(&points[0]), "more nurses answer sooner");
     // Errors are std errors that say what is wrong.

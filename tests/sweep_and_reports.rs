@@ -277,7 +277,10 @@ fn the_report_of_hundreds_of_regions_stays_small() {
         toml += &format!("[[region]]\nname = \"{n}\"\ncalls_per_day = 50\nshifts = [{{ from = \"00:00\", to = \"24:00\", nurses = 1 }}]\n");
     }
     let members: Vec<String> = names.iter().map(|n| format!("\"{n}\"")).collect();
-    toml += &format!("[[agreement]]\nname = \"all\"\nmembers = [{}]\nhours = \"always\"\noverflow_after = \"4m\"\n", members.join(","));
+    toml += &format!(
+        "[[agreement]]\nname = \"all\"\nmembers = [{}]\nhours = \"always\"\noverflow_after = \"4m\"\n",
+        members.join(",")
+    );
     let scenario = dir.path().join("many.toml");
     std::fs::write(&scenario, toml).unwrap();
     let out = dir.path().join("out");

@@ -85,7 +85,9 @@ pub fn groups(model: &Model) -> Vec<Vec<usize>> {
 pub fn observe(model: &Model, groups: &[Vec<usize>], tally: &Tally) -> Observation {
     Observation {
         groups: {
-            let labels: Vec<String> = (0..tally.calls.first().map_or(0, |c| c.within.len())).map(|t| t.to_string()).collect();
+            let labels: Vec<String> = (0..tally.calls.first().map_or(0, |c| c.within.len()))
+                .map(|t| t.to_string())
+                .collect();
             let metrics = metric_set(&labels);
             groups.iter().map(|g| group_values(tally, g, &metrics)).collect()
         },

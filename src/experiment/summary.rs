@@ -281,7 +281,9 @@ impl Summary {
     /// Things the user must know about a result: regions whose queue hit the
     /// engine's hard limit (the scenario is overloaded without bound).
     pub fn warnings(&self) -> Vec<String> {
-        let Some(k) = self.metric("calls_over_capacity") else { return vec![] };
+        let Some(k) = self.metric("calls_over_capacity") else {
+            return vec![];
+        };
         self.region_names
             .iter()
             .zip(&self.regions)
@@ -328,7 +330,10 @@ impl Summary {
                 })
                 .collect()
         }
-        map.serialize_entry("agreements", &groups(&self.agreement_names, &self.agreements, &self.metrics, "agreement"))?;
+        map.serialize_entry(
+            "agreements",
+            &groups(&self.agreement_names, &self.agreements, &self.metrics, "agreement"),
+        )?;
         let flows: Vec<Flow<'_>> = self
             .flow_list()
             .into_iter()
@@ -405,7 +410,11 @@ impl<'de> Deserialize<'de> for Summary {
         let f = SummaryFile::deserialize(d)?;
         let keys: Vec<&String> = f.total.keys().filter(|k| matches!(f.total[*k], Entry::Value(_))).collect();
         // Thresholds in the order the scenario gives them: 5m, 10m, then the targets'.
-        let within = |k: &str| k.strip_prefix("answered_within_").filter(|l| !l.ends_with("_of_answered")).map(String::from);
+        let within = |k: &str| {
+            k.strip_prefix("answered_within_")
+                .filter(|l| !l.ends_with("_of_answered"))
+                .map(String::from)
+        };
         let mut labels: Vec<String> = vec!["5m".into(), "10m".into()];
         labels.extend(f.targets.iter().filter_map(|t| within(&t.metric)));
         labels.extend(keys.iter().filter_map(|k| within(k)));

@@ -199,7 +199,16 @@ mod tests {
 
     #[test]
     fn formulas_are_neutralised_and_numbers_kept() {
-        for risky in ["=HYPERLINK(\"http://x\",\"y\")", "+cmd|' /C calc'!A0", "@SUM(A1:A2)", "-2+3", "\tx", "\rx", "-", "=1"] {
+        for risky in [
+            "=HYPERLINK(\"http://x\",\"y\")",
+            "+cmd|' /C calc'!A0",
+            "@SUM(A1:A2)",
+            "-2+3",
+            "\tx",
+            "\rx",
+            "-",
+            "=1",
+        ] {
             assert_eq!(cell(risky), format!("'{risky}"), "{risky:?}");
         }
         for safe in ["Örebro", "-3.5", "+2", "1e-3", "-1e300", "0", "a=b", "", "5m"] {

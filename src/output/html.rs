@@ -63,7 +63,13 @@ fn key_figures(s: &Summary) -> String {
     }
     out += "</tr>";
     let mut rows: Vec<(String, &Vec<Estimate>)> = s.region_names.iter().take(MAX_TABLE_REGIONS).cloned().zip(&s.regions).collect();
-    rows.extend(s.agreement_names.iter().take(MAX_TABLE_REGIONS).map(|a| format!("agreement: {a}")).zip(&s.agreements));
+    rows.extend(
+        s.agreement_names
+            .iter()
+            .take(MAX_TABLE_REGIONS)
+            .map(|a| format!("agreement: {a}"))
+            .zip(&s.agreements),
+    );
     rows.push(("all regions".into(), &s.total));
     for (name, values) in rows {
         let _ = write!(out, "<tr><td>{}</td>", escape(&name));

@@ -52,7 +52,6 @@ pub struct OutDirError {
     pub reason: String,
 }
 
-
 /// A set of output files written together: into a temporary folder beside
 /// the target, then moved into place at once by [`OutputSet::commit`]. Until
 /// then the target is untouched; if the set is dropped without a commit (an
@@ -88,7 +87,12 @@ impl OutputSet {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
             _ => PathBuf::from("."),
         };
-        std::fs::create_dir_all(&parent).map_err(|e| fail(format!("cannot create the folder {} ({e}); choose a folder you can write to", parent.display())))?;
+        std::fs::create_dir_all(&parent).map_err(|e| {
+            fail(format!(
+                "cannot create the folder {} ({e}); choose a folder you can write to",
+                parent.display()
+            ))
+        })?;
         if !parent.is_dir() {
             return Err(fail(format!("{} is not a folder; choose another --out", parent.display())));
         }
@@ -101,7 +105,12 @@ impl OutputSet {
         let staging = tempfile::Builder::new()
             .prefix(".nursequeue-out-")
             .tempdir_in(&staging_parent)
-            .map_err(|e| fail(format!("cannot write into {} ({e}); choose a folder you can write to", staging_parent.display())))?;
+            .map_err(|e| {
+                fail(format!(
+                    "cannot write into {} ({e}); choose a folder you can write to",
+                    staging_parent.display()
+                ))
+            })?;
         Ok(OutputSet {
             target: dir.to_path_buf(),
             staging,
@@ -153,8 +162,7 @@ impl OutputSet {
         // A link to a folder is written through, never replaced by a folder.
         let link = std::fs::symlink_metadata(target).is_ok_and(|m| m.file_type().is_symlink());
         let aside = sibling(target, ".nursequeue-old-");
-        let renamable =
-            !link && staging.parent() != Some(target) && aside.as_ref().is_some_and(|a| std::fs::rename(target, a).is_ok());
+        let renamable = !link && staging.parent() != Some(target) && aside.as_ref().is_some_and(|a| std::fs::rename(target, a).is_ok());
         if !renamable {
             move_into(staging, target)?;
             return std::fs::remove_dir_all(staging);

@@ -249,7 +249,12 @@ pub fn comparison_text(c: &Comparison) -> String {
         first.seed,
         first.scenario
     );
-    let columns: Vec<(usize, &Metric)> = c.metrics.iter().enumerate().filter(|(_, m)| m.shown_in(View::CompareTable)).collect();
+    let columns: Vec<(usize, &Metric)> = c
+        .metrics
+        .iter()
+        .enumerate()
+        .filter(|(_, m)| m.shown_in(View::CompareTable))
+        .collect();
     let mut header = vec!["".to_string()];
     header.extend(columns.iter().map(|(_, m)| m.label.clone()));
     let mut groups: Vec<String> = first.region_names.clone();

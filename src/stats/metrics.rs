@@ -136,14 +136,18 @@ pub static CATALOGUE: &[MetricDef] = &[
     one("answered", "answered", Unit::Calls, 0, 0, |g| g.calls.answered as f64),
     one("abandoned", "abandoned", Unit::Calls, 0, 0, |g| g.calls.abandoned as f64),
     one("blocked", "blocked", Unit::Calls, 0, 0, |g| g.calls.blocked as f64),
-    one("still_waiting", "still waiting", Unit::Calls, 0, 0, |g| g.calls.still_waiting as f64),
+    one("still_waiting", "still waiting", Unit::Calls, 0, 0, |g| {
+        g.calls.still_waiting as f64
+    }),
     one("answered_share", "answered %", Unit::Share, 1, RUN | CMP | HTML | SWEEP, |g| {
         ratio(g.calls.answered as f64, g.calls.offered as f64)
     }),
     one("abandoned_share", "abandoned %", Unit::Share, 1, RUN | CMP | HTML | SWEEP, |g| {
         ratio(g.calls.abandoned as f64, g.calls.offered as f64)
     }),
-    one("blocked_share", "blocked %", Unit::Share, 1, 0, |g| ratio(g.calls.blocked as f64, g.calls.offered as f64)),
+    one("blocked_share", "blocked %", Unit::Share, 1, 0, |g| {
+        ratio(g.calls.blocked as f64, g.calls.offered as f64)
+    }),
     one("callers_answered_share", "callers answered %", Unit::Share, 1, 0, |g| {
         ratio(g.calls.callers_answered as f64, g.calls.unique_callers as f64)
     }),
@@ -176,20 +180,28 @@ pub static CATALOGUE: &[MetricDef] = &[
     }),
     one("wait_p50", "p50 wait", Unit::Minutes, 1, 0, |g| g.calls.waits.quantile(0.50)),
     one("wait_p75", "p75 wait", Unit::Minutes, 1, 0, |g| g.calls.waits.quantile(0.75)),
-    one("wait_p90", "p90 wait", Unit::Minutes, 1, RUN | CMP | HTML, |g| g.calls.waits.quantile(0.90)),
+    one("wait_p90", "p90 wait", Unit::Minutes, 1, RUN | CMP | HTML, |g| {
+        g.calls.waits.quantile(0.90)
+    }),
     one("wait_p95", "p95 wait", Unit::Minutes, 1, 0, |g| g.calls.waits.quantile(0.95)),
     one("occupancy", "occupancy %", Unit::Share, 1, RUN | CMP | HTML | SWEEP, |g| {
         ratio(g.nurses.busy_ms, g.nurses.logged_on_ms - g.nurses.off_phone_ms)
     }),
     one("nurse_hours", "nurse h", Unit::Hours, 1, 0, |g| g.nurses.logged_on_ms / HOUR as f64),
-    one("shrinkage", "shrinkage %", Unit::Share, 1, 0, |g| ratio(g.nurses.off_phone_ms, g.nurses.logged_on_ms)),
-    one("overtime_hours", "overtime h", Unit::Hours, 1, RUN, |g| g.nurses.overtime_ms / HOUR as f64),
+    one("shrinkage", "shrinkage %", Unit::Share, 1, 0, |g| {
+        ratio(g.nurses.off_phone_ms, g.nurses.logged_on_ms)
+    }),
+    one("overtime_hours", "overtime h", Unit::Hours, 1, RUN, |g| {
+        g.nurses.overtime_ms / HOUR as f64
+    }),
     one("answered_for_others", "for others", Unit::Calls, 0, 0, |g| g.for_others as f64),
     one("answered_by_others", "by others", Unit::Calls, 0, 0, |g| g.by_others as f64),
     one("net_answered_for_others", "net for others", Unit::Calls, 0, CMP | HTML, |g| {
         g.for_others as f64 - g.by_others as f64
     }),
-    one("calls_over_capacity", "over capacity", Unit::Calls, 0, 0, |g| g.calls.over_capacity as f64),
+    one("calls_over_capacity", "over capacity", Unit::Calls, 0, 0, |g| {
+        g.calls.over_capacity as f64
+    }),
 ];
 
 /// One reported metric of a scenario: a catalogue line, for per-threshold
@@ -338,7 +350,9 @@ pub fn group_values(tally: &Tally, group: &[usize], metrics: &[Metric]) -> Vec<f
 
 /// [`group_values`] for every metric of the catalogue (thresholds by position).
 pub fn group_metrics(tally: &Tally, group: &[usize]) -> Vec<f64> {
-    let labels: Vec<String> = (0..tally.calls.first().map_or(0, |c| c.within.len())).map(|t| t.to_string()).collect();
+    let labels: Vec<String> = (0..tally.calls.first().map_or(0, |c| c.within.len()))
+        .map(|t| t.to_string())
+        .collect();
     group_values(tally, group, &metric_set(&labels))
 }
 
@@ -364,7 +378,13 @@ mod tests {
     #[test]
     fn views_pick_their_columns() {
         let set = metric_set(&["5m".to_string(), "10m".to_string()]);
-        let shown = |v: View| set.iter().filter(|m| m.shown_in(v)).map(|m| m.key.as_str()).collect::<Vec<_>>().join(" ");
+        let shown = |v: View| {
+            set.iter()
+                .filter(|m| m.shown_in(v))
+                .map(|m| m.key.as_str())
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
         assert_eq!(
             shown(View::RunTable),
             "offered answered_share abandoned_share answered_within_5m answered_within_10m mean_wait_answered wait_p90 occupancy overtime_hours"

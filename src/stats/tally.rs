@@ -218,5 +218,4 @@ mod tests {
         h.add(100 * HOUR);
         assert_eq!(h.quantile(1.0), 48.0 * 60.0);
     }
-
 }
