@@ -565,25 +565,25 @@ pub fn comparison_charts(c: &Comparison) -> Vec<NamedChart> {
     groups.push("total".into());
     let note = regions_note(n);
     let value = |s: &Summary, group: &str, metric: &str| -> f64 { s.value(group, metric).and_then(|e| e.mean).unwrap_or(f64::NAN) };
-    [
-        ("answered_share", "Share of calls answered", true),
-        ("answered_within_5m", "Share of calls answered within 5 minutes", true),
-        ("mean_wait_answered", "Mean wait of answered calls (minutes)", false),
-    ]
-    .iter()
-    .map(|(metric, title, percent)| NamedChart {
-        file: format!("compare_{metric}"),
-        chart: Chart::Bars(BarChart {
-            title: format!("{title}{note}"),
-            y_desc: if *percent { "% of offered".into() } else { "minutes".into() },
-            y_percent: *percent,
-            groups: groups.clone(),
-            series: c
-                .summaries
-                .iter()
-                .map(|s| (s.scenario.clone(), groups.iter().map(|g| value(s, g, metric)).collect()))
-                .collect(),
-        }),
-    })
-    .collect()
+    c.metrics
+        .iter()
+        .filter(|m| m.shown_in(crate::stats::View::CompareChart))
+        .map(|m| {
+            let (title, percent) = (&m.title, m.def.unit.is_share());
+            NamedChart {
+                file: format!("compare_{}", m.key),
+                chart: Chart::Bars(BarChart {
+                    title: format!("{title}{note}"),
+                    y_desc: if percent { "% of offered".into() } else { "minutes".into() },
+                    y_percent: percent,
+                    groups: groups.clone(),
+                    series: c
+                        .summaries
+                        .iter()
+                        .map(|s| (s.scenario.clone(), groups.iter().map(|g| value(s, g, &m.key)).collect()))
+                        .collect(),
+                }),
+            }
+        })
+        .collect()
 }

@@ -46,12 +46,15 @@ pub enum View {
     Html,
     /// The table of points printed by `sweep`.
     Sweep,
+    /// The bar charts of `compare`, one per metric.
+    CompareChart,
 }
 
 const RUN: u8 = 1;
 const CMP: u8 = 2;
 const HTML: u8 = 4;
 const SWEEP: u8 = 8;
+const CMP_CHART: u8 = 16;
 
 impl View {
     fn bit(self) -> u8 {
@@ -60,6 +63,7 @@ impl View {
             View::CompareTable => CMP,
             View::Html => HTML,
             View::Sweep => SWEEP,
+            View::CompareChart => CMP_CHART,
         }
     }
 }
@@ -94,6 +98,8 @@ pub struct MetricDef {
     pub key: &'static str,
     /// The column header in text and HTML tables; `{T}` as in `key`.
     pub label: &'static str,
+    /// What it is, in words: chart titles; `{T}` as in `key`.
+    pub title: &'static str,
     /// The unit, which gives the scale.
     pub unit: Unit,
     /// Decimals shown in tables (after scaling).
@@ -114,10 +120,19 @@ fn ratio(num: f64, den: f64) -> f64 {
     }
 }
 
-const fn one(key: &'static str, label: &'static str, unit: Unit, decimals: usize, views: u8, f: fn(&GroupCounts) -> f64) -> MetricDef {
+const fn one(
+    key: &'static str,
+    label: &'static str,
+    title: &'static str,
+    unit: Unit,
+    decimals: usize,
+    views: u8,
+    f: fn(&GroupCounts) -> f64,
+) -> MetricDef {
     MetricDef {
         key,
         label,
+        title,
         unit,
         decimals,
         views,
@@ -131,77 +146,197 @@ const fn one(key: &'static str, label: &'static str, unit: Unit, decimals: usize
 /// threshold (`answered_within_5m`, `answered_within_5m_of_answered`,
 /// `answered_within_10m`, …).
 pub static CATALOGUE: &[MetricDef] = &[
-    one("offered", "offered", Unit::Calls, 0, RUN | HTML, |g| g.calls.offered as f64),
-    one("unique_callers", "callers", Unit::Calls, 0, 0, |g| g.calls.unique_callers as f64),
-    one("answered", "answered", Unit::Calls, 0, 0, |g| g.calls.answered as f64),
-    one("abandoned", "abandoned", Unit::Calls, 0, 0, |g| g.calls.abandoned as f64),
-    one("blocked", "blocked", Unit::Calls, 0, 0, |g| g.calls.blocked as f64),
-    one("still_waiting", "still waiting", Unit::Calls, 0, 0, |g| {
-        g.calls.still_waiting as f64
+    one("offered", "offered", "Calls offered (attempts)", Unit::Calls, 0, RUN | HTML, |g| {
+        g.calls.offered as f64
     }),
-    one("answered_share", "answered %", Unit::Share, 1, RUN | CMP | HTML | SWEEP, |g| {
-        ratio(g.calls.answered as f64, g.calls.offered as f64)
+    one("unique_callers", "callers", "Distinct callers", Unit::Calls, 0, 0, |g| {
+        g.calls.unique_callers as f64
     }),
-    one("abandoned_share", "abandoned %", Unit::Share, 1, RUN | CMP | HTML | SWEEP, |g| {
-        ratio(g.calls.abandoned as f64, g.calls.offered as f64)
+    one("answered", "answered", "Calls answered", Unit::Calls, 0, 0, |g| {
+        g.calls.answered as f64
     }),
-    one("blocked_share", "blocked %", Unit::Share, 1, 0, |g| {
+    one("abandoned", "abandoned", "Calls abandoned", Unit::Calls, 0, 0, |g| {
+        g.calls.abandoned as f64
+    }),
+    one("blocked", "blocked", "Calls blocked", Unit::Calls, 0, 0, |g| g.calls.blocked as f64),
+    one(
+        "still_waiting",
+        "still waiting",
+        "Calls still waiting at the horizon",
+        Unit::Calls,
+        0,
+        0,
+        |g| g.calls.still_waiting as f64,
+    ),
+    one(
+        "answered_share",
+        "answered %",
+        "Share of calls answered",
+        Unit::Share,
+        1,
+        RUN | CMP | HTML | SWEEP | CMP_CHART,
+        |g| ratio(g.calls.answered as f64, g.calls.offered as f64),
+    ),
+    one(
+        "abandoned_share",
+        "abandoned %",
+        "Share of calls abandoned",
+        Unit::Share,
+        1,
+        RUN | CMP | HTML | SWEEP,
+        |g| ratio(g.calls.abandoned as f64, g.calls.offered as f64),
+    ),
+    one("blocked_share", "blocked %", "Share of calls blocked", Unit::Share, 1, 0, |g| {
         ratio(g.calls.blocked as f64, g.calls.offered as f64)
     }),
-    one("callers_answered_share", "callers answered %", Unit::Share, 1, 0, |g| {
-        ratio(g.calls.callers_answered as f64, g.calls.unique_callers as f64)
-    }),
+    one(
+        "callers_answered_share",
+        "callers answered %",
+        "Share of callers answered at some attempt",
+        Unit::Share,
+        1,
+        0,
+        |g| ratio(g.calls.callers_answered as f64, g.calls.unique_callers as f64),
+    ),
     MetricDef {
         key: "answered_within_{T}",
         label: "≤{T} %",
+        title: "Share of calls answered within {T}",
         unit: Unit::Share,
         decimals: 1,
         views: 0,
-        thresholds_shown: &[("5m", RUN | CMP | HTML | SWEEP), ("10m", RUN | HTML)],
+        thresholds_shown: &[("5m", RUN | CMP | HTML | SWEEP | CMP_CHART), ("10m", RUN | HTML)],
         compute: Compute::PerThreshold(|g, t| ratio(g.calls.within[t] as f64, g.calls.offered as f64)),
     },
     MetricDef {
         key: "answered_within_{T}_of_answered",
         label: "≤{T} % of answered",
+        title: "Share of answered calls answered within {T}",
         unit: Unit::Share,
         decimals: 1,
         views: 0,
         thresholds_shown: &[],
         compute: Compute::PerThreshold(|g, t| ratio(g.calls.within[t] as f64, g.calls.answered as f64)),
     },
-    one("mean_wait_answered", "mean wait", Unit::Minutes, 2, RUN | CMP | HTML | SWEEP, |g| {
-        ratio(g.calls.wait_answered_ms, g.calls.answered as f64) / MINUTE as f64
+    one(
+        "mean_wait_answered",
+        "mean wait",
+        "Mean wait of answered calls (minutes)",
+        Unit::Minutes,
+        2,
+        RUN | CMP | HTML | SWEEP | CMP_CHART,
+        |g| ratio(g.calls.wait_answered_ms, g.calls.answered as f64) / MINUTE as f64,
+    ),
+    one(
+        "mean_wait_all",
+        "mean wait all",
+        "Mean wait of answered and abandoned calls (minutes)",
+        Unit::Minutes,
+        2,
+        0,
+        |g| {
+            ratio(
+                g.calls.wait_answered_ms + g.calls.wait_abandoned_ms,
+                (g.calls.answered + g.calls.abandoned) as f64,
+            ) / MINUTE as f64
+        },
+    ),
+    one(
+        "wait_p50",
+        "p50 wait",
+        "Median wait of answered calls (minutes)",
+        Unit::Minutes,
+        1,
+        0,
+        |g| g.calls.waits.quantile(0.50),
+    ),
+    one(
+        "wait_p75",
+        "p75 wait",
+        "75th percentile of the wait of answered calls (minutes)",
+        Unit::Minutes,
+        1,
+        0,
+        |g| g.calls.waits.quantile(0.75),
+    ),
+    one(
+        "wait_p90",
+        "p90 wait",
+        "90th percentile of the wait of answered calls (minutes)",
+        Unit::Minutes,
+        1,
+        RUN | CMP | HTML,
+        |g| g.calls.waits.quantile(0.90),
+    ),
+    one(
+        "wait_p95",
+        "p95 wait",
+        "95th percentile of the wait of answered calls (minutes)",
+        Unit::Minutes,
+        1,
+        0,
+        |g| g.calls.waits.quantile(0.95),
+    ),
+    one(
+        "occupancy",
+        "occupancy %",
+        "Nurse occupancy",
+        Unit::Share,
+        1,
+        RUN | CMP | HTML | SWEEP,
+        |g| ratio(g.nurses.busy_ms, g.nurses.logged_on_ms - g.nurses.off_phone_ms),
+    ),
+    one("nurse_hours", "nurse h", "Nurse hours logged on", Unit::Hours, 1, 0, |g| {
+        g.nurses.logged_on_ms / HOUR as f64
     }),
-    one("mean_wait_all", "mean wait all", Unit::Minutes, 2, 0, |g| {
-        ratio(
-            g.calls.wait_answered_ms + g.calls.wait_abandoned_ms,
-            (g.calls.answered + g.calls.abandoned) as f64,
-        ) / MINUTE as f64
-    }),
-    one("wait_p50", "p50 wait", Unit::Minutes, 1, 0, |g| g.calls.waits.quantile(0.50)),
-    one("wait_p75", "p75 wait", Unit::Minutes, 1, 0, |g| g.calls.waits.quantile(0.75)),
-    one("wait_p90", "p90 wait", Unit::Minutes, 1, RUN | CMP | HTML, |g| {
-        g.calls.waits.quantile(0.90)
-    }),
-    one("wait_p95", "p95 wait", Unit::Minutes, 1, 0, |g| g.calls.waits.quantile(0.95)),
-    one("occupancy", "occupancy %", Unit::Share, 1, RUN | CMP | HTML | SWEEP, |g| {
-        ratio(g.nurses.busy_ms, g.nurses.logged_on_ms - g.nurses.off_phone_ms)
-    }),
-    one("nurse_hours", "nurse h", Unit::Hours, 1, 0, |g| g.nurses.logged_on_ms / HOUR as f64),
-    one("shrinkage", "shrinkage %", Unit::Share, 1, 0, |g| {
-        ratio(g.nurses.off_phone_ms, g.nurses.logged_on_ms)
-    }),
-    one("overtime_hours", "overtime h", Unit::Hours, 1, RUN, |g| {
+    one(
+        "shrinkage",
+        "shrinkage %",
+        "Share of logged-on time off the phones",
+        Unit::Share,
+        1,
+        0,
+        |g| ratio(g.nurses.off_phone_ms, g.nurses.logged_on_ms),
+    ),
+    one("overtime_hours", "overtime h", "Overtime hours", Unit::Hours, 1, RUN, |g| {
         g.nurses.overtime_ms / HOUR as f64
     }),
-    one("answered_for_others", "for others", Unit::Calls, 0, 0, |g| g.for_others as f64),
-    one("answered_by_others", "by others", Unit::Calls, 0, 0, |g| g.by_others as f64),
-    one("net_answered_for_others", "net for others", Unit::Calls, 0, CMP | HTML, |g| {
-        g.for_others as f64 - g.by_others as f64
-    }),
-    one("calls_over_capacity", "over capacity", Unit::Calls, 0, 0, |g| {
-        g.calls.over_capacity as f64
-    }),
+    one(
+        "answered_for_others",
+        "for others",
+        "Calls of other regions answered",
+        Unit::Calls,
+        0,
+        0,
+        |g| g.for_others as f64,
+    ),
+    one(
+        "answered_by_others",
+        "by others",
+        "Calls answered by other regions",
+        Unit::Calls,
+        0,
+        0,
+        |g| g.by_others as f64,
+    ),
+    one(
+        "net_answered_for_others",
+        "net for others",
+        "Net calls answered for others",
+        Unit::Calls,
+        0,
+        CMP | HTML,
+        |g| g.for_others as f64 - g.by_others as f64,
+    ),
+    one(
+        "calls_over_capacity",
+        "over capacity",
+        "Calls refused at the queue's hard limit",
+        Unit::Calls,
+        0,
+        0,
+        |g| g.calls.over_capacity as f64,
+    ),
 ];
 
 /// One reported metric of a scenario: a catalogue line, for per-threshold
@@ -216,6 +351,8 @@ pub struct Metric {
     pub key: String,
     /// The column header (`≤5m %`).
     pub label: String,
+    /// What it is, in words (`Share of calls answered within 5m`).
+    pub title: String,
 }
 
 impl std::fmt::Debug for Metric {
@@ -260,6 +397,7 @@ pub fn metric_set(within_labels: &[String]) -> Vec<Metric> {
                 threshold: None,
                 key: def.key.to_string(),
                 label: def.label.to_string(),
+                title: def.title.to_string(),
             });
             k += 1;
             continue;
@@ -275,12 +413,22 @@ pub fn metric_set(within_labels: &[String]) -> Vec<Metric> {
                     threshold: Some((t, label.clone())),
                     key: def.key.replace("{T}", label),
                     label: def.label.replace("{T}", label),
+                    title: def.title.replace("{T}", &in_words(label)),
                 });
             }
         }
         k = end;
     }
     out
+}
+
+/// A threshold in a title: `5m` reads `5 minutes`; other forms stay as written.
+fn in_words(label: &str) -> String {
+    match label.strip_suffix('m').and_then(|n| n.parse::<u32>().ok()) {
+        Some(1) => "1 minute".into(),
+        Some(n) => format!("{n} minutes"),
+        None => label.to_string(),
+    }
 }
 
 /// Keys of the metrics reported for every region, agreement and the total,
@@ -393,6 +541,7 @@ mod tests {
             shown(View::CompareTable),
             "answered_share abandoned_share answered_within_5m mean_wait_answered wait_p90 occupancy net_answered_for_others"
         );
+        assert_eq!(shown(View::CompareChart), "answered_share answered_within_5m mean_wait_answered");
         assert_eq!(
             shown(View::Sweep),
             "answered_share abandoned_share answered_within_5m mean_wait_answered occupancy"
