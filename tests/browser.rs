@@ -108,3 +108,21 @@ fn report_renders_in_a_browser_with_charts_and_no_console_errors() {
     assert!(log.contains(":CONSOLE"), "a console error must be seen");
     assert!(coloured_pixels(&shot) < 5_000);
 }
+
+#[test]
+fn screenshots_decode_whatever_their_colour_type() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("rgba.png");
+    let mut bytes = vec![];
+    let mut encoder = png::Encoder::new(&mut bytes, 2, 1);
+    encoder.set_color(png::ColorType::Rgba);
+    encoder.set_depth(png::BitDepth::Eight);
+    encoder
+        .write_header()
+        .unwrap()
+        .write_image_data(&[255, 0, 0, 255, 10, 20, 30, 128])
+        .unwrap();
+    std::fs::write(&path, bytes).unwrap();
+    assert_eq!(rgb_pixels(&path), vec![[255, 0, 0], [10, 20, 30]]);
+    assert_eq!(coloured_pixels(&path), 1);
+}
