@@ -42,7 +42,7 @@ pub fn run_text(scenario: &Scenario, s: &Summary) -> String {
     let _ = writeln!(
         out,
         "{} — {} replication{} of {} from {} (warmup {}), seed {}",
-        s.scenario,
+        printable(&s.scenario),
         s.replications,
         if s.replications == 1 { "" } else { "s" },
         format_duration(scenario.horizon),
@@ -55,7 +55,7 @@ pub fn run_text(scenario: &Scenario, s: &Summary) -> String {
         "Means per replication with 95 % confidence half-widths. Waits in minutes; shares in % of offered calls.\n"
     );
     for w in s.warnings() {
-        let _ = writeln!(out, "warning: {w}\n");
+        let _ = writeln!(out, "warning: {}\n", printable(&w));
     }
     let columns: Vec<(usize, &Metric)> = s.metrics.iter().enumerate().filter(|(_, m)| m.shown_in(View::RunTable)).collect();
     let mut rows: Vec<(String, &Vec<Estimate>)> = s.region_names.iter().cloned().zip(&s.regions).collect();
@@ -105,8 +105,29 @@ pub fn run_text(scenario: &Scenario, s: &Summary) -> String {
     out
 }
 
+/// Text safe to print on a terminal: control characters (escape sequences in
+/// a region name, say) are shown as `\u{1b}` instead of acting on the terminal.
+pub fn printable(text: &str) -> String {
+    if !text.chars().any(char::is_control) {
+        return text.to_string();
+    }
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_unicode().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
 /// A table as text: the first column left-aligned, the others right-aligned.
+/// Control characters in cells are shown escaped ([`printable`]).
 pub fn align(header: &[String], rows: &[Vec<String>]) -> String {
+    let header: Vec<String> = header.iter().map(|c| printable(c)).collect();
+    let rows: Vec<Vec<String>> = rows.iter().map(|r| r.iter().map(|c| printable(c)).collect()).collect();
+    let (header, rows) = (&header[..], &rows[..]);
     let width = |c: usize| {
         rows.iter()
             .map(|r| r[c].chars().count())
@@ -231,7 +252,7 @@ fn targets_text(s: &Summary) -> String {
             out,
             "  {} ({}, per {}): {} — {verdict}{periods}",
             words.rule,
-            t.region.as_deref().unwrap_or("all regions"),
+            printable(t.region.as_deref().unwrap_or("all regions")),
             t.per,
             words.estimate
         );
@@ -247,7 +268,7 @@ pub fn comparison_text(c: &Comparison) -> String {
         c.summaries.len(),
         first.replications,
         first.seed,
-        first.scenario
+        printable(&first.scenario)
     );
     let columns: Vec<(usize, &Metric)> = c
         .metrics
@@ -260,7 +281,7 @@ pub fn comparison_text(c: &Comparison) -> String {
     let mut groups: Vec<String> = first.region_names.clone();
     groups.push("total".into());
     for group in groups {
-        let _ = writeln!(out, "\n{group}");
+        let _ = writeln!(out, "\n{}", printable(&group));
         let mut table = vec![];
         for (k, s) in c.summaries.iter().enumerate() {
             if group != "total" && s.region(&group).is_none() {
@@ -290,4 +311,17 @@ pub fn comparison_text(c: &Comparison) -> String {
         out += &align(&header, &table);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_characters_are_shown_not_obeyed() {
+        assert_eq!(printable("Örebro"), "Örebro");
+        assert_eq!(printable("a\u{1b}[2Jb\u{7}"), "a\\u{1b}[2Jb\\u{7}");
+        let table = align(&["".into(), "x".into()], &[vec!["\u{1b}]0;pwned\u{7}".into(), "1".into()]]);
+        assert!(!table.contains('\u{1b}') && table.contains("\\u{1b}]0;pwned\\u{7}"), "{table}");
+    }
 }
