@@ -3,7 +3,7 @@
 //! agreements). See the README for the model and the scenario format.
 //!
 //! The library's façade is small: [`load_scenario`], [`run`], [`compare`],
-//! [`sweep`] and the result types ([`Summary`], [`Comparison`], [`Estimate`]).
+//! [`sweep()`] and the result types ([`Summary`], [`Comparison`], [`Estimate`]).
 //!
 //! ```no_run
 //! let scenario = nursequeue::load_scenario("scenarios/cluster-3-2024.toml", &[]).unwrap();
