@@ -6,10 +6,10 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::calendar::{parse_duration, MINUTE};
-use crate::erlang::{erlang_b, Queue};
+use crate::erlang::Queue;
 use crate::experiment;
 use crate::model::{self, Model};
-use crate::report;
+use crate::output::{self, io::OutputSet};
 use crate::runner::{Cancel, Runner};
 use crate::scenario::{self, Scenario};
 
@@ -41,6 +41,17 @@ pub enum Command {
     Erlang(ErlangArgs),
     /// Print the JSON Schema of scenario files (for editors: Taplo, Tombi).
     Schema,
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(CompletionsArgs),
+    /// Print the manual page (roff), e.g. `nursequeue man > nursequeue.1`.
+    Man,
+}
+
+#[derive(Args, Debug)]
+pub struct CompletionsArgs {
+    /// The shell, e.g. bash: `nursequeue completions bash > /etc/bash_completion.d/nursequeue`.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 #[derive(Args, Debug)]
@@ -175,11 +186,54 @@ pub struct ErlangArgs {
     pub format: Format,
 }
 
-/// An error for the user, with its exit code: 2 for invalid input, 1 otherwise.
+/// An error for the user, with its exit code: 2 for invalid input, 1 otherwise
+/// (0 with no message: standard output was closed, stop quietly).
 #[derive(Debug)]
 pub struct Failure {
     pub code: u8,
     pub message: String,
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Failure {}
+
+/// Prints to standard output. When the reader has gone away (`| head`), the
+/// command stops quietly with exit 0, as other command-line tools do.
+fn out(text: &str) -> Result<(), Failure> {
+    output::io::print(text).map_err(|e| {
+        if output::io::is_closed_pipe(&e) {
+            Failure {
+                code: 0,
+                message: String::new(),
+            }
+        } else {
+            failed(format!("cannot write to standard output: {e}"))
+        }
+    })
+}
+
+/// Checks `--out` before any work and prepares its temporary folder.
+fn output_set(dir: &Option<PathBuf>) -> Result<Option<OutputSet>, Failure> {
+    dir.as_deref()
+        .map(|d| OutputSet::begin(d).map_err(|e| invalid(format!("{e}\n  = nothing was simulated or written"))))
+        .transpose()
+}
+
+/// Writes a set of output files into place as a whole.
+fn write_set(set: OutputSet, files: Result<Vec<output::File>, String>) -> Result<(), Failure> {
+    let target = set.target().to_path_buf();
+    let fail = |e: String| {
+        failed(format!(
+            "cannot write results to {}: {e}; nothing was written there",
+            target.display()
+        ))
+    };
+    output::commit(set, files.map_err(fail)?).map_err(|e| fail(e.to_string()))
 }
 
 fn invalid(message: impl Into<String>) -> Failure {
@@ -223,11 +277,10 @@ pub fn main() -> ExitCode {
     };
     match execute_with(cli, &cancel) {
         Ok(()) => ExitCode::SUCCESS,
+        Err(f) if f.code == 0 => ExitCode::SUCCESS,
         Err(f) => {
-            eprint!("{}", f.message);
-            if !f.message.ends_with('\n') {
-                eprintln!();
-            }
+            let newline = if f.message.ends_with('\n') { "" } else { "\n" };
+            output::io::eprint(&format!("{}{newline}", f.message));
             ExitCode::from(f.code)
         }
     }
@@ -247,11 +300,26 @@ pub fn execute_with(cli: Cli, cancel: &Cancel) -> Result<(), Failure> {
         Command::Sweep(args) => sweep(args, cancel),
         Command::Merge(args) => merge(args, cancel),
         Command::Erlang(args) => erlang(args),
-        Command::Schema => {
-            print!("{}", scenario::keys::json_schema_text());
-            Ok(())
-        }
+        Command::Schema => out(&scenario::keys::json_schema_text()),
+        Command::Completions(args) => completions(args),
+        Command::Man => man(),
     }
+}
+
+fn completions(args: CompletionsArgs) -> Result<(), Failure> {
+    use clap::CommandFactory;
+    let mut script = vec![];
+    clap_complete::generate(args.shell, &mut Cli::command(), "nursequeue", &mut script);
+    out(&String::from_utf8_lossy(&script))
+}
+
+fn man() -> Result<(), Failure> {
+    use clap::CommandFactory;
+    let mut page = vec![];
+    clap_mangen::Man::new(Cli::command())
+        .render(&mut page)
+        .map_err(|e| failed(format!("cannot render the manual page: {e}")))?;
+    out(&String::from_utf8_lossy(&page))
 }
 
 fn load(args: &ScenarioArgs) -> Result<Scenario, Failure> {
@@ -266,8 +334,8 @@ fn check(args: CheckArgs) -> Result<(), Failure> {
         .flat_map(|r| r.shifts.iter().map(|sh| sh.nurses))
         .max()
         .unwrap_or(0);
-    println!(
-        "{}: valid — {} region{}, {} agreement{}, {} target{}, {} replications of {} (largest shift: {} nurses)",
+    out(&format!(
+        "{}: valid — {} region{}, {} agreement{}, {} target{}, {} replications of {} (largest shift: {} nurses)\n",
         args.scenario.scenario.display(),
         s.regions.len(),
         plural(s.regions.len()),
@@ -278,8 +346,7 @@ fn check(args: CheckArgs) -> Result<(), Failure> {
         s.replications,
         crate::calendar::format_duration(s.horizon),
         nurses
-    );
-    Ok(())
+    ))
 }
 
 fn plural(n: usize) -> &'static str {
@@ -308,16 +375,17 @@ fn run(args: RunArgs, cancel: &Cancel) -> Result<(), Failure> {
     let mut s = load(&args.scenario)?;
     apply_run_flags(&mut s, &args.run)?;
     check_size(Model::compile(&s).work(), s.replications as f64, args.run.allow_large)?;
+    let set = output_set(&args.out)?;
     let summary = experiment::run_with(&s, &runner(&args.run, cancel)?).map_err(run_failure)?;
-    if let Some(dir) = &args.out {
-        report::write_outputs(dir, &summary, &s.source).map_err(|e| failed(format!("cannot write results to {}: {e}", dir.display())))?;
+    if let Some(set) = set {
+        write_set(set, output::run_files(&summary, &s.source))?;
     }
     match args.format {
-        Format::Json => println!("{}", serde_json::to_string_pretty(&report::summary_json(&summary)).expect("json")),
-        Format::Text => print!("{}", report::text(&s, &summary)),
+        Format::Json => out(&(output::json::summary(&summary) + "\n"))?,
+        Format::Text => out(&output::text::run_text(&s, &summary))?,
     }
     if let (Some(dir), Format::Text) = (&args.out, args.format) {
-        println!("Tables written to {}", dir.display());
+        out(&format!("Tables written to {}\n", dir.display()))?;
     }
     if args.fail_on_target && summary.targets.iter().any(|t| t.met != Some(true)) {
         return Err(Failure {
@@ -345,19 +413,16 @@ fn compare(args: CompareArgs, cancel: &Cancel) -> Result<(), Failure> {
         .iter()
         .fold(model::Work::default(), |w, s| w.plus(Model::compile(s).work()));
     check_size(work, scenarios[0].replications as f64, args.run.allow_large)?;
+    let set = output_set(&args.out)?;
     let comparison = experiment::compare_with(&scenarios, &runner(&args.run, cancel)?).map_err(run_failure)?;
-    if let Some(dir) = &args.out {
-        report::write_comparison(dir, &comparison, &scenarios.iter().map(|s| s.source.clone()).collect::<Vec<_>>())
-            .map_err(|e| failed(format!("cannot write results to {}: {e}", dir.display())))?;
+    if let Some(set) = set {
+        let sources: Vec<String> = scenarios.iter().map(|s| s.source.clone()).collect();
+        write_set(set, output::comparison_files(&comparison, &sources))?;
     }
     match args.format {
-        Format::Json => println!(
-            "{}",
-            serde_json::to_string_pretty(&report::comparison_json(&comparison)).expect("json")
-        ),
-        Format::Text => print!("{}", report::comparison_text(&comparison)),
+        Format::Json => out(&(output::json::comparison(&comparison) + "\n")),
+        Format::Text => out(&output::text::comparison_text(&comparison)),
     }
-    Ok(())
 }
 
 /// Calls one core simulates in a second on a typical multi-region scenario.
@@ -457,10 +522,10 @@ fn erlang(args: ErlangArgs) -> Result<(), Failure> {
         .map(|w| Ok((w.trim().to_string(), minutes("within", w)?)))
         .collect::<Result<_, Failure>>()?;
     let lambda = args.calls / per;
-    let rows: Vec<serde_json::Value> = nurse_range(&args.nurses)?
+    let rows: Vec<output::erlang::ErlangRow> = nurse_range(&args.nurses)?
         .into_iter()
         .map(|n| {
-            erlang_row(
+            output::erlang::ErlangRow::new(
                 Queue {
                     lambda,
                     mu: 1.0 / handle,
@@ -472,85 +537,9 @@ fn erlang(args: ErlangArgs) -> Result<(), Failure> {
         })
         .collect();
     match args.format {
-        Format::Json => println!("{}", serde_json::to_string_pretty(&serde_json::Value::Array(rows)).expect("json")),
-        Format::Text => print!("{}", erlang_text(lambda, handle, theta, &within, &rows)),
+        Format::Json => out(&(output::erlang::json(&rows) + "\n")),
+        Format::Text => out(&output::erlang::text(lambda, handle, theta, &within, &rows)),
     }
-    Ok(())
-}
-
-fn erlang_row(q: Queue, within: &[(String, f64)]) -> serde_json::Value {
-    let finite = |x: f64| x.is_finite().then_some(x);
-    let mut row = serde_json::json!({
-        "model": if q.theta > 0.0 { "erlang_a" } else { "erlang_c" },
-        "nurses": q.n,
-        "offered_load": q.load(),
-        "stable": q.is_stable(),
-        "p_wait": finite(q.p_wait()),
-        "p_abandon": finite(q.p_abandon()),
-        "mean_wait_answered": finite(q.mean_wait_answered()),
-        "mean_wait_all": finite(q.mean_wait_all()),
-        "occupancy": finite(q.occupancy()),
-        "erlang_b_blocking": erlang_b(q.n, q.load()),
-    });
-    let obj = row.as_object_mut().expect("object");
-    for (label, t) in within {
-        let stable = q.is_stable();
-        obj.insert(format!("answered_within_{label}"), stable.then(|| q.answered_within(*t)).into());
-        obj.insert(
-            format!("answered_within_{label}_of_answered"),
-            stable.then(|| q.answered_within_of_answered(*t)).into(),
-        );
-        obj.insert(
-            format!("answered_within_{label}_short_abandons_excluded"),
-            stable.then(|| q.answered_within_short_abandons_excluded(*t)).into(),
-        );
-    }
-    row
-}
-
-fn erlang_text(lambda: f64, handle: f64, theta: f64, within: &[(String, f64)], rows: &[serde_json::Value]) -> String {
-    let model = if theta > 0.0 {
-        format!("Erlang A (M/M/n+M), mean patience {:.2} min", 1.0 / theta)
-    } else {
-        "Erlang C (M/M/n, callers never hang up)".into()
-    };
-    let mut out = format!(
-        "{model}\narrivals {:.4} calls/min, mean handle time {:.2} min, offered load {:.3} Erlang\n\n",
-        lambda,
-        handle,
-        lambda * handle
-    );
-    let pct = |v: &serde_json::Value| v.as_f64().map_or("—".into(), |x| format!("{:.2}", 100.0 * x));
-    let min = |v: &serde_json::Value| v.as_f64().map_or("—".into(), |x| format!("{x:.3}"));
-    let mut header: Vec<String> = ["nurses", "P(wait) %", "P(abandon) %"].map(String::from).to_vec();
-    for (l, _) in within {
-        header.extend([
-            format!("≤{l} % of offered"),
-            format!("≤{l} % of answered"),
-            format!("≤{l} % excl. short abandons"),
-        ]);
-    }
-    header.extend(["mean wait answered (min)", "mean wait all (min)", "occupancy %"].map(String::from));
-    let lines: Vec<Vec<String>> = rows
-        .iter()
-        .map(|r| {
-            let mut line = vec![r["nurses"].to_string(), pct(&r["p_wait"]), pct(&r["p_abandon"])];
-            for (l, _) in within {
-                line.extend([
-                    pct(&r[format!("answered_within_{l}")]),
-                    pct(&r[format!("answered_within_{l}_of_answered")]),
-                    pct(&r[format!("answered_within_{l}_short_abandons_excluded")]),
-                ]);
-            }
-            line.extend([min(&r["mean_wait_answered"]), min(&r["mean_wait_all"]), pct(&r["occupancy"])]);
-            line
-        })
-        .collect();
-    out += &report::align(&header, &lines);
-    if rows.iter().any(|r| r["stable"] == false) {
-        out += "\n— : unstable without abandonment (offered load ≥ nurses): the queue grows without bound.\n";
-    }
-    out
 }
 
 fn sweep_failure(e: crate::sweep::SweepError) -> Failure {

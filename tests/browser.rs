@@ -45,10 +45,28 @@ fn screenshot(page: &Path, dir: &Path) -> (PathBuf, String) {
 
 /// Pixels that are clearly coloured (chart lines and cells), not grey text or white.
 fn coloured_pixels(png: &Path) -> usize {
-    let img = image::open(png).expect("screenshot is a PNG").to_rgb8();
-    img.pixels()
-        .filter(|p| p.0.iter().max().unwrap() - p.0.iter().min().unwrap() > 60)
+    rgb_pixels(png)
+        .iter()
+        .filter(|p| p.iter().max().unwrap() - p.iter().min().unwrap() > 60)
         .count()
+}
+
+/// The pixels of a PNG file as RGB triples (decoded with the `png` crate).
+fn rgb_pixels(path: &std::path::Path) -> Vec<[u8; 3]> {
+    let mut decoder = png::Decoder::new(std::fs::File::open(path).expect("open PNG"));
+    decoder.set_transformations(png::Transformations::EXPAND | png::Transformations::STRIP_16);
+    let mut reader = decoder.read_info().expect("a PNG");
+    let mut buf = vec![0; reader.output_buffer_size()];
+    let info = reader.next_frame(&mut buf).expect("PNG data");
+    let bytes = &buf[..info.buffer_size()];
+    let channels = info.color_type.samples();
+    bytes
+        .chunks(channels)
+        .map(|p| match channels {
+            1 | 2 => [p[0], p[0], p[0]],
+            _ => [p[0], p[1], p[2]],
+        })
+        .collect()
 }
 
 #[test]
@@ -89,4 +107,22 @@ fn report_renders_in_a_browser_with_charts_and_no_console_errors() {
     let (shot, log) = screenshot(&bad, &bad_dir);
     assert!(log.contains(":CONSOLE"), "a console error must be seen");
     assert!(coloured_pixels(&shot) < 5_000);
+}
+
+#[test]
+fn screenshots_decode_whatever_their_colour_type() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("rgba.png");
+    let mut bytes = vec![];
+    let mut encoder = png::Encoder::new(&mut bytes, 2, 1);
+    encoder.set_color(png::ColorType::Rgba);
+    encoder.set_depth(png::BitDepth::Eight);
+    encoder
+        .write_header()
+        .unwrap()
+        .write_image_data(&[255, 0, 0, 255, 10, 20, 30, 128])
+        .unwrap();
+    std::fs::write(&path, bytes).unwrap();
+    assert_eq!(rgb_pixels(&path), vec![[255, 0, 0], [10, 20, 30]]);
+    assert_eq!(coloured_pixels(&path), 1);
 }

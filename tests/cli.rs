@@ -304,3 +304,233 @@ fn erlang_reproduces_published_figures() {
         .assert()
         .code(2);
 }
+
+/// Reads a few bytes of standard output, then closes the pipe as `head -c 10` does.
+fn close_early(args: &[&str]) -> std::process::Output {
+    use std::io::Read;
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("nursequeue"))
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = [0u8; 10];
+    child.stdout.take().unwrap().read_exact(&mut first).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn a_closed_pipe_stops_quietly() {
+    for args in [
+        &[
+            "run",
+            "scenarios/national-10.toml",
+            "--replications",
+            "2",
+            "--set",
+            "horizon=1w",
+            "--format",
+            "json",
+        ][..],
+        &[
+            "erlang",
+            "--calls",
+            "60",
+            "--per",
+            "30m",
+            "--handle-time",
+            "3m",
+            "--nurses",
+            "1..2000",
+        ][..],
+        &["man"][..],
+    ] {
+        let out = close_early(args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{args:?}: {:?} {stderr}", out.status);
+        assert!(
+            !stderr.contains("panicked") && !stderr.contains("Broken pipe"),
+            "{args:?}: {stderr}"
+        );
+    }
+}
+
+const HOSTILE_NAMES: &str = r#"
+name = "=1+1"
+start = "2024-03-04"
+horizon = "2d"
+replications = 2
+[defaults]
+handle_time = { dist = "exponential", mean = "6m" }
+patience = { dist = "exponential", mean = "10m" }
+[[region]]
+name = "=HYPERLINK(\"http://example.invalid\",\"click\")"
+calls_per_day = 300
+shifts = [{ from = "00:00", to = "24:00", nurses = 3 }]
+[[region]]
+name = "@SUM(A1:A9)"
+calls_per_day = 200
+[[region]]
+name = "-2+3"
+calls_per_day = 100
+shifts = [{ from = "00:00", to = "24:00", nurses = 2 }]
+[[agreement]]
+name = "+cmd|' /C calc'!A0"
+members = ["=HYPERLINK(\"http://example.invalid\",\"click\")", "@SUM(A1:A9)", "-2+3"]
+hours = "always"
+overflow_after = "0m"
+"#;
+
+#[test]
+fn csv_cells_that_look_like_formulas_are_neutralised_and_numbers_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = write(dir.path(), "hostile.toml", HOSTILE_NAMES);
+    let out = dir.path().join("out");
+    nursequeue().arg("run").arg(&scenario).arg("--out").arg(&out).assert().success();
+    let mut negative_numbers = 0;
+    for file in ["regions.csv", "by_hour.csv", "flows.csv", "settlement.csv"] {
+        let text = std::fs::read_to_string(out.join(file)).unwrap();
+        let mut reader = csv::Reader::from_reader(text.as_bytes());
+        for record in reader.records() {
+            for cell in record.unwrap().iter() {
+                assert!(
+                    !cell.starts_with(['=', '+', '@', '\t', '\r']),
+                    "{file}: a cell a spreadsheet would run as a formula: {cell:?}"
+                );
+                if cell.starts_with('-') {
+                    assert!(cell.parse::<f64>().is_ok(), "{file}: {cell:?} is neither neutralised nor a number");
+                    negative_numbers += 1;
+                }
+            }
+        }
+        assert!(text.contains("'@SUM(A1:A9)") && text.contains("'-2+3"), "{file}:\n{text}");
+    }
+    let regions = std::fs::read_to_string(out.join("regions.csv")).unwrap();
+    assert!(
+        regions.contains("\"'=HYPERLINK(\"\"http://example.invalid\"\",\"\"click\"\")\""),
+        "{regions}"
+    );
+    assert!(regions.contains("'+cmd|' /C calc'!A0"), "{regions}");
+    assert!(
+        negative_numbers > 0,
+        "the region without nurses has a negative settlement balance, written as a number"
+    );
+    // JSON and the text table keep names as they are.
+    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(json["regions"][1]["region"], "@SUM(A1:A9)");
+}
+
+#[test]
+fn out_pointing_at_a_file_is_refused_before_simulating() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(dir.path(), "results", "not a folder");
+    nursequeue()
+        .args(["run", "scenarios/single-region.toml", "--out"])
+        .arg(&file)
+        .assert()
+        .code(2)
+        .stdout("")
+        .stderr(predicate::str::contains("is a file, not a folder").and(predicate::str::contains("nothing was simulated")));
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "not a folder");
+    // A folder below a file cannot be created either.
+    nursequeue()
+        .args(["compare", "scenarios/single-region.toml", "scenarios/single-region.toml", "--out"])
+        .arg(file.join("below"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("cannot create"));
+}
+
+#[test]
+fn an_unwritable_parent_is_refused_before_simulating() {
+    let dir = tempfile::tempdir().unwrap();
+    let parent = dir.path().join("locked");
+    std::fs::create_dir(&parent).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&parent, std::fs::Permissions::from_mode(0o555)).unwrap();
+    }
+    // Root may write anywhere; then a read-only file system stands in for the locked folder.
+    let locked = if std::fs::write(parent.join("probe"), "x").is_ok() {
+        if !Path::new("/proc/self").exists() {
+            return;
+        }
+        Path::new("/proc/nursequeue-results").to_path_buf()
+    } else {
+        parent.join("results")
+    };
+    nursequeue()
+        .args(["run", "scenarios/single-region.toml", "--out"])
+        .arg(&locked)
+        .assert()
+        .code(2)
+        .stdout("")
+        .stderr(predicate::str::contains("choose a folder you can write to"));
+    assert!(!locked.exists());
+}
+
+#[test]
+fn a_very_long_scenario_name_still_gives_a_complete_output_set() {
+    let dir = tempfile::tempdir().unwrap();
+    let long = "Å".repeat(150); // 300 bytes
+    let base = std::fs::read_to_string("scenarios/single-region.toml").unwrap();
+    let renamed = base.replacen("name = \"Single region, stationary\"", &format!("name = \"{long}\""), 1);
+    assert_ne!(renamed, base);
+    let b = write(dir.path(), "long.toml", &renamed);
+    let out = dir.path().join("cmp");
+    nursequeue()
+        .args(["compare", "scenarios/single-region.toml"])
+        .arg(&b)
+        .args(["--replications", "2", "--set", "horizon=2d", "--out"])
+        .arg(&out)
+        .assert()
+        .success();
+    let folders: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap())
+        .filter(|e| e.file_type().unwrap().is_dir())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(folders.len(), 2, "{folders:?}");
+    let second = folders.iter().find(|f| f.starts_with("2-")).expect("the second scenario's folder");
+    assert!(second.len() < 200, "{second}");
+    for file in [
+        "summary.json",
+        "regions.csv",
+        "by_hour.csv",
+        "flows.csv",
+        "targets.csv",
+        "settlement.csv",
+    ] {
+        assert!(out.join(second).join(file).exists(), "{file}");
+    }
+    assert!(out.join("report.html").exists() && out.join("comparison.json").exists());
+    let left: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".nursequeue"))
+        .collect();
+    assert!(left.is_empty(), "temporary folders left behind: {left:?}");
+}
+
+#[test]
+fn version_completions_and_man_page() {
+    nursequeue()
+        .arg("--version")
+        .assert()
+        .success()
+        .stdout(predicate::str::starts_with(format!("nursequeue {}", env!("CARGO_PKG_VERSION"))));
+    for shell in ["bash", "zsh", "fish"] {
+        nursequeue()
+            .args(["completions", shell])
+            .assert()
+            .success()
+            .stdout(predicate::str::contains("nursequeue").and(predicate::str::contains("compare")));
+    }
+    nursequeue()
+        .arg("man")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(".TH nursequeue").and(predicate::str::contains("sweep")));
+}

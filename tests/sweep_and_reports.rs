@@ -216,9 +216,9 @@ fn run_and_compare_write_charts_and_a_self_contained_report() {
         .assert()
         .success();
     for chart in ["service_level_by_hour", "waiting_time", "flows", "staffing"] {
-        let png = image::open(out.join(format!("{chart}.png"))).expect("a PNG").to_rgb8();
+        let png = rgb_pixels(&out.join(format!("{chart}.png")));
         // Not blank: a chart has white background, coloured lines and dark text.
-        let distinct: std::collections::HashSet<_> = png.pixels().map(|p| p.0).collect();
+        let distinct: std::collections::HashSet<_> = png.into_iter().collect();
         assert!(distinct.len() > 20, "{chart}.png looks blank");
         let svg = String::from_utf8(read(&out.join(format!("{chart}.svg")))).unwrap();
         assert!(svg.starts_with("<svg") && svg.contains("<text"), "{chart}.svg has no text");
@@ -246,4 +246,51 @@ fn run_and_compare_write_charts_and_a_self_contained_report() {
         .success();
     assert!(String::from_utf8(read(&cmp.join("report.html"))).unwrap().matches("<svg").count() >= 3);
     assert!(cmp.join("comparison.json").exists() && cmp.join("compare_answered_share.png").exists());
+}
+
+/// The pixels of a PNG file as RGB triples (decoded with the `png` crate).
+fn rgb_pixels(path: &std::path::Path) -> Vec<[u8; 3]> {
+    let mut decoder = png::Decoder::new(std::fs::File::open(path).expect("open PNG"));
+    decoder.set_transformations(png::Transformations::EXPAND | png::Transformations::STRIP_16);
+    let mut reader = decoder.read_info().expect("a PNG");
+    let mut buf = vec![0; reader.output_buffer_size()];
+    let info = reader.next_frame(&mut buf).expect("PNG data");
+    let bytes = &buf[..info.buffer_size()];
+    let channels = info.color_type.samples();
+    bytes
+        .chunks(channels)
+        .map(|p| match channels {
+            1 | 2 => [p[0], p[0], p[0]],
+            _ => [p[0], p[1], p[2]],
+        })
+        .collect()
+}
+
+#[test]
+fn the_report_of_hundreds_of_regions_stays_small() {
+    let dir = tempfile::tempdir().unwrap();
+    let names: Vec<String> = (0..300).map(|i| format!("Region {i:03}")).collect();
+    let mut toml = String::from(
+        "start = \"2024-03-04\"\nhorizon = \"1d\"\nreplications = 1\n[defaults]\nhandle_time = { dist = \"exponential\", mean = \"6m\" }\npatience = { dist = \"exponential\", mean = \"10m\" }\n",
+    );
+    for n in &names {
+        toml += &format!("[[region]]\nname = \"{n}\"\ncalls_per_day = 50\nshifts = [{{ from = \"00:00\", to = \"24:00\", nurses = 1 }}]\n");
+    }
+    let members: Vec<String> = names.iter().map(|n| format!("\"{n}\"")).collect();
+    toml += &format!(
+        "[[agreement]]\nname = \"all\"\nmembers = [{}]\nhours = \"always\"\noverflow_after = \"4m\"\n",
+        members.join(",")
+    );
+    let scenario = dir.path().join("many.toml");
+    std::fs::write(&scenario, toml).unwrap();
+    let out = dir.path().join("out");
+    nursequeue().arg("run").arg(&scenario).arg("--out").arg(&out).assert().success();
+    let html = String::from_utf8(read(&out.join("report.html"))).unwrap();
+    assert!(html.len() < 2_000_000, "report.html has {} bytes", html.len());
+    assert!(html.contains("first 20 of 300 regions"), "charts say which regions they show");
+    assert!(html.contains("first 100 of 300 regions; regions.csv has all of them"));
+    assert!(read(&out.join("flows.svg")).len() < 1_000_000);
+    // The tables keep every region.
+    let regions = String::from_utf8(read(&out.join("regions.csv"))).unwrap();
+    assert_eq!(regions.lines().count(), 1 + 300 + 1 + 1);
 }

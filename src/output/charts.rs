@@ -10,6 +10,8 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters::style::FontStyle;
 
 use crate::calendar::WEEKDAYS;
+use crate::experiment::{Comparison, Summary};
+use crate::scenario::Bound;
 
 const FONT: &str = "sans-serif";
 const SIZE: (u32, u32) = (1000, 520);
@@ -27,7 +29,9 @@ fn register_fonts() {
 /// How the x axis is labelled.
 #[derive(Clone, Debug)]
 pub enum XAxis {
+    /// Plain numbers.
     Numbers {
+        /// The unit (shown in the axis description).
         unit: String,
     },
     /// 0..168 hours, labelled Mon…Sun.
@@ -36,21 +40,29 @@ pub enum XAxis {
     Labels(Vec<String>),
 }
 
+/// Lines over a numeric or labelled x axis.
 #[derive(Clone, Debug)]
 pub struct LineChart {
+    /// The title.
     pub title: String,
+    /// How the x axis is labelled.
     pub x: XAxis,
+    /// The x axis description.
     pub x_desc: String,
+    /// The y axis description.
     pub y_desc: String,
     /// Values shown as percentages.
     pub y_percent: bool,
+    /// Named series of `(x, y)` points (`NaN` y: no value).
     pub series: Vec<(String, Vec<(f64, f64)>)>,
     /// A horizontal target line and its label.
     pub target: Option<(f64, String)>,
 }
 
+/// A heat map of who answered whose calls.
 #[derive(Clone, Debug)]
 pub struct FlowMatrix {
+    /// The title.
     pub title: String,
     /// Row and column names (regions).
     pub names: Vec<String>,
@@ -60,27 +72,38 @@ pub struct FlowMatrix {
     pub net: Vec<f64>,
 }
 
+/// Groups of bars, one bar per series in each group.
 #[derive(Clone, Debug)]
 pub struct BarChart {
+    /// The title.
     pub title: String,
+    /// The y axis description.
     pub y_desc: String,
+    /// Values shown as percentages.
     pub y_percent: bool,
     /// Group labels (x axis) and, per series, one value per group.
     pub groups: Vec<String>,
+    /// Named series, one value per group.
     pub series: Vec<(String, Vec<f64>)>,
 }
 
+/// Any chart.
 #[derive(Clone, Debug)]
 pub enum Chart {
+    /// Lines.
     Lines(LineChart),
+    /// A flow heat map.
     Flows(FlowMatrix),
+    /// Bars.
     Bars(BarChart),
 }
 
 /// A chart with the file name (without extension) it is written under.
 #[derive(Clone, Debug)]
 pub struct NamedChart {
+    /// The file name without extension.
     pub file: String,
+    /// The chart.
     pub chart: Chart,
 }
 
@@ -378,18 +401,189 @@ impl Chart {
         let mut rgb = vec![0u8; (SIZE.0 * SIZE.1 * 3) as usize];
         draw(BitMapBackend::with_buffer(&mut rgb, SIZE).into_drawing_area(), self)?;
         let mut png = Vec::new();
-        let encoder = image::codecs::png::PngEncoder::new(&mut png);
-        image::ImageEncoder::write_image(encoder, &rgb, SIZE.0, SIZE.1, image::ColorType::Rgb8).map_err(err)?;
+        let mut encoder = png::Encoder::new(&mut png, SIZE.0, SIZE.1);
+        encoder.set_color(png::ColorType::Rgb);
+        encoder.set_depth(png::BitDepth::Eight);
+        // Fast compression with adaptive filters: the bytes `image` 0.24 wrote.
+        encoder.set_compression(png::Compression::Fast);
+        encoder.set_filter(png::FilterType::Sub);
+        encoder.set_adaptive_filter(png::AdaptiveFilterType::Adaptive);
+        encoder.write_header().map_err(err)?.write_image_data(&rgb).map_err(err)?;
         Ok(png)
     }
 }
 
+/// Each chart as `<file>.svg` and `<file>.png`: the files to write.
+pub fn files(charts: &[NamedChart]) -> Result<Vec<(String, Vec<u8>)>, String> {
+    let mut out = vec![];
+    for c in charts {
+        out.push((format!("{}.svg", c.file), c.chart.svg()?.into_bytes()));
+        out.push((format!("{}.png", c.file), c.chart.png()?));
+    }
+    Ok(out)
+}
+
 /// Writes each chart as `<file>.png` and `<file>.svg` into `dir` (atomically).
 pub fn write_all(dir: &Path, charts: &[NamedChart]) -> std::io::Result<()> {
-    let io = |e: String| std::io::Error::other(e);
-    for c in charts {
-        crate::report::write_atomic(&dir.join(format!("{}.svg", c.file)), c.chart.svg().map_err(io)?.as_bytes())?;
-        crate::report::write_atomic(&dir.join(format!("{}.png", c.file)), &c.chart.png().map_err(io)?)?;
+    for (name, bytes) in files(charts).map_err(std::io::Error::other)? {
+        super::io::write_atomic(&dir.join(name), &bytes)?;
     }
     Ok(())
+}
+
+/// Charts with a line or a row per region show at most this many regions
+/// (the first ones), so that a scenario with hundreds of regions still gives
+/// readable charts and a `report.html` of a few megabytes.
+pub const MAX_CHART_REGIONS: usize = 20;
+
+/// `" (first 20 of 300 regions)"` when regions are left out of a chart.
+pub fn regions_note(n: usize) -> String {
+    if n > MAX_CHART_REGIONS {
+        format!(" (first {MAX_CHART_REGIONS} of {n} regions)")
+    } else {
+        String::new()
+    }
+}
+
+/// The first `answered_within … at_least` target: the line drawn on service-level charts.
+fn service_target(s: &Summary) -> Option<(f64, String)> {
+    s.targets.iter().find_map(|t| match t.bound {
+        Bound::AtLeast(b) if t.metric.starts_with("answered_within") => Some((
+            b,
+            format!("target {:.0} % {}", b * 100.0, t.metric.replace("answered_within_", "within ")),
+        )),
+        _ => None,
+    })
+}
+
+/// The charts of one run: service level by hour, waiting-time curve, flows, staffing.
+pub fn run_charts(s: &Summary) -> Vec<NamedChart> {
+    let n = s.region_names.len();
+    let shown = n.min(MAX_CHART_REGIONS);
+    let note = regions_note(n);
+    let label = &s.chart_within.0;
+    let by_hour = (0..shown)
+        .map(|r| {
+            let points = (0..168)
+                .map(|h| {
+                    let c = &s.by_hour[r * 168 + h];
+                    let share = if c.offered > 0 {
+                        c.answered_within_target as f64 / c.offered as f64
+                    } else {
+                        f64::NAN
+                    };
+                    (h as f64 + 0.5, share)
+                })
+                .collect();
+            (s.region_names[r].clone(), points)
+        })
+        .collect();
+    let curves = (0..shown)
+        .map(|r| {
+            (
+                s.region_names[r].clone(),
+                s.wait_curve[r].iter().enumerate().map(|(t, &v)| (t as f64, v)).collect(),
+            )
+        })
+        .collect();
+    let horizon_net: Vec<f64> = s
+        .settlement
+        .iter()
+        .filter(|row| row.period.is_horizon())
+        .take(shown)
+        .map(|row| row.net.mean.unwrap_or(0.0))
+        .collect();
+    let staffing_total = |pick: fn(&(f64, f64)) -> f64| -> Vec<(f64, f64)> {
+        (0..168)
+            .map(|h| {
+                (
+                    h as f64 + 0.5,
+                    (0..n).map(|r| pick(&s.staffing[r * 168 + h])).filter(|v| v.is_finite()).sum(),
+                )
+            })
+            .collect()
+    };
+    vec![
+        NamedChart {
+            file: "service_level_by_hour".into(),
+            chart: Chart::Lines(LineChart {
+                title: format!("Share of calls answered within {label}, by hour of the week{note}"),
+                x: XAxis::HourOfWeek,
+                x_desc: "hour of the week (arrival)".into(),
+                y_desc: format!("answered within {label} (% of offered)"),
+                y_percent: true,
+                series: by_hour,
+                target: service_target(s),
+            }),
+        },
+        NamedChart {
+            file: "waiting_time".into(),
+            chart: Chart::Lines(LineChart {
+                title: format!("Share of calls answered within t minutes{note}"),
+                x: XAxis::Numbers { unit: "min".into() },
+                x_desc: "waiting time t (minutes)".into(),
+                y_desc: "answered within t (% of offered)".into(),
+                y_percent: true,
+                series: curves,
+                target: service_target(s),
+            }),
+        },
+        NamedChart {
+            file: "flows".into(),
+            chart: Chart::Flows(FlowMatrix {
+                title: format!("Who answered whose calls (calls per replication){note}"),
+                names: s.region_names[..shown].to_vec(),
+                values: (0..shown)
+                    .map(|r| (0..shown).map(|j| s.flows[r * n + j].mean.unwrap_or(0.0)).collect())
+                    .collect(),
+                net: horizon_net,
+            }),
+        },
+        NamedChart {
+            file: "staffing".into(),
+            chart: Chart::Lines(LineChart {
+                title: "Nurses on the phones and calls waiting through an average week (all regions)".into(),
+                x: XAxis::HourOfWeek,
+                x_desc: "hour of the week".into(),
+                y_desc: "nurses / calls".into(),
+                y_percent: false,
+                series: vec![
+                    ("nurses on the phones".into(), staffing_total(|x| x.0)),
+                    ("calls waiting".into(), staffing_total(|x| x.1)),
+                ],
+                target: None,
+            }),
+        },
+    ]
+}
+
+/// Side-by-side bars of key metrics, one chart per metric, for `compare`.
+pub fn comparison_charts(c: &Comparison) -> Vec<NamedChart> {
+    let first = &c.summaries[0];
+    let n = first.region_names.len();
+    let mut groups: Vec<String> = first.region_names.iter().take(MAX_CHART_REGIONS).cloned().collect();
+    groups.push("total".into());
+    let note = regions_note(n);
+    let value = |s: &Summary, group: &str, metric: &str| -> f64 { s.value(group, metric).and_then(|e| e.mean).unwrap_or(f64::NAN) };
+    c.metrics
+        .iter()
+        .filter(|m| m.shown_in(crate::stats::View::CompareChart))
+        .map(|m| {
+            let (title, percent) = (&m.title, m.def.unit.is_share());
+            NamedChart {
+                file: format!("compare_{}", m.key),
+                chart: Chart::Bars(BarChart {
+                    title: format!("{title}{note}"),
+                    y_desc: if percent { "% of offered".into() } else { "minutes".into() },
+                    y_percent: percent,
+                    groups: groups.clone(),
+                    series: c
+                        .summaries
+                        .iter()
+                        .map(|s| (s.scenario.clone(), groups.iter().map(|g| value(s, g, &m.key)).collect()))
+                        .collect(),
+                }),
+            }
+        })
+        .collect()
 }

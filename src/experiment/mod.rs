@@ -7,7 +7,10 @@ use crate::engine::Simulation;
 use crate::model::{Model, TargetModel};
 use crate::runner::{Runner, Stopped};
 use crate::scenario::{Bound, Scenario, TargetMetric};
-use crate::stats::{group_metrics, metric_names, Accumulator, Estimate, HourCell, PeriodCounts, StaffingSample, Tally};
+use crate::stats::{group_values, metric_set, Accumulator, Estimate, HourCell, Metric, PeriodCounts, StaffingSample, Tally};
+
+mod summary;
+pub use summary::*;
 
 /// Why an experiment stopped without a result.
 #[derive(Debug)]
@@ -27,6 +30,8 @@ impl std::fmt::Display for RunError {
     }
 }
 
+impl std::error::Error for RunError {}
+
 /// The waiting-time curve is reported for 0, 1, …, 60 minutes.
 pub const CURVE_MINUTES: usize = 60;
 
@@ -36,7 +41,9 @@ pub const CURVE_MINUTES: usize = 60;
 pub struct Observation {
     /// Regions, then agreements, then the total; each a vector in `metric_names` order.
     pub groups: Vec<Vec<f64>>,
+    /// `flows[r * n + j]`: calls of region r answered by nurses of region j.
     pub flows: Vec<u64>,
+    /// Per region and hour of the week.
     pub by_hour: Vec<HourCell>,
     /// Per target: (value over the judged periods, share of judged periods met, met, judged).
     pub targets: Vec<(f64, f64, u64, u64)>,
@@ -45,7 +52,9 @@ pub struct Observation {
     pub settlement: Vec<[f64; 3]>,
     /// Per region: calls answered within 0..=60 minutes (counts), then offered.
     pub wait_curve: Vec<u64>,
+    /// Per region and hour of the week: samples of nurses on the phones and calls waiting.
     pub staffing: Vec<StaffingSample>,
+    /// Calls generated, warmup included.
     pub calls_simulated: u64,
 }
 
@@ -58,9 +67,16 @@ pub fn groups(model: &Model) -> Vec<Vec<usize>> {
     g
 }
 
+/// What a replication's tally contributes to the summary.
 pub fn observe(model: &Model, groups: &[Vec<usize>], tally: &Tally) -> Observation {
     Observation {
-        groups: groups.iter().map(|g| group_metrics(tally, g)).collect(),
+        groups: {
+            let labels: Vec<String> = (0..tally.calls.first().map_or(0, |c| c.within.len()))
+                .map(|t| t.to_string())
+                .collect();
+            let metrics = metric_set(&labels);
+            groups.iter().map(|g| group_values(tally, g, &metrics)).collect()
+        },
         flows: tally.flows.clone(),
         by_hour: tally.calls.iter().flat_map(|c| c.by_hour.iter().copied()).collect(),
         targets: model
@@ -91,6 +107,7 @@ fn target_value(metric: TargetMetric, c: &PeriodCounts) -> f64 {
     }
 }
 
+/// Whether a value meets a target's bound.
 pub fn meets(bound: Bound, value: f64) -> bool {
     match bound {
         Bound::AtLeast(b) => value >= b,
@@ -148,18 +165,26 @@ pub fn simulate_cancellable(model: &Model, seed: u64, replication: u64, cancel: 
 /// Folds observations (in replication order) into estimates.
 #[derive(Clone, Debug)]
 pub struct Fold {
+    /// Per group (regions, agreements, total) and metric.
     pub groups: Vec<Vec<Accumulator>>,
+    /// Per pair of regions.
     pub flows: Vec<Accumulator>,
+    /// Sums per region and hour of the week.
     pub by_hour: Vec<HourCell>,
     /// Per target: value, share of periods met; and periods met / judged in all.
     pub targets: Vec<(Accumulator, Accumulator, u64, u64)>,
+    /// Per settlement period and region: for others, by others, net.
     pub settlement: Vec<[Accumulator; 3]>,
+    /// Sums of the observations' wait curves.
     pub wait_curve: Vec<u64>,
+    /// Sums of the staffing samples.
     pub staffing: Vec<StaffingSample>,
+    /// Calls generated over all replications.
     pub calls_simulated: u64,
 }
 
 impl Fold {
+    /// An empty fold for a model with `metrics` metrics per group.
     pub fn new(model: &Model, metrics: usize) -> Fold {
         let n = model.regions.len();
         Fold {
@@ -174,6 +199,7 @@ impl Fold {
         }
     }
 
+    /// Adds one replication's observation (in replication order).
     pub fn add(&mut self, o: &Observation) {
         for (acc, values) in self.groups.iter_mut().zip(&o.groups) {
             acc.iter_mut().zip(values).for_each(|(a, &v)| a.add(v));
@@ -237,83 +263,19 @@ where
         })
 }
 
-/// One target's verdict.
-#[derive(Clone, Debug)]
-pub struct TargetResult {
-    pub metric: String,
-    pub region: Option<String>,
-    pub per: String,
-    pub bound: Bound,
-    /// The metric over the judged periods, per replication.
-    pub estimate: Estimate,
-    /// Whether the estimate meets the bound.
-    pub met: Option<bool>,
-    /// Share of periods (over all replications) in which the target was met.
-    pub share_of_periods_met: Option<f64>,
-    /// The same as a mean over replications with a confidence interval.
-    pub share_of_periods_met_by_replication: Estimate,
-    pub periods_judged: u64,
-}
-
-/// One row of the settlement: a region in one period.
-#[derive(Clone, Debug)]
-pub struct SettlementRow {
-    pub region: String,
-    /// `YYYY-MM` or `horizon`.
-    pub period: String,
-    pub answered_for_others: Estimate,
-    pub answered_by_others: Estimate,
-    pub net: Estimate,
-}
-
-/// A finished experiment: every reported figure as a mean with its 95 % CI.
-#[derive(Clone, Debug)]
-pub struct Summary {
-    pub scenario: String,
-    pub seed: u64,
-    pub replications: u32,
-    pub metric_names: Vec<String>,
-    pub region_names: Vec<String>,
-    pub agreement_names: Vec<String>,
-    pub regions: Vec<Vec<Estimate>>,
-    pub agreements: Vec<Vec<Estimate>>,
-    pub total: Vec<Estimate>,
-    /// `flows[r * n + j]`: calls of region r answered by nurses of region j, per replication.
-    pub flows: Vec<Estimate>,
-    /// Sums over replications, per region and hour of the week.
-    pub by_hour: Vec<HourCell>,
-    pub targets: Vec<TargetResult>,
-    pub settlement: Vec<SettlementRow>,
-    pub price_per_call: Option<f64>,
-    /// Per region, share of offered calls answered within 0..=60 minutes.
-    pub wait_curve: Vec<Vec<f64>>,
-    /// Per region and hour of the week: mean nurses on the phones and calls waiting.
-    pub staffing: Vec<(f64, f64)>,
-    /// The first target threshold, or 5 minutes: the service level the charts show.
-    pub chart_within: (String, crate::calendar::Time),
-    pub calls_simulated: u64,
-    pub wall_seconds: f64,
-    pub threads: usize,
-}
-
-impl Summary {
-    pub fn metric(&self, name: &str) -> Option<usize> {
-        self.metric_names.iter().position(|m| m == name)
-    }
-
-    pub fn region(&self, name: &str) -> Option<&[Estimate]> {
-        self.region_names.iter().position(|r| r == name).map(|i| self.regions[i].as_slice())
-    }
+fn metrics_of(scenario: &Scenario) -> Vec<Metric> {
+    metric_set(&scenario.within_thresholds().into_iter().map(|(_, l)| l).collect::<Vec<_>>())
 }
 
 fn names_of(scenario: &Scenario) -> Vec<String> {
-    metric_names(&scenario.within_thresholds().into_iter().map(|(_, l)| l).collect::<Vec<_>>())
+    metrics_of(scenario).into_iter().map(|m| m.key).collect()
 }
 
 fn estimates(accs: &[Accumulator]) -> Vec<Estimate> {
     accs.iter().map(Accumulator::estimate).collect()
 }
 
+/// Turns a fold into the summary of a scenario.
 pub fn summarize(scenario: &Scenario, model: &Model, fold: Fold, replications: u32, wall_seconds: f64, threads: usize) -> Summary {
     let n = model.regions.len();
     let mut groups: Vec<Vec<Estimate>> = fold.groups.iter().map(|g| estimates(g)).collect();
@@ -334,7 +296,7 @@ pub fn summarize(scenario: &Scenario, model: &Model, fold: Fold, replications: u
                     TargetMetric::AbandonedShare => "abandoned_share".into(),
                 },
                 region: t.region.map(|r| region_names[r].clone()),
-                per: format!("{:?}", t.per).to_lowercase(),
+                per: t.per.into(),
                 bound: t.bound,
                 met: estimate.mean.map(|m| meets(t.bound, m)),
                 estimate,
@@ -344,11 +306,12 @@ pub fn summarize(scenario: &Scenario, model: &Model, fold: Fold, replications: u
             }
         })
         .collect();
-    let periods: Vec<String> = model
+    let periods: Vec<SettlementPeriod> = model
         .months
         .iter()
         .map(|&m| model.calendar.month_label(m.div_euclid(crate::calendar::DAY)))
-        .chain(["horizon".to_string()])
+        .map(SettlementPeriod::Month)
+        .chain([SettlementPeriod::Horizon])
         .collect();
     let settlement = periods
         .iter()
@@ -364,6 +327,7 @@ pub fn summarize(scenario: &Scenario, model: &Model, fold: Fold, replications: u
                     answered_for_others: acc[0].estimate(),
                     answered_by_others: acc[1].estimate(),
                     net: acc[2].estimate(),
+                    net_amount: scenario.price_per_call.and_then(|p| acc[2].estimate().mean.map(|m| m * p)),
                 }
             })
         })
@@ -372,6 +336,7 @@ pub fn summarize(scenario: &Scenario, model: &Model, fold: Fold, replications: u
         scenario: scenario.name.clone(),
         seed: scenario.seed,
         replications,
+        metrics: metrics_of(scenario),
         metric_names: names_of(scenario),
         region_names,
         agreement_names: scenario.agreements.iter().map(|a| a.name.clone()).collect(),
@@ -409,9 +374,11 @@ pub fn summarize(scenario: &Scenario, model: &Model, fold: Fold, replications: u
             })
             .collect(),
         chart_within: scenario.chart_within(),
-        calls_simulated: fold.calls_simulated,
-        wall_seconds,
-        threads,
+        run: RunInfo {
+            calls_simulated: fold.calls_simulated,
+            wall_seconds,
+            threads,
+        },
     }
 }
 
@@ -440,23 +407,6 @@ pub fn run_with(scenario: &Scenario, runner: &Runner) -> Result<Summary, RunErro
         started.elapsed().as_secs_f64(),
         runner.threads(),
     ))
-}
-
-/// Differences of one scenario against the first, over paired replications.
-#[derive(Clone, Debug)]
-pub struct Difference {
-    pub scenario: String,
-    /// Regions present in both scenarios (by name), in the first scenario's order.
-    pub region_names: Vec<String>,
-    pub regions: Vec<Vec<Estimate>>,
-    pub total: Vec<Estimate>,
-}
-
-#[derive(Clone, Debug)]
-pub struct Comparison {
-    pub summaries: Vec<Summary>,
-    pub differences: Vec<Difference>,
-    pub metric_names: Vec<String>,
 }
 
 /// Runs every scenario with the same seed and replications (the first
@@ -527,9 +477,16 @@ pub fn compare_with(scenarios: &[Scenario], runner: &Runner) -> Result<Compariso
             total: estimates(&diffs[k].1),
         })
         .collect();
+    let metrics = summaries[0]
+        .metrics
+        .iter()
+        .filter(|m| common_metrics.contains(&m.key))
+        .cloned()
+        .collect();
     Ok(Comparison {
         summaries,
         differences,
+        metrics,
         metric_names: common_metrics,
     })
 }

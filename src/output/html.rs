@@ -4,9 +4,12 @@
 
 use std::fmt::Write as _;
 
-use crate::charts::NamedChart;
+use super::charts::NamedChart;
 use crate::experiment::Summary;
-use crate::stats::Estimate;
+use crate::stats::{Estimate, Metric, Unit, View};
+
+/// Tables list at most this many regions (the first ones); the CSV files have all.
+pub const MAX_TABLE_REGIONS: usize = 100;
 
 const STYLE: &str = "body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:2rem auto;max-width:1100px;color:#222;padding:0 1rem}\
 h1{font-size:1.6rem}h2{font-size:1.25rem;margin-top:2.2rem;border-bottom:1px solid #ddd}\
@@ -15,6 +18,7 @@ th:first-child,td:first-child{text-align:left}th{background:#f4f6f8}.met{color:#
 .chart svg{width:100%;height:auto;border:1px solid #eee;margin:.4rem 0}pre{background:#f7f7f7;padding:.8rem;overflow:auto;font-size:.8rem}\
 .meta{color:#555}.note{color:#555;font-size:.85rem}";
 
+/// Text made safe for HTML.
 pub fn escape(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
@@ -34,37 +38,50 @@ fn fmt(e: &Estimate, scale: f64, decimals: usize) -> String {
     }
 }
 
-/// Key metrics: (column header, metric name, scale, decimals).
-const KEY_METRICS: [(&str, &str, f64, usize); 9] = [
-    ("offered", "offered", 1.0, 0),
-    ("answered %", "answered_share", 100.0, 1),
-    ("abandoned %", "abandoned_share", 100.0, 1),
-    ("≤ 5 min %", "answered_within_5m", 100.0, 1),
-    ("≤ 10 min %", "answered_within_10m", 100.0, 1),
-    ("mean wait (min)", "mean_wait_answered", 1.0, 2),
-    ("p90 wait (min)", "wait_p90", 1.0, 1),
-    ("occupancy %", "occupancy", 100.0, 1),
-    ("net for others", "net_answered_for_others", 1.0, 0),
-];
+/// A column header: the catalogue's label, with the unit for minutes.
+fn header(m: &Metric) -> String {
+    match m.def.unit {
+        Unit::Minutes => format!("{} (min)", m.label),
+        _ => m.label.clone(),
+    }
+}
+
+/// `" Showing the first 100 of 300 regions; … has all."` when rows are left out.
+fn rows_note(n: usize, file: &str) -> String {
+    if n > MAX_TABLE_REGIONS {
+        format!(" Showing the first {MAX_TABLE_REGIONS} of {n} regions; {file} has all of them.")
+    } else {
+        String::new()
+    }
+}
 
 fn key_figures(s: &Summary) -> String {
+    let columns: Vec<(usize, &Metric)> = s.metrics.iter().enumerate().filter(|(_, m)| m.shown_in(View::Html)).collect();
     let mut out = String::from("<table><tr><th></th>");
-    for (h, ..) in KEY_METRICS {
-        let _ = write!(out, "<th>{}</th>", escape(h));
+    for (_, m) in &columns {
+        let _ = write!(out, "<th>{}</th>", escape(&header(m)));
     }
     out += "</tr>";
-    let mut rows: Vec<(String, &Vec<Estimate>)> = s.region_names.iter().cloned().zip(&s.regions).collect();
-    rows.extend(s.agreement_names.iter().map(|a| format!("agreement: {a}")).zip(&s.agreements));
+    let mut rows: Vec<(String, &Vec<Estimate>)> = s.region_names.iter().take(MAX_TABLE_REGIONS).cloned().zip(&s.regions).collect();
+    rows.extend(
+        s.agreement_names
+            .iter()
+            .take(MAX_TABLE_REGIONS)
+            .map(|a| format!("agreement: {a}"))
+            .zip(&s.agreements),
+    );
     rows.push(("all regions".into(), &s.total));
     for (name, values) in rows {
         let _ = write!(out, "<tr><td>{}</td>", escape(&name));
-        for (_, metric, scale, dec) in KEY_METRICS {
-            let cell = s.metric(metric).map_or("—".into(), |i| fmt(&values[i], scale, dec));
+        for &(i, m) in &columns {
+            let cell = fmt(&values[i], m.def.unit.scale(), m.def.decimals);
             let _ = write!(out, "<td>{}</td>", escape(&cell));
         }
         out += "</tr>";
     }
-    out + "</table><p class=\"note\">Means per replication with 95 % confidence half-widths. Shares are of offered calls (attempts).</p>"
+    out + "</table><p class=\"note\">Means per replication with 95 % confidence half-widths. Shares are of offered calls (attempts)."
+        + &rows_note(s.region_names.len().max(s.agreement_names.len()), "regions.csv")
+        + "</p>"
 }
 
 fn targets(s: &Summary) -> String {
@@ -75,7 +92,7 @@ fn targets(s: &Summary) -> String {
         "<table><tr><th>target</th><th>regions</th><th>judged per</th><th>estimate (95 % CI)</th><th>verdict</th><th>periods met</th></tr>",
     );
     for t in &s.targets {
-        let words = crate::report::target_words(t);
+        let words = super::text::target_words(t);
         let verdict = match t.met {
             Some(true) => "<span class=\"met\">met</span>",
             Some(false) => "<span class=\"miss\">not met</span>",
@@ -86,7 +103,7 @@ fn targets(s: &Summary) -> String {
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             escape(&words.rule),
             escape(t.region.as_deref().unwrap_or("all")),
-            escape(&t.per),
+            t.per,
             escape(&words.estimate),
             verdict,
             escape(words.periods.as_deref().unwrap_or("—"))
@@ -96,21 +113,15 @@ fn targets(s: &Summary) -> String {
 }
 
 fn settlement(s: &Summary) -> String {
-    let rows: Vec<_> = s.settlement.iter().filter(|r| r.period == "horizon").collect();
-    if rows
-        .iter()
-        .all(|r| r.answered_for_others.mean.unwrap_or(0.0) == 0.0 && r.answered_by_others.mean.unwrap_or(0.0) == 0.0)
-    {
+    let rows = super::text::horizon_settlement(s);
+    if rows.is_empty() {
         return "<p>No calls crossed regions.</p>".into();
     }
     let mut out = String::from(
         "<table><tr><th>region</th><th>answered for others</th><th>answered by others</th><th>net</th><th>net amount</th></tr>",
     );
-    for r in rows {
-        let amount = s
-            .price_per_call
-            .and_then(|p| r.net.mean.map(|m| format!("{:.0}", m * p)))
-            .unwrap_or_else(|| "—".into());
+    for r in rows.iter().take(MAX_TABLE_REGIONS) {
+        let amount = r.net_amount.map(|m| format!("{m:.0}")).unwrap_or_else(|| "—".into());
         let _ = write!(
             out,
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
@@ -121,7 +132,9 @@ fn settlement(s: &Summary) -> String {
             amount
         );
     }
-    out + "</table><p class=\"note\">Calls per replication over the horizon; monthly figures are in settlement.csv.</p>"
+    out + "</table><p class=\"note\">Calls per replication over the horizon; monthly figures are in settlement.csv."
+        + &rows_note(rows.len(), "settlement.csv")
+        + "</p>"
 }
 
 fn charts(list: &[NamedChart]) -> String {

@@ -1,0 +1,327 @@
+//! The readable tables printed on standard output: the summary of `run`, the
+//! side-by-side table of `compare`. Columns come from the metric catalogue
+//! ([`crate::stats::View`]).
+
+use std::fmt::Write as _;
+
+use crate::calendar::format_duration;
+use crate::experiment::{Comparison, SettlementRow, Summary, TargetResult};
+use crate::scenario::{Bound, Scenario};
+use crate::stats::{Estimate, Metric, View};
+
+/// `12.3 ±0.4` with the interval's half-width, scaled (100 for percentages).
+pub fn cell(e: &Estimate, scale: f64, decimals: usize) -> String {
+    match e.mean {
+        None => "—".into(),
+        Some(m) => match e.half_width() {
+            Some(h) => format!("{:.*} ±{:.*}", decimals, m * scale, decimals, h * scale),
+            None => format!("{:.*}", decimals, m * scale),
+        },
+    }
+}
+
+/// A metric's value as a table cell, scaled and rounded as the catalogue says.
+pub fn metric_cell(m: &Metric, e: &Estimate) -> String {
+    cell(e, m.def.unit.scale(), m.def.decimals)
+}
+
+fn signed(m: &Metric, e: &Estimate) -> String {
+    let (scale, decimals) = (m.def.unit.scale(), m.def.decimals);
+    match e.mean {
+        None => "—".into(),
+        Some(v) => match e.half_width() {
+            Some(h) => format!("{:+.*} ±{:.*}", decimals, v * scale, decimals, h * scale),
+            None => format!("{:+.*}", decimals, v * scale),
+        },
+    }
+}
+
+/// The readable summary printed by `run`.
+pub fn run_text(scenario: &Scenario, s: &Summary) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{} — {} replication{} of {} from {} (warmup {}), seed {}",
+        printable(&s.scenario),
+        s.replications,
+        if s.replications == 1 { "" } else { "s" },
+        format_duration(scenario.horizon),
+        scenario.start,
+        format_duration(scenario.warmup),
+        s.seed
+    );
+    let _ = writeln!(
+        out,
+        "Means per replication with 95 % confidence half-widths. Waits in minutes; shares in % of offered calls.\n"
+    );
+    for w in s.warnings() {
+        let _ = writeln!(out, "warning: {}\n", printable(&w));
+    }
+    let columns: Vec<(usize, &Metric)> = s.metrics.iter().enumerate().filter(|(_, m)| m.shown_in(View::RunTable)).collect();
+    let mut rows: Vec<(String, &Vec<Estimate>)> = s.region_names.iter().cloned().zip(&s.regions).collect();
+    rows.extend(s.agreement_names.iter().map(|a| format!("[{a}]")).zip(&s.agreements));
+    rows.push(("total".into(), &s.total));
+    let table: Vec<Vec<String>> = rows
+        .iter()
+        .map(|(name, values)| {
+            let mut r = vec![name.clone()];
+            r.extend(columns.iter().map(|&(i, m)| metric_cell(m, &values[i])));
+            r
+        })
+        .collect();
+    let mut header = vec!["".to_string()];
+    header.extend(columns.iter().map(|(_, m)| m.label.clone()));
+    out += &align(&header, &table);
+    let n = s.region_names.len();
+    if (0..n * n).any(|k| k / n != k % n && s.flows[k].mean.unwrap_or(0.0) > 0.0) {
+        let _ = writeln!(
+            out,
+            "\nWho answered whose calls (calls per replication; rows: caller's region, columns: nurse's region):"
+        );
+        let mut header = vec!["".to_string()];
+        header.extend(s.region_names.iter().cloned());
+        let table: Vec<Vec<String>> = (0..n)
+            .map(|r| {
+                let mut row = vec![s.region_names[r].clone()];
+                row.extend((0..n).map(|j| format!("{:.0}", s.flows[r * n + j].mean.unwrap_or(0.0))));
+                row
+            })
+            .collect();
+        out += &align(&header, &table);
+    }
+    out += &settlement_text(s);
+    out += &targets_text(s);
+    let run = &s.run;
+    let rate = run.calls_simulated as f64 / run.wall_seconds.max(1e-9);
+    let _ = writeln!(
+        out,
+        "\n{} calls simulated in {:.2} s on {} thread{} ({:.1} million calls/s)",
+        run.calls_simulated,
+        run.wall_seconds,
+        run.threads,
+        if run.threads == 1 { "" } else { "s" },
+        rate / 1e6
+    );
+    out
+}
+
+/// Text safe to print on a terminal: control characters (escape sequences in
+/// a region name, say) are shown as `\u{1b}` instead of acting on the terminal.
+pub fn printable(text: &str) -> String {
+    if !text.chars().any(char::is_control) {
+        return text.to_string();
+    }
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_unicode().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
+/// A table as text: the first column left-aligned, the others right-aligned.
+/// Control characters in cells are shown escaped ([`printable`]).
+pub fn align(header: &[String], rows: &[Vec<String>]) -> String {
+    let header: Vec<String> = header.iter().map(|c| printable(c)).collect();
+    let rows: Vec<Vec<String>> = rows.iter().map(|r| r.iter().map(|c| printable(c)).collect()).collect();
+    let (header, rows) = (&header[..], &rows[..]);
+    let width = |c: usize| {
+        rows.iter()
+            .map(|r| r[c].chars().count())
+            .chain([header[c].chars().count()])
+            .max()
+            .unwrap_or(0)
+    };
+    let widths: Vec<usize> = (0..header.len()).map(width).collect();
+    let line = |cells: &[String]| {
+        let mut l = String::new();
+        for (i, c) in cells.iter().enumerate() {
+            let pad = widths[i] - c.chars().count();
+            if i == 0 {
+                l += &format!("{c}{}", " ".repeat(pad));
+            } else {
+                l += &format!("  {}{c}", " ".repeat(pad));
+            }
+        }
+        l.trim_end().to_string() + "\n"
+    };
+    let mut out = line(header);
+    for r in rows {
+        out += &line(r);
+    }
+    out
+}
+
+/// The settlement rows over the whole horizon, or none when no call crossed regions.
+pub fn horizon_settlement(s: &Summary) -> Vec<&SettlementRow> {
+    let rows: Vec<&SettlementRow> = s.settlement.iter().filter(|r| r.period.is_horizon()).collect();
+    if rows
+        .iter()
+        .all(|r| r.answered_for_others.mean.unwrap_or(0.0) == 0.0 && r.answered_by_others.mean.unwrap_or(0.0) == 0.0)
+    {
+        return vec![];
+    }
+    rows
+}
+
+fn settlement_text(s: &Summary) -> String {
+    let rows = horizon_settlement(s);
+    if rows.is_empty() {
+        return String::new();
+    }
+    let mut out = "\nSettlement over the horizon (calls per replication):\n".to_string();
+    let mut header: Vec<String> = ["", "answered for others", "answered by others", "net"].map(String::from).to_vec();
+    if s.price_per_call.is_some() {
+        header.push("net amount".into());
+    }
+    let table: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            let mut row = vec![
+                r.region.clone(),
+                cell(&r.answered_for_others, 1.0, 0),
+                cell(&r.answered_by_others, 1.0, 0),
+                cell(&r.net, 1.0, 0),
+            ];
+            if s.price_per_call.is_some() {
+                row.push(r.net_amount.map_or("—".into(), |m| format!("{m:.0}")));
+            }
+            row
+        })
+        .collect();
+    out += &align(&header, &table);
+    out
+}
+
+/// A target in words, shared by the text summary and `report.html`.
+pub struct TargetWords {
+    /// `answered_within_5m ≥ 75.0 %`
+    pub rule: String,
+    /// `87.2 % (95 % CI 86.9 % – 87.6 %)`
+    pub estimate: String,
+    /// `met in 38 % of 60 weeks`, for targets judged per period.
+    pub periods: Option<String>,
+}
+
+/// A target's rule, estimate and periods in words.
+pub fn target_words(t: &TargetResult) -> TargetWords {
+    let (op, limit) = match t.bound {
+        Bound::AtLeast(b) => ("≥", b),
+        Bound::AtMost(b) => ("≤", b),
+    };
+    let show = |x: f64| {
+        if t.in_minutes() {
+            format!("{x:.2} min")
+        } else {
+            format!("{:.1} %", 100.0 * x)
+        }
+    };
+    let estimate = match (t.estimate.mean, t.estimate.ci95) {
+        (Some(m), Some((l, h))) => format!("{} (95 % CI {} – {})", show(m), show(l), show(h)),
+        (Some(m), None) => show(m),
+        _ => "undefined (no calls)".into(),
+    };
+    let periods = match (t.per, t.share_of_periods_met) {
+        (crate::experiment::Per::Horizon, _) | (_, None) => None,
+        (per, Some(share)) => Some(format!("met in {:.0} % of {} {}s", 100.0 * share, t.periods_judged, per)),
+    };
+    TargetWords {
+        rule: format!("{} {op} {}", t.metric, show(limit)),
+        estimate,
+        periods,
+    }
+}
+
+fn targets_text(s: &Summary) -> String {
+    if s.targets.is_empty() {
+        return String::new();
+    }
+    let mut out = "\nTargets:\n".to_string();
+    for t in &s.targets {
+        let words = target_words(t);
+        let verdict = match t.met {
+            Some(true) => "met",
+            Some(false) => "NOT met",
+            None => "undefined",
+        };
+        let periods = words.periods.map(|p| format!("; {p}")).unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "  {} ({}, per {}): {} — {verdict}{periods}",
+            words.rule,
+            printable(t.region.as_deref().unwrap_or("all regions")),
+            t.per,
+            words.estimate
+        );
+    }
+    out
+}
+
+/// The readable side-by-side table of `compare`.
+pub fn comparison_text(c: &Comparison) -> String {
+    let first = &c.summaries[0];
+    let mut out = format!(
+        "Comparing {} scenarios on the same {} replications (seed {}): the same callers wherever demand is the same.\nDifferences (Δ) are against \"{}\", with 95 % intervals from paired replications.\n",
+        c.summaries.len(),
+        first.replications,
+        first.seed,
+        printable(&first.scenario)
+    );
+    let columns: Vec<(usize, &Metric)> = c
+        .metrics
+        .iter()
+        .enumerate()
+        .filter(|(_, m)| m.shown_in(View::CompareTable))
+        .collect();
+    let mut header = vec!["".to_string()];
+    header.extend(columns.iter().map(|(_, m)| m.label.clone()));
+    let mut groups: Vec<String> = first.region_names.clone();
+    groups.push("total".into());
+    for group in groups {
+        let _ = writeln!(out, "\n{}", printable(&group));
+        let mut table = vec![];
+        for (k, s) in c.summaries.iter().enumerate() {
+            if group != "total" && s.region(&group).is_none() {
+                continue;
+            }
+            let mut row = vec![s.scenario.clone()];
+            row.extend(
+                columns
+                    .iter()
+                    .map(|(_, m)| s.value(&group, &m.key).map_or("—".into(), |e| metric_cell(m, &e))),
+            );
+            table.push(row);
+            if k > 0 {
+                let d = &c.differences[k - 1];
+                let diff = if group == "total" {
+                    Some(&d.total)
+                } else {
+                    d.region_names.iter().position(|r| *r == group).map(|i| &d.regions[i])
+                };
+                if let Some(diff) = diff {
+                    let mut row = vec!["  Δ".to_string()];
+                    row.extend(columns.iter().map(|&(i, m)| signed(m, &diff[i])));
+                    table.push(row);
+                }
+            }
+        }
+        out += &align(&header, &table);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_characters_are_shown_not_obeyed() {
+        assert_eq!(printable("Örebro"), "Örebro");
+        assert_eq!(printable("a\u{1b}[2Jb\u{7}"), "a\\u{1b}[2Jb\\u{7}");
+        let table = align(&["".into(), "x".into()], &[vec!["\u{1b}]0;pwned\u{7}".into(), "1".into()]]);
+        assert!(!table.contains('\u{1b}') && table.contains("\\u{1b}]0;pwned\\u{7}"), "{table}");
+    }
+}
