@@ -604,7 +604,7 @@ fn sweep(args: SweepArgs, cancel: &Cancel) -> Result<(), Failure> {
         return Ok(());
     }
     let plan = finished.plan().clone();
-    let mut stdout = std::io::stdout().lock();
+    let mut stdout = output::io::QuietStdout::default();
     let json_out: Option<&mut dyn std::io::Write> = match (args.format, &args.out) {
         (Format::Json, None) => Some(&mut stdout),
         _ => None,
@@ -625,8 +625,7 @@ fn sweep(args: SweepArgs, cancel: &Cancel) -> Result<(), Failure> {
         }
     }
     if args.format == Format::Text {
-        use std::io::Write;
-        write!(stdout, "{}", assembled.text()).map_err(|e| failed(format!("cannot write to standard output: {e}")))?;
+        out(&assembled.text())?;
     }
     Ok(())
 }

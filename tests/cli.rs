@@ -344,6 +344,20 @@ fn a_closed_pipe_stops_quietly() {
             "1..2000",
         ][..],
         &["man"][..],
+        &[
+            "sweep",
+            "scenarios/single-region.toml",
+            "--set",
+            "horizon=1w",
+            "--set",
+            "replications=1",
+            "--vary",
+            "region.*.shifts.0.nurses=10..60",
+            "--progress",
+            "none",
+            "--format",
+            "json",
+        ][..],
     ] {
         let out = close_early(args);
         let stderr = String::from_utf8_lossy(&out.stderr);
@@ -418,6 +432,24 @@ fn csv_cells_that_look_like_formulas_are_neutralised_and_numbers_kept() {
     // JSON and the text table keep names as they are.
     let json: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
     assert_eq!(json["regions"][1]["region"], "@SUM(A1:A9)");
+}
+
+#[test]
+fn sweep_csv_cells_that_look_like_formulas_are_neutralised() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = write(dir.path(), "hostile.toml", HOSTILE_NAMES);
+    let out = dir.path().join("out");
+    nursequeue()
+        .arg("sweep")
+        .arg(&scenario)
+        .args(["--vary", "name==SUM(1),@x,-x", "--progress", "none", "--out"])
+        .arg(&out)
+        .assert()
+        .success();
+    let text = std::fs::read_to_string(out.join("sweep.csv")).unwrap();
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let values: Vec<String> = reader.records().map(|r| r.unwrap()[1].to_string()).collect();
+    assert_eq!(values, ["'=SUM(1)", "'@x", "'-x"], "{text}");
 }
 
 #[test]

@@ -35,6 +35,44 @@ pub fn print(text: &str) -> std::io::Result<()> {
     out.flush()
 }
 
+/// Standard output for streamed results: once the reader has gone away
+/// (`nursequeue sweep … | head`), further output is discarded instead of
+/// failing the work that produces it; [`QuietStdout::closed`] tells whether
+/// that happened.
+#[derive(Default)]
+pub struct QuietStdout {
+    closed: bool,
+}
+
+impl QuietStdout {
+    /// Whether the reader closed the pipe.
+    pub fn closed(&self) -> bool {
+        self.closed
+    }
+}
+
+impl Write for QuietStdout {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if !self.closed {
+            match std::io::stdout().lock().write_all(buf) {
+                Err(e) if is_closed_pipe(&e) => self.closed = true,
+                other => other?,
+            }
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        match std::io::stdout().lock().flush() {
+            Err(e) if is_closed_pipe(&e) => {
+                self.closed = true;
+                Ok(())
+            }
+            other => other,
+        }
+    }
+}
+
 /// Writes `text` to standard error, ignoring a closed standard error.
 pub fn eprint(text: &str) {
     let mut err = std::io::stderr().lock();

@@ -173,7 +173,7 @@ pub fn assemble(
                     for k in 0..l.targets {
                         header.extend([format!("target_{}_met", k + 1), format!("target_{}_share_of_periods_met", k + 1)]);
                     }
-                    w.write_record(&header).map_err(|e| io(e.into()))?;
+                    w.write_record(header.iter().map(|c| crate::output::csv::cell(c))).map_err(|e| io(e.into()))?;
                 }
                 let mut row = vec![p["index"].to_string()];
                 row.extend(keys.iter().map(|k| text(&p["values"][k])));
@@ -185,7 +185,7 @@ pub fn assemble(
                     let t = &p["summary"]["targets"][k];
                     row.extend([text(&t["met"]), text(&t["share_of_periods_met"])]);
                 }
-                w.write_record(&row).map_err(|e| io(e.into()))?;
+                w.write_record(row.iter().map(|c| crate::output::csv::cell(c))).map_err(|e| io(e.into()))?;
             }
             json.put(if n == 0 { "\n    " } else { ",\n    " }).map_err(io)?;
             json.put(&pretty_at(&p, 4)).map_err(io)?;
