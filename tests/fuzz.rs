@@ -254,8 +254,8 @@ fn exercise(text: &str, sets: &[String]) {
     // The whole path of `run`: statistics, targets, settlement, text and JSON.
     s.replications = s.replications.min(2);
     let summary = nursequeue::experiment::run(&s, 1).expect("a run that is not interrupted");
-    let _ = nursequeue::report::text(&s, &summary);
-    let _ = serde_json::to_string(&nursequeue::report::summary_json(&summary)).expect("json");
+    let _ = nursequeue::output::text::run_text(&s, &summary);
+    let _ = nursequeue::output::json::summary(&summary);
 }
 
 /// A whole case from a seed: a scenario, 1–4 mutations, maybe some `--set` flags.
