@@ -100,8 +100,11 @@ impl Simulation<'_> {
         }
     }
 
-    /// Adds the time since the last change to region `j`'s nurse-time integrals
-    /// (only the part after the warmup and before the horizon counts).
+    /// Adds the time since the last change to region `j`'s logged-on and
+    /// off-phone integrals (only the part after the warmup and before the
+    /// horizon counts). Call it before the number of nurses logged on or on a
+    /// break changes; busy time is added once per call ([`Self::count_busy`]).
+    /// All terms are whole milliseconds, so the sums are exact whatever their order.
     pub(super) fn account_nurse_time(&mut self, j: usize) {
         let clip = |t: Time| t.clamp(self.model.warmup, self.model.horizon);
         let s = &mut self.staff[j];
@@ -110,9 +113,17 @@ impl Simulation<'_> {
             let nt = &mut self.tally.nurses[j];
             nt.logged_on_ms += span * (s.idle.len() + (s.busy + s.on_break) as usize) as f64;
             nt.off_phone_ms += span * s.on_break as f64;
-            nt.busy_ms += span * s.busy as f64;
         }
         s.since = self.now;
+    }
+
+    /// A nurse of region `j` is busy from now for `handle` (the part after the
+    /// warmup and before the horizon counts).
+    #[inline]
+    pub(super) fn count_busy(&mut self, j: usize, handle: Time) {
+        let clip = |t: Time| t.clamp(self.model.warmup, self.model.horizon);
+        let span = clip(self.now.saturating_add(handle)) - clip(self.now);
+        self.tally.nurses[j].busy_ms += span as f64;
     }
 
     pub(super) fn record_overtime(&mut self, j: usize, requested: Time, until: Time) {

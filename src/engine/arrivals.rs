@@ -39,7 +39,7 @@ impl Simulation<'_> {
     /// short peaks are never skipped.
     pub(super) fn schedule_next_arrival(&mut self, r: usize) {
         let model = self.model;
-        if model.regions[r].rate.iter().all(|&x| x <= 0.0) {
+        if !self.has_arrivals[r] {
             return;
         }
         let mut need: f64 = Exp1.sample(&mut self.streams[r].arrivals);

@@ -143,7 +143,7 @@ impl Simulation<'_> {
         };
         let counted = self.now >= model.warmup;
         let caller_counted = if attempt == 1 { counted } else { caller_counted };
-        let hour = model.calendar.hour_of_week(self.now);
+        let hour = self.hour_of_week_now();
         self.count_offered(r, hour, attempt, counted);
         let over_capacity = self.queues[r].waiting >= MAX_WAITING;
         if over_capacity || self.overloaded(r) {

@@ -34,7 +34,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use rand::rngs::Xoshiro256PlusPlus;
 use rand::SeedableRng;
 
-use crate::calendar::{Time, MINUTE};
+use crate::calendar::{Time, HOUR, MINUTE};
 use crate::model::Model;
 use crate::stats::Tally;
 
@@ -131,6 +131,10 @@ pub struct Simulation<'m> {
     day_factor: Vec<(i64, f64)>,
     /// Arrival rate of each region in its current hour: `(hour since start, calls per ms)`.
     rate_piece: Vec<(i64, f64)>,
+    /// Whether region `r` has any calls at all.
+    has_arrivals: Vec<bool>,
+    /// The hour since the start and its hour of the week, of the last call attempt.
+    hour_cache: (i64, usize),
     /// Targets each region's calls count towards.
     targets_of_region: Vec<Vec<usize>>,
     /// Regions whose nurses may have a call to choose once the changes of
@@ -173,6 +177,8 @@ impl<'m> Simulation<'m> {
             next_arrival: vec![0.0; n],
             day_factor: vec![(i64::MIN, 1.0); n],
             rate_piece: vec![(i64::MIN, 0.0); n],
+            has_arrivals: model.regions.iter().map(|r| r.rate.iter().any(|&x| x > 0.0)).collect(),
+            hour_cache: (i64::MIN, 0),
             targets_of_region: (0..n)
                 .map(|r| {
                     (0..model.targets.len())
@@ -227,6 +233,16 @@ impl<'m> Simulation<'m> {
         Some(self.finish())
     }
 
+    /// Hour of the week now (cached for the current hour).
+    #[inline]
+    fn hour_of_week_now(&mut self) -> usize {
+        let hour = self.now / HOUR;
+        if self.hour_cache.0 != hour {
+            self.hour_cache = (hour, self.model.calendar.hour_of_week(self.now));
+        }
+        self.hour_cache.1
+    }
+
     fn handle(&mut self, what: What) {
         match what {
             What::Arrival { region } => {
@@ -246,7 +262,10 @@ impl<'m> Simulation<'m> {
             }
             What::ServiceEnd { nurse_region } => {
                 let j = nurse_region as usize;
-                self.account_nurse_time(j);
+                if !self.staff[j].leaving.is_empty() || self.staff[j].breaks_due > 0 {
+                    // She logs off or starts a break.
+                    self.account_nurse_time(j);
+                }
                 self.staff[j].busy -= 1;
                 self.nurse_free(j, true);
             }

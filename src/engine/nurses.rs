@@ -39,10 +39,9 @@ impl Simulation<'_> {
         }
     }
 
-    /// Takes the nurse of region `j` idle longest off the idle list (time
-    /// integrals first, so the interval before counts her as idle).
+    /// Takes the nurse of region `j` idle longest off the idle list (to answer
+    /// a call: the number logged on does not change).
     fn take_idle_nurse(&mut self, j: usize) {
-        self.account_nurse_time(j);
         self.staff[j].idle.pop_front();
     }
 
@@ -71,7 +70,7 @@ impl Simulation<'_> {
         let call = self.queues[r].pop_head();
         let wait = self.now - call.arrival;
         self.count_answer(&call, r, j, wait);
-        self.account_nurse_time(j);
+        self.count_busy(j, call.handle());
         self.staff[j].busy += 1;
         self.events
             .schedule(self.now.saturating_add(call.handle()), What::ServiceEnd { nurse_region: j as u32 });
@@ -129,6 +128,7 @@ impl Simulation<'_> {
                 let s = &mut self.staff[r];
                 s.breaks_due = (s.breaks_due + 1).min(s.busy);
             } else {
+                self.account_nurse_time(r);
                 self.take_idle_nurse(r);
                 self.start_break(r);
             }

@@ -160,9 +160,13 @@ impl What {
 pub struct Key(u128);
 
 impl Key {
+    #[inline]
     fn new(time: Time, class: Class, seq: u64, what: What) -> Key {
-        assert!((0..MAX_HORIZON).contains(&time), "event time {time} out of the key's range");
-        assert!(seq < 1 << SEQ_BITS, "event sequence number out of the key's range");
+        // One comparison checks both: time < 2^39 (and ≥ 0) and seq < 2^40.
+        assert!(
+            (time as u64 | seq >> (SEQ_BITS - TIME_BITS)) < 1 << TIME_BITS,
+            "event time {time} or sequence number {seq} out of the key's range"
+        );
         Key((time as u128) << (CLASS_BITS + SEQ_BITS + WHAT_BITS)
             | (class as u128) << (SEQ_BITS + WHAT_BITS)
             | (seq as u128) << WHAT_BITS
