@@ -169,7 +169,7 @@ impl<'m> Simulation<'m> {
             seed,
             replication,
             now: 0,
-            events: EventQueue::new(model.horizon),
+            events: EventQueue::new(model.horizon, n),
             queues: (0..n).map(|_| CallQueue::default()).collect(),
             staff: vec![Staff::default(); n],
             routing: Routing::new(model),
