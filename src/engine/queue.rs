@@ -370,7 +370,7 @@ mod tests {
         let mut order = vec![];
         while let Some((t, w)) = q.pop() {
             order.push((t, w));
-            if w == (What::Arrival { region: 0 }) {
+            if (t, w) == (30, What::Arrival { region: 0 }) {
                 q.schedule(50, What::Arrival { region: 0 });
             }
         }
