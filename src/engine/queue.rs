@@ -192,22 +192,21 @@ impl Key {
 
 /// The pending events of one replication, up to (not including) the horizon.
 ///
-/// Each region has at most one pending arrival; those are kept outside the
-/// heap (a slot per region and the index of the earliest), which saves a heap
-/// push and pop per call. The order of events is the same as if they were in it.
+/// Each region has at most one pending arrival, and an arrival's handler
+/// schedules the region's next one: arrivals are kept in a small heap of
+/// their own, where the next arrival replaces the one just taken with one
+/// sift (instead of a pop and a push on the large heap). The order of events
+/// is exactly as if they were all in one heap.
 pub struct EventQueue {
     heap: BinaryHeap<Reverse<Key>>,
-    /// The pending arrival of each region (`NONE` if none).
-    arrivals: Vec<Key>,
-    /// The region whose pending arrival is earliest (its slot may be `NONE`).
-    first_arrival: usize,
+    arrivals: BinaryHeap<Reverse<Key>>,
+    /// The top of `arrivals` was returned by `pop` and awaits its replacement.
+    arrival_taken: bool,
     seq: u64,
     horizon: Time,
     /// Time of the last event popped: nothing may be scheduled before it.
     now: Time,
 }
-
-const NONE: Key = Key(u128::MAX);
 
 impl EventQueue {
     pub fn new(horizon: Time, regions: usize) -> EventQueue {
@@ -217,8 +216,8 @@ impl EventQueue {
         );
         EventQueue {
             heap: BinaryHeap::with_capacity(1024),
-            arrivals: vec![NONE; regions.max(1)],
-            first_arrival: 0,
+            arrivals: BinaryHeap::with_capacity(regions),
+            arrival_taken: false,
             seq: 0,
             horizon,
             now: 0,
@@ -234,33 +233,44 @@ impl EventQueue {
         debug_assert!(time >= self.now, "event at {time} scheduled in the past ({})", self.now);
         self.seq += 1;
         let key = Key::new(time, what.class(), self.seq, what);
-        if let What::Arrival { region } = what {
-            let r = region as usize;
-            assert!(self.arrivals[r] == NONE, "one pending arrival per region");
-            self.arrivals[r] = key;
-            if key < self.arrivals[self.first_arrival] {
-                self.first_arrival = r;
+        if let What::Arrival { .. } = what {
+            if self.arrival_taken {
+                self.arrival_taken = false;
+                let mut top = self.arrivals.peek_mut().expect("the arrival taken");
+                debug_assert!(matches!((top.0.what(), what), (What::Arrival { region: a }, What::Arrival { region: b }) if a == b));
+                *top = Reverse(key);
+            } else {
+                self.arrivals.push(Reverse(key));
             }
         } else {
             self.heap.push(Reverse(key));
         }
     }
 
+    /// Drops an arrival taken whose region has no next arrival.
+    #[inline]
+    fn settle(&mut self) {
+        if self.arrival_taken {
+            self.arrival_taken = false;
+            self.arrivals.pop();
+        }
+    }
+
     /// Removes and returns the next event.
     #[inline]
     pub fn pop(&mut self) -> Option<(Time, What)> {
-        let arrival = self.arrivals[self.first_arrival];
-        let key = match self.heap.peek() {
-            Some(&Reverse(k)) if k < arrival => {
-                self.heap.pop();
-                k
+        self.settle();
+        let key = match (self.heap.peek(), self.arrivals.peek()) {
+            (Some(&Reverse(k)), Some(&Reverse(a))) if a < k => {
+                self.arrival_taken = true;
+                a
             }
-            _ if arrival != NONE => {
-                self.arrivals[self.first_arrival] = NONE;
-                self.first_arrival = (0..self.arrivals.len()).min_by_key(|&r| self.arrivals[r]).unwrap_or(0);
-                arrival
+            (None, Some(&Reverse(a))) => {
+                self.arrival_taken = true;
+                a
             }
-            _ => return None,
+            (Some(_), _) => self.heap.pop().expect("peeked").0,
+            (None, None) => return None,
         };
         self.now = key.time();
         Some((self.now, key.what()))
@@ -268,18 +278,20 @@ impl EventQueue {
 
     /// Time and class of the next event, without removing it.
     #[inline]
-    pub fn peek(&self) -> Option<(Time, Class)> {
-        let arrival = self.arrivals[self.first_arrival];
-        let key = match self.heap.peek() {
-            Some(&Reverse(k)) if k < arrival => k,
-            _ if arrival != NONE => arrival,
-            _ => return None,
+    pub fn peek(&mut self) -> Option<(Time, Class)> {
+        self.settle();
+        let key = match (self.heap.peek(), self.arrivals.peek()) {
+            (Some(&Reverse(k)), Some(&Reverse(a))) => k.min(a),
+            (Some(&Reverse(k)), None) => k,
+            (None, Some(&Reverse(a))) => a,
+            (None, None) => return None,
         };
         Some((key.time(), key.class()))
     }
 
+    /// Events pending (an arrival just taken no longer counts).
     pub fn len(&self) -> usize {
-        self.heap.len() + self.arrivals.iter().filter(|&&k| k != NONE).count()
+        self.heap.len() + self.arrivals.len() - self.arrival_taken as usize
     }
 
     pub fn is_empty(&self) -> bool {
