@@ -152,6 +152,7 @@ impl Simulation<'_> {
             return;
         }
         let index = self.queues[r].push(WaitingCall::new(self.now, handle, attempt, hour, caller_counted));
+        self.sync_waiting_bit(r);
         self.offer_head(r);
         if self.queues[r].is_waiting(index) {
             self.events.schedule(
@@ -217,10 +218,24 @@ impl Simulation<'_> {
     /// The caller `index` of region `r` hangs up, if she is still waiting.
     pub(super) fn abandon(&mut self, r: usize, index: u64) {
         let Some(call) = self.queues[r].hang_up(index) else { return };
+        self.sync_waiting_bit(r);
         if call.arrival >= self.model.warmup {
             self.count_abandoned(r, &call);
         }
         self.maybe_redial(r, call.attempt(), call.caller_counted());
+    }
+
+    /// Keeps region `r`'s bit in the set of regions with waiting calls.
+    #[inline]
+    pub(super) fn sync_waiting_bit(&mut self, r: usize) {
+        if r < 64 {
+            let bit = 1u64 << r;
+            if self.queues[r].waiting > 0 {
+                self.waiting_mask |= bit;
+            } else {
+                self.waiting_mask &= !bit;
+            }
+        }
     }
 
     /// Arrival time of the longest-waiting call of region `r`.

@@ -131,6 +131,8 @@ pub struct Simulation<'m> {
     day_factor: Vec<(i64, f64)>,
     /// Arrival rate of each region in its current hour: `(hour since start, calls per ms)`.
     rate_piece: Vec<(i64, f64)>,
+    /// With at most 64 regions: the set of regions with calls waiting.
+    waiting_mask: u64,
     /// Whether region `r` has any calls at all.
     has_arrivals: Vec<bool>,
     /// The hour since the start and its hour of the week, of the last call attempt.
@@ -177,6 +179,7 @@ impl<'m> Simulation<'m> {
             next_arrival: vec![0.0; n],
             day_factor: vec![(i64::MIN, 1.0); n],
             rate_piece: vec![(i64::MIN, 0.0); n],
+            waiting_mask: 0,
             has_arrivals: model.regions.iter().map(|r| r.rate.iter().any(|&x| x > 0.0)).collect(),
             hour_cache: (i64::MIN, 0),
             targets_of_region: (0..n)

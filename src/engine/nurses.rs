@@ -26,10 +26,11 @@ impl Simulation<'_> {
             let nurse_region = if !self.staff[r].idle.is_empty() {
                 Some(r)
             } else {
+                // Partners with an idle nurse (cheap to check) and eligibility.
                 self.model.partners[r]
                     .iter()
-                    .filter(|&&j| self.routing.eligibility(r, j, waited).is_some())
                     .filter_map(|&j| self.staff[j].idle.front().map(|&since| (since, j)))
+                    .filter(|&(_, j)| self.routing.eligibility(r, j, waited).is_some())
                     .min()
                     .map(|(_, j)| j)
             };
@@ -48,26 +49,44 @@ impl Simulation<'_> {
     /// The region whose head call a free nurse of region `j` should take.
     fn choose_call(&mut self, j: usize) -> Option<usize> {
         let mut best: Option<(Priority, Time, bool, usize)> = self.head_arrival(j).map(|a| (Priority::First, a, false, j));
-        for i in 0..self.model.partners[j].len() {
-            let r = self.model.partners[j][i];
-            if !self.routing.may_answer(r, j) {
-                continue;
+        if self.queues.len() <= 64 {
+            // Only partner regions with a waiting call that an active agreement
+            // lets her answer, in region order (as the partner list).
+            let mut candidates = self.routing.answerable(j) & self.waiting_mask;
+            while candidates != 0 {
+                let r = candidates.trailing_zeros() as usize;
+                candidates &= candidates - 1;
+                self.consider(j, r, &mut best);
             }
-            let Some(arrival) = self.head_arrival(r) else { continue };
-            let Some(priority) = self.routing.eligibility(r, j, self.now - arrival) else {
-                continue;
-            };
-            let candidate = (priority, arrival, true, r);
-            if best.is_none_or(|b| candidate < b) {
-                best = Some(candidate);
+        } else {
+            for i in 0..self.model.partners[j].len() {
+                let r = self.model.partners[j][i];
+                if self.routing.may_answer(r, j) {
+                    self.consider(j, r, &mut best);
+                }
             }
         }
         best.map(|b| b.3)
     }
 
+    /// Whether the head call of partner region `r` is a better choice for a
+    /// nurse of region `j` than `best`.
+    #[inline]
+    fn consider(&mut self, j: usize, r: usize, best: &mut Option<(Priority, Time, bool, usize)>) {
+        let Some(arrival) = self.head_arrival(r) else { return };
+        let Some(priority) = self.routing.eligibility(r, j, self.now - arrival) else {
+            return;
+        };
+        let candidate = (priority, arrival, true, r);
+        if best.is_none_or(|b| candidate < b) {
+            *best = Some(candidate);
+        }
+    }
+
     /// A nurse of region `j` (already taken off the idle list) answers the head of region `r`.
     fn answer_head(&mut self, r: usize, j: usize) {
         let call = self.queues[r].pop_head();
+        self.sync_waiting_bit(r);
         let wait = self.now - call.arrival;
         self.count_answer(&call, r, j, wait);
         self.count_busy(j, call.handle());
