@@ -5,7 +5,6 @@ use rand::rngs::Xoshiro256PlusPlus;
 use rand::SeedableRng;
 use rand_distr::{Distribution, Exp1, Gamma};
 
-use super::queue::What;
 use super::{splitmix, stream_seed, Simulation, DAILY_VOLUME};
 use crate::calendar::{Time, DAY, HOUR};
 
@@ -68,6 +67,6 @@ impl Simulation<'_> {
         self.next_arrival[r] = t;
         // The ceiling without a libm call (t ≥ 0).
         let time = t as Time + ((t as Time as f64) < t) as Time;
-        self.events.schedule(time, What::Arrival { region: r as u32 });
+        self.events.schedule_arrival(time, r as u32);
     }
 }

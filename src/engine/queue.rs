@@ -93,13 +93,38 @@ pub enum What {
 
 impl What {
     pub fn class(self) -> Class {
+        Self::class_of_kind(self.kind())
+    }
+
+    /// The kind number of a packed event (its top 4 bits).
+    #[inline]
+    fn kind(self) -> u64 {
         match self {
-            What::StaffCheck { .. } | What::AgreementCheck { .. } | What::NewDay { .. } => Class::State,
-            What::Abandon { .. } => Class::HangUp,
+            What::Arrival { .. } => 0,
+            What::Redial { .. } => 1,
+            What::Abandon { .. } => 2,
+            What::Overflow { .. } => 3,
+            What::ServiceEnd { .. } => 4,
+            What::BreakDue { .. } => 5,
+            What::BreakEnd { .. } => 6,
+            What::StaffCheck { .. } => 7,
+            What::AgreementCheck { .. } => 8,
+            What::NewDay { .. } => 9,
+            What::Sample => 10,
+        }
+    }
+
+    /// State changes (kinds 7–9), hang-ups (kind 2), the rest.
+    #[inline]
+    fn class_of_kind(kind: u64) -> Class {
+        match kind {
+            7..=9 => Class::State,
+            2 => Class::HangUp,
             _ => Class::Other,
         }
     }
 
+    #[inline]
     fn pack(self) -> u64 {
         let region_index = |region: u32, index: u64| {
             assert!((region as usize) < MAX_REGIONS, "region {region} out of the event key's range");
@@ -130,6 +155,7 @@ impl What {
         kind << BODY_BITS | body
     }
 
+    #[inline]
     fn unpack(bits: u64) -> What {
         let body = bits & ((1 << BODY_BITS) - 1);
         let low = body as u32;
@@ -160,8 +186,13 @@ impl What {
 pub struct Key(u128);
 
 impl Key {
-    #[inline]
+    #[cfg(test)]
     fn new(time: Time, class: Class, seq: u64, what: What) -> Key {
+        Key::from_packed(time, class, seq, what.pack())
+    }
+
+    #[inline]
+    fn from_packed(time: Time, class: Class, seq: u64, packed: u64) -> Key {
         // One comparison checks both: time < 2^39 (and ≥ 0) and seq < 2^40.
         assert!(
             (time as u64 | seq >> (SEQ_BITS - TIME_BITS)) < 1 << TIME_BITS,
@@ -170,7 +201,7 @@ impl Key {
         Key((time as u128) << (CLASS_BITS + SEQ_BITS + WHAT_BITS)
             | (class as u128) << (SEQ_BITS + WHAT_BITS)
             | (seq as u128) << WHAT_BITS
-            | what.pack() as u128)
+            | packed as u128)
     }
 
     pub fn time(self) -> Time {
@@ -232,18 +263,37 @@ impl EventQueue {
         }
         debug_assert!(time >= self.now, "event at {time} scheduled in the past ({})", self.now);
         self.seq += 1;
-        let key = Key::new(time, what.class(), self.seq, what);
+        let packed = what.pack();
+        let key = Key::from_packed(time, What::class_of_kind(packed >> BODY_BITS), self.seq, packed);
         if let What::Arrival { .. } = what {
-            if self.arrival_taken {
-                self.arrival_taken = false;
-                let mut top = self.arrivals.peek_mut().expect("the arrival taken");
-                debug_assert!(matches!((top.0.what(), what), (What::Arrival { region: a }, What::Arrival { region: b }) if a == b));
-                *top = Reverse(key);
-            } else {
-                self.arrivals.push(Reverse(key));
-            }
+            self.push_arrival(key);
         } else {
             self.heap.push(Reverse(key));
+        }
+    }
+
+    /// Schedules the next arrival of `region` at `time` (what
+    /// `schedule(time, What::Arrival { region })` does, without the dispatch on the kind).
+    #[inline]
+    pub fn schedule_arrival(&mut self, time: Time, region: u32) {
+        if time >= self.horizon {
+            return;
+        }
+        debug_assert!(time >= self.now, "event at {time} scheduled in the past ({})", self.now);
+        self.seq += 1;
+        let key = Key::from_packed(time, Class::Other, self.seq, region as u64);
+        self.push_arrival(key);
+    }
+
+    #[inline]
+    fn push_arrival(&mut self, key: Key) {
+        if self.arrival_taken {
+            self.arrival_taken = false;
+            let mut top = self.arrivals.peek_mut().expect("the arrival taken");
+            debug_assert!(matches!((top.0.what(), key.what()), (What::Arrival { region: a }, What::Arrival { region: b }) if a == b));
+            *top = Reverse(key);
+        } else {
+            self.arrivals.push(Reverse(key));
         }
     }
 
