@@ -244,3 +244,40 @@ impl Simulation<'_> {
         self.queues[r].head_arrival()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_waiting_call_takes_16_bytes_and_keeps_its_fields() {
+        assert_eq!(std::mem::size_of::<WaitingCall>(), 16);
+        let c = WaitingCall::new(123_456, 789, 3, 167, true);
+        assert_eq!((c.arrival, c.handle(), c.attempt(), c.hour_of_week(), c.caller_counted()), (123_456, 789, 3, 167, true));
+        // A handle time beyond 40 bits saturates: still far past any horizon.
+        assert_eq!(WaitingCall::new(0, Time::MAX, 1, 0, false).handle(), HANDLE_MAX);
+        assert!(HANDLE_MAX > super::super::queue::MAX_HORIZON);
+    }
+
+    #[test]
+    fn calls_are_named_by_their_index_and_hung_up_calls_leave_lazily() {
+        let mut q = CallQueue::default();
+        let a = q.push(WaitingCall::new(10, 1, 1, 0, true));
+        let b = q.push(WaitingCall::new(20, 1, 1, 0, true));
+        let c = q.push(WaitingCall::new(30, 1, 1, 0, true));
+        assert_eq!((a, b, c, q.waiting), (0, 1, 2, 3));
+        assert!(q.hang_up(a).is_some());
+        assert!(q.hang_up(a).is_none(), "hangs up once");
+        assert_eq!(q.head_arrival(), Some(20));
+        assert_eq!(q.pop_head().arrival, 20);
+        assert!(!q.is_waiting(b), "answered");
+        assert!(q.hang_up(b).is_none());
+        assert!(q.is_waiting(c));
+        assert_eq!(q.counted_waiting(25), 1);
+        assert!(q.hang_up(c).is_some());
+        assert_eq!((q.waiting, q.head_arrival()), (0, None));
+        let d = q.push(WaitingCall::new(40, 1, 1, 0, false));
+        assert_eq!(d, 3);
+        assert_eq!(q.head_arrival(), Some(40));
+    }
+}
