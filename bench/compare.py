@@ -11,7 +11,9 @@ from getrusage) of:
 - SimPy 4 on the same model (bench/simpy_mmn.py; fewer calls: it is slow);
 
 then instructions per call with valgrind's callgrind (the difference between
-two run lengths, so start-up and output do not count).
+two run lengths, so start-up and output do not count: 4 and 8 weeks of the
+single region, 2 and 4 weeks of national-10.toml, 200,000 and 400,000 calls of
+the FCFS recursion).
 
 usage (from the repository root): python3 bench/compare.py [--rounds 5] [--no-callgrind]
 needs: cargo, python3 with simpy (pip install simpy), valgrind (for callgrind).
@@ -84,17 +86,20 @@ def callgrind_instructions(cmd):
         return int(m.group(1)), r.stdout
 
 
-def nq_instructions_per_call(binary):
-    i4, o4 = callgrind_instructions([binary, "run", SINGLE, "--set", "horizon=4w", "--threads", "1", "--format", "json"])
-    i8, o8 = callgrind_instructions([binary, "run", SINGLE, "--set", "horizon=8w", "--threads", "1", "--format", "json"])
-    return (i8 - i4) / (nq_calls(o8) - nq_calls(o4))
+def nq_instructions_per_call(binary, scenario=SINGLE, short="4w", long="8w"):
+    flags = ["--set", "warmup=0m", "--set", "replications=1", "--threads", "1", "--format", "json"]
+    i1, o1 = callgrind_instructions([binary, "run", scenario, "--set", f"horizon={short}", *flags])
+    i2, o2 = callgrind_instructions([binary, "run", scenario, "--set", f"horizon={long}", *flags])
+    return (i2 - i1) / (nq_calls(o2) - nq_calls(o1))
 
 
 def instructions_per_call(baseline=None):
     """Instructions per call (single region) by difference of two run lengths."""
-    result = {"nursequeue": nq_instructions_per_call(NQ)}
+    result = {"nursequeue": nq_instructions_per_call(NQ),
+              "nursequeue national": nq_instructions_per_call(NQ, NATIONAL, "2w", "4w")}
     if baseline:
         result["baseline"] = nq_instructions_per_call(baseline)
+        result["baseline national"] = nq_instructions_per_call(baseline, NATIONAL, "2w", "4w")
     f1, _ = callgrind_instructions([FCFS, "200000"])
     f2, _ = callgrind_instructions([FCFS, "400000"])
     result["fcfs"] = (f2 - f1) / 200_000
@@ -135,6 +140,10 @@ def main():
             ins = f"{ipc['baseline']:,.0f}"
         elif ipc and name == "nursequeue, single region":
             ins = f"{ipc['nursequeue']:,.0f}"
+        elif ipc and name == "nursequeue, national-10.toml one year":
+            ins = f"{ipc['nursequeue national']:,.0f}"
+        elif ipc and name == "baseline binary, national-10.toml one year":
+            ins = f"{ipc['baseline national']:,.0f}"
         elif ipc and name.startswith("minimal"):
             ins = f"{ipc['fcfs']:,.0f}"
         print(f"| {name} | {shown} | {ins} | `{command}` |")
