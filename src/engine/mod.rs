@@ -133,6 +133,10 @@ pub struct Simulation<'m> {
     rate_piece: Vec<(i64, f64)>,
     /// With at most 64 regions: the set of regions with calls waiting.
     waiting_mask: u64,
+    /// With at most 64 regions: the set of regions with an idle nurse.
+    idle_mask: u64,
+    /// With at most 64 regions: for each region, the set of its partners.
+    partner_mask: Vec<u64>,
     /// Whether region `r` has any calls at all.
     has_arrivals: Vec<bool>,
     /// The hour since the start and its hour of the week, of the last call attempt.
@@ -180,6 +184,12 @@ impl<'m> Simulation<'m> {
             day_factor: vec![(i64::MIN, 1.0); n],
             rate_piece: vec![(i64::MIN, 0.0); n],
             waiting_mask: 0,
+            idle_mask: 0,
+            partner_mask: model
+                .partners
+                .iter()
+                .map(|p| p.iter().filter(|&&j| j < 64).fold(0, |m, &j| m | 1u64 << j))
+                .collect(),
             has_arrivals: model.regions.iter().map(|r| r.rate.iter().any(|&x| x > 0.0)).collect(),
             hour_cache: (i64::MIN, 0),
             targets_of_region: (0..n)

@@ -26,13 +26,7 @@ impl Simulation<'_> {
             let nurse_region = if !self.staff[r].idle.is_empty() {
                 Some(r)
             } else {
-                // Partners with an idle nurse (cheap to check) and eligibility.
-                self.model.partners[r]
-                    .iter()
-                    .filter_map(|&j| self.staff[j].idle.front().map(|&since| (since, j)))
-                    .filter(|&(_, j)| self.routing.eligibility(r, j, waited).is_some())
-                    .min()
-                    .map(|(_, j)| j)
+                self.partner_to_answer(r, waited)
             };
             let Some(j) = nurse_region else { return };
             self.take_idle_nurse(j);
@@ -40,10 +34,51 @@ impl Simulation<'_> {
         }
     }
 
+    /// The partner region whose eligible nurse has been idle longest (ties:
+    /// the lower region) for a call of region `r` that has waited `waited`.
+    #[inline]
+    fn partner_to_answer(&self, r: usize, waited: Time) -> Option<usize> {
+        if self.queues.len() <= 64 {
+            // Partners with an idle nurse, from the bit sets.
+            let mut candidates = self.partner_mask[r] & self.idle_mask;
+            let mut best: Option<(Time, usize)> = None;
+            while candidates != 0 {
+                let j = candidates.trailing_zeros() as usize;
+                candidates &= candidates - 1;
+                let since = *self.staff[j].idle.front().expect("an idle nurse");
+                if best.is_none_or(|b| (since, j) < b) && self.routing.eligibility(r, j, waited).is_some() {
+                    best = Some((since, j));
+                }
+            }
+            best.map(|(_, j)| j)
+        } else {
+            self.model.partners[r]
+                .iter()
+                .filter_map(|&j| self.staff[j].idle.front().map(|&since| (since, j)))
+                .filter(|&(_, j)| self.routing.eligibility(r, j, waited).is_some())
+                .min()
+                .map(|(_, j)| j)
+        }
+    }
+
     /// Takes the nurse of region `j` idle longest off the idle list (to answer
     /// a call: the number logged on does not change).
     fn take_idle_nurse(&mut self, j: usize) {
         self.staff[j].idle.pop_front();
+        self.sync_idle_bit(j);
+    }
+
+    /// Keeps region `j`'s bit in the set of regions with idle nurses.
+    #[inline]
+    fn sync_idle_bit(&mut self, j: usize) {
+        if j < 64 {
+            let bit = 1u64 << j;
+            if self.staff[j].idle.is_empty() {
+                self.idle_mask &= !bit;
+            } else {
+                self.idle_mask |= bit;
+            }
+        }
     }
 
     /// The region whose head call a free nurse of region `j` should take.
@@ -111,7 +146,10 @@ impl Simulation<'_> {
         }
         match self.choose_call(j) {
             Some(r) => self.answer_head(r, j),
-            None => self.staff[j].idle.push_back(self.now),
+            None => {
+                self.staff[j].idle.push_back(self.now);
+                self.sync_idle_bit(j);
+            }
         }
     }
 
@@ -226,12 +264,14 @@ impl Simulation<'_> {
             for _ in 0..add {
                 self.staff[r].idle.push_back(self.now);
             }
+            self.sync_idle_bit(r);
             self.dispatch_later(r);
         } else if target < on_duty {
             let mut remove = on_duty - target;
             while remove > 0 && self.staff[r].idle.pop_front().is_some() {
                 remove -= 1;
             }
+            self.sync_idle_bit(r);
             for _ in 0..remove {
                 self.staff[r].leaving.push_back(self.now);
             }
