@@ -22,14 +22,14 @@ pub mod dist;
 #[allow(missing_docs)]
 pub mod engine;
 #[allow(missing_docs)]
+pub use engine::routing;
+#[allow(missing_docs)]
 pub mod erlang;
 pub mod experiment;
 #[allow(missing_docs)]
 pub mod model;
 pub mod output;
 pub mod report;
-#[allow(missing_docs)]
-pub mod routing;
 #[allow(missing_docs)]
 pub mod runner;
 #[allow(missing_docs)]

@@ -1,4 +1,5 @@
-//! Calls simulated per second (criterion reports "elements/s"). Run with `cargo bench`.
+//! Calls simulated per second (criterion reports "elements/s"). Run with
+//! `cargo bench -p nursequeue-bench` from the repository root.
 //!
 //! - `single_region`: one region, 2 calls/min, exponential handle time 12 min and
 //!   patience 8 min, 24 nurses around the clock (24 Erlang), 50 weeks ≈ 1 M calls.
@@ -25,7 +26,10 @@ patience = { dist = "exponential", mean = "8m" }
 shifts = [ { from = "00:00", to = "24:00", nurses = 24 } ]
 "#;
 
+/// An example scenario of the main crate, by its path from the repository root.
 fn scenario_file(path: &str, overrides: &[&str]) -> Scenario {
+    let path = format!("{}/../{path}", env!("CARGO_MANIFEST_DIR"));
+    let path = path.as_str();
     let text = std::fs::read_to_string(path).expect("example scenario");
     let sets: Vec<String> = overrides.iter().map(|s| s.to_string()).collect();
     load_str(path, &text, &sets).unwrap_or_else(|e| panic!("{e}"))
@@ -55,7 +59,8 @@ fn national_year(c: &mut Criterion) {
 fn sweep_scaling(c: &mut Criterion) {
     // 64 points: 8 overflow delays × 8 volume factors, 2 replications of 2 weeks
     // each, through the same code as `nursequeue sweep`.
-    let path = std::path::Path::new("scenarios/overflow-3-after-4m.toml");
+    let file = format!("{}/../scenarios/overflow-3-after-4m.toml", env!("CARGO_MANIFEST_DIR"));
+    let path = std::path::Path::new(&file);
     let sets: Vec<String> = ["horizon=2w", "replications=2"].map(String::from).to_vec();
     let base = scenario_file("scenarios/overflow-3-after-4m.toml", &["horizon=2w", "replications=2"]);
     let varies = vec![

@@ -20,6 +20,9 @@ pub struct Routing {
     /// with her own calls by waiting time), and through an active `own-first`
     /// agreement (taken only when her own queue is empty).
     thresholds: Vec<(Time, Time)>,
+    /// With at most 64 regions, for each nurse region `j`: the bit set of the
+    /// other regions whose calls an active agreement lets her answer.
+    answerable: Vec<u64>,
 }
 
 /// How a free nurse ranks an eligible call: lower is preferred.
@@ -38,6 +41,7 @@ impl Routing {
             n,
             active: vec![false; model.agreements.len()],
             thresholds: vec![(NEVER, NEVER); n * n],
+            answerable: vec![0; n],
         }
     }
 
@@ -61,6 +65,21 @@ impl Routing {
                 }
             }
         }
+        if self.n <= 64 {
+            for j in 0..self.n {
+                self.answerable[j] = (0..self.n)
+                    .filter(|&r| r != j && self.may_answer(r, j))
+                    .fold(0, |mask, r| mask | 1 << r);
+            }
+        }
+    }
+
+    /// With at most 64 regions: the bit set of regions whose calls nurses of
+    /// region `j` may answer through an active agreement (her own excluded).
+    #[inline]
+    pub fn answerable(&self, j: usize) -> u64 {
+        debug_assert!(self.n <= 64);
+        self.answerable[j]
     }
 
     /// Whether any active agreement lets nurses of region `j` answer calls of region `r`.
