@@ -21,7 +21,6 @@ pub mod cli;
 pub mod dist;
 #[allow(missing_docs)]
 pub mod engine;
-#[allow(missing_docs)]
 pub use engine::routing;
 #[allow(missing_docs)]
 pub mod erlang;
