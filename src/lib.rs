@@ -3,6 +3,7 @@
 //! agreements). See the README for the model and the scenario format.
 
 pub mod calendar;
+pub mod calibrate;
 pub mod charts;
 pub mod cli;
 pub mod dist;
