@@ -19,10 +19,12 @@
 //!    the uncertainty of the coefficients.
 //! 3. **Likelihood.** Each observation y is Gaussian around the surrogate m(θ)
 //!    with variance = observation variance + simulation variance of an
-//!    R-replication mean (σ²_rep/R, pooled over the region's points) +
-//!    surrogate variance. Observation variance: the given `sd`; else, for a
-//!    share with a known `count` n, p(1−p)/n with p the observed share; else
-//!    the simulator's own replication variance σ²_rep — the observed window is
+//!    R-replication mean, σ²_rep(θ)/R (σ²_rep itself a quadratic surface of the
+//!    points' replication variances) + surrogate variance. Observation
+//!    variance: the given `sd`²; else, for a share with a known `count` n,
+//!    p(1−p)/n with p the share the model predicts at θ (the binomial
+//!    likelihood; the fit table shows it at the observed share); else the
+//!    simulator's own replication variance σ²_rep(θ) — the observed window is
 //!    taken as one more replication of the modelled window, which is exactly
 //!    right when the scenario describes the observed period, and is the
 //!    honest default for counts, waits and percentiles.
@@ -207,7 +209,8 @@ struct Point {
 #[derive(Clone, Copy)]
 enum SdRule {
     Given(f64),
-    Binomial(f64),
+    /// sd at the observed share, and the count
+    Binomial(f64, f64),
     Replication,
 }
 
@@ -268,7 +271,7 @@ fn validate(params: &[Parameter], obs: &[Observation], opt: &Options) -> Result<
                 // keep p(1−p) away from zero: a share observed as 0 or 1 still has
                 // the uncertainty of half a call
                 let p = o.value.clamp(0.5 / n, 1.0 - 0.5 / n);
-                return Ok(SdRule::Binomial((p * (1.0 - p) / n).sqrt()));
+                return Ok(SdRule::Binomial((p * (1.0 - p) / n).sqrt(), n));
             }
             Ok(SdRule::Replication)
         })
@@ -386,23 +389,29 @@ fn posterior(
     let refs: Vec<&[f64]> = local.iter().map(|p| p.u.as_slice()).collect();
     let design = QuadraticDesign::new(region, &refs);
     let r = opt.replications as f64;
-    let mut fits: Vec<Quadratic> = Vec::with_capacity(obs.len());
-    let mut base_var = Vec::with_capacity(obs.len()); // observation + simulation variance
+    // per metric: the surface of its mean, the surface of its replication
+    // variance (so the variance follows θ), the pooled replication variance
+    struct Metric {
+        mean: Quadratic,
+        rep_var: Quadratic,
+        pooled: f64,
+        floor: f64,
+    }
+    let mut metrics = Vec::with_capacity(obs.len());
     let mut surrogate_share: f64 = 0.0;
     for (k, rule) in rules.iter().enumerate() {
         let y: Vec<f64> = local.iter().map(|p| p.mean[k]).collect();
-        let rep_var = local.iter().map(|p| p.var[k]).sum::<f64>() / local.len() as f64;
+        let vars: Vec<f64> = local.iter().map(|p| p.var[k]).collect();
+        let pooled = vars.iter().sum::<f64>() / vars.len() as f64;
         let obs_var = match *rule {
-            SdRule::Given(sd) | SdRule::Binomial(sd) => sd * sd,
-            SdRule::Replication => rep_var,
+            SdRule::Given(sd) | SdRule::Binomial(sd, _) => sd * sd,
+            SdRule::Replication => pooled,
         };
         // a metric that never varies (a constant) must not give a zero variance
         let floor = 1e-12 * (1.0 + obs[k].value.abs()).powi(2);
-        let v = (obs_var + rep_var / r).max(floor);
-        let fit = design.fit(&y);
-        surrogate_share = surrogate_share.max(fit.residual_var / v);
-        base_var.push(v);
-        fits.push(fit);
+        let mean = design.fit(&y);
+        surrogate_share = surrogate_share.max(mean.residual_var / (obs_var + pooled / r).max(floor));
+        metrics.push(Metric { mean, rep_var: design.fit(&vars), pooled, floor });
     }
     let samples: Vec<Vec<f64>> =
         shifted_halton(opt.posterior_samples, d, rng).iter().map(|v| region.place(v)).collect();
@@ -410,12 +419,25 @@ fn posterior(
         .par_iter()
         .map(|u| {
             let (x, h) = design.at(u);
-            fits.iter()
-                .zip(&base_var)
+            metrics
+                .iter()
+                .zip(rules)
                 .zip(obs)
-                .map(|((f, &v), o)| {
-                    let var = v + f.residual_var * (1.0 + h);
-                    let e = o.value - f.predict(&x);
+                .map(|((m, rule), o)| {
+                    let mu = m.mean.predict(&x);
+                    // the replication variance at θ, kept above a tenth of its average
+                    let rep_var = m.rep_var.predict(&x).max(0.1 * m.pooled);
+                    let obs_var = match *rule {
+                        SdRule::Given(sd) => sd * sd,
+                        // the binomial variance of the share the model predicts at θ
+                        SdRule::Binomial(_, n) => {
+                            let p = mu.clamp(0.5 / n, 1.0 - 0.5 / n);
+                            p * (1.0 - p) / n
+                        }
+                        SdRule::Replication => rep_var,
+                    };
+                    let var = (obs_var + rep_var / r).max(m.floor) + m.mean.residual_var * (1.0 + h);
+                    let e = o.value - mu;
                     -0.5 * (e * e / var + var.ln())
                 })
                 .sum::<f64>()
@@ -526,9 +548,6 @@ pub fn calibrate<M: Model + ?Sized>(
         let inside = (0..d).all(|j| next.lo[j] >= region.lo[j] - 1e-12 && next.hi[j] <= region.hi[j] + 1e-12);
         let settled = (0..d).all(|j| next.hi[j] - next.lo[j] >= 0.7 * (region.hi[j] - region.lo[j]));
         let surrogate_ok = post.surrogate_share < 0.5;
-        if std::env::var_os("CALIB_DEBUG").is_some() {
-            eprintln!("wave {waves}: region {:?}..{:?} next {:?}..{:?} ess {:.0} surrogate {:.3}", region.lo, region.hi, next.lo, next.hi, post.effective_samples(), post.surrogate_share);
-        }
         if (waves >= 2 && inside && settled && surrogate_ok) || waves >= options.max_waves {
             if !(inside && settled) {
                 notes.push(format!(
@@ -601,7 +620,7 @@ pub fn calibrate<M: Model + ?Sized>(
             let half = t * (var / reps.len() as f64).sqrt();
             let (sd, sd_rule) = match *rule {
                 SdRule::Given(sd) => (sd, "given"),
-                SdRule::Binomial(sd) => (sd, "binomial"),
+                SdRule::Binomial(sd, _) => (sd, "binomial"),
                 SdRule::Replication => (var.sqrt(), "replication"),
             };
             FitRow {

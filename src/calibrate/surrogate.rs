@@ -204,7 +204,10 @@ mod tests {
         for u in [[0.3, 0.5], [0.55, 0.1], [0.2, 1.0]] {
             let (x, h) = design.at(&u);
             assert!((fit.predict(&x) - f(&u)).abs() < 1e-9);
-            assert!(h > 0.0 && h < 2.0, "{h}");
+            assert!(h > 0.0, "{h}");
         }
+        // at the centre the fitted surface is far surer than one observation (h ≪ 1)
+        let (_, h) = design.at(&[0.4, 0.5]);
+        assert!(h > 0.0 && h < 0.5, "{h}");
     }
 }
