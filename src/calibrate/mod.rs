@@ -126,7 +126,14 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Self {
-        Options { seed: 1177, replications: 10, points_per_wave: None, max_waves: 6, posterior_samples: 8192, fit_replications: 20 }
+        Options {
+            seed: 1177,
+            replications: 10,
+            points_per_wave: None,
+            max_waves: 6,
+            posterior_samples: 8192,
+            fit_replications: 20,
+        }
     }
 }
 
@@ -222,11 +229,18 @@ fn validate(params: &[Parameter], obs: &[Observation], opt: &Options) -> Result<
         return bad("no free parameter: give at least one".into());
     }
     if params.len() > design::MAX_DIMENSIONS {
-        return bad(format!("{} free parameters: at most {} are supported", params.len(), design::MAX_DIMENSIONS));
+        return bad(format!(
+            "{} free parameters: at most {} are supported",
+            params.len(),
+            design::MAX_DIMENSIONS
+        ));
     }
     for (i, p) in params.iter().enumerate() {
         if !(p.low.is_finite() && p.high.is_finite() && p.low < p.high) {
-            return bad(format!("free parameter {}: its range {}..{} must be finite with low < high", p.key, p.low, p.high));
+            return bad(format!(
+                "free parameter {}: its range {}..{} must be finite with low < high",
+                p.key, p.low, p.high
+            ));
         }
         if params[..i].iter().any(|o| o.key == p.key) {
             return bad(format!("free parameter {} is given twice", p.key));
@@ -236,11 +250,17 @@ fn validate(params: &[Parameter], obs: &[Observation], opt: &Options) -> Result<
         return bad("no observation: give at least one".into());
     }
     if opt.replications < 2 || opt.fit_replications < 2 || opt.max_waves < 1 || opt.posterior_samples < 100 {
-        return bad("options: replications and fit replications must be at least 2, waves at least 1, posterior samples at least 100".into());
+        return bad(
+            "options: replications and fit replications must be at least 2, waves at least 1, posterior samples at least 100".into(),
+        );
     }
     if let Some(n) = opt.points_per_wave {
         if n < n_features(params.len()) + 2 {
-            return bad(format!("{n} points per wave cannot fit a quadratic in {} parameters: give at least {}", params.len(), n_features(params.len()) + 2));
+            return bad(format!(
+                "{n} points per wave cannot fit a quadratic in {} parameters: give at least {}",
+                params.len(),
+                n_features(params.len()) + 2
+            ));
         }
     }
     obs.iter()
@@ -376,14 +396,7 @@ impl Posterior {
     }
 }
 
-fn posterior(
-    region: &Region,
-    points: &[Point],
-    obs: &[Observation],
-    rules: &[SdRule],
-    opt: &Options,
-    rng: &mut SplitMix64,
-) -> Posterior {
+fn posterior(region: &Region, points: &[Point], obs: &[Observation], rules: &[SdRule], opt: &Options, rng: &mut SplitMix64) -> Posterior {
     let d = region.lo.len();
     let local: Vec<&Point> = points.iter().filter(|p| region.contains(&p.u)).collect();
     let refs: Vec<&[f64]> = local.iter().map(|p| p.u.as_slice()).collect();
@@ -411,10 +424,17 @@ fn posterior(
         let floor = 1e-12 * (1.0 + obs[k].value.abs()).powi(2);
         let mean = design.fit(&y);
         surrogate_share = surrogate_share.max(mean.residual_var / (obs_var + pooled / r).max(floor));
-        metrics.push(Metric { mean, rep_var: design.fit(&vars), pooled, floor });
+        metrics.push(Metric {
+            mean,
+            rep_var: design.fit(&vars),
+            pooled,
+            floor,
+        });
     }
-    let samples: Vec<Vec<f64>> =
-        shifted_halton(opt.posterior_samples, d, rng).iter().map(|v| region.place(v)).collect();
+    let samples: Vec<Vec<f64>> = shifted_halton(opt.posterior_samples, d, rng)
+        .iter()
+        .map(|v| region.place(v))
+        .collect();
     let log_post: Vec<f64> = samples
         .par_iter()
         .map(|u| {
@@ -447,7 +467,11 @@ fn posterior(
     let mut weights: Vec<f64> = log_post.iter().map(|l| (l - max).exp()).collect();
     let total: f64 = weights.iter().sum();
     weights.iter_mut().for_each(|w| *w /= total);
-    Posterior { samples, weights, surrogate_share }
+    Posterior {
+        samples,
+        weights,
+        surrogate_share,
+    }
 }
 
 /// Separated peaks of a marginal posterior (as positions in unit coordinates).
@@ -511,9 +535,7 @@ pub fn calibrate<M: Model + ?Sized>(
     let total = options.max_waves * n_wave * options.replications + options.fit_replications;
     let done = AtomicUsize::new(0);
     let mut rng = SplitMix64::new(options.seed);
-    let to_theta = |u: &[f64]| -> Vec<f64> {
-        u.iter().zip(params).map(|(&x, p)| p.low + x * (p.high - p.low)).collect()
-    };
+    let to_theta = |u: &[f64]| -> Vec<f64> { u.iter().zip(params).map(|(&x, p)| p.low + x * (p.high - p.low)).collect() };
 
     let mut points: Vec<Point> = Vec::new();
     let mut region = Region::unit(d);
@@ -569,7 +591,9 @@ pub fn calibrate<M: Model + ?Sized>(
 
     let ess = post.effective_samples();
     if ess < 200.0 {
-        notes.push(format!("the posterior rests on {ess:.0} effective samples: its quantiles are coarse"));
+        notes.push(format!(
+            "the posterior rests on {ess:.0} effective samples: its quantiles are coarse"
+        ));
     }
 
     let mut estimates = Vec::with_capacity(d);
@@ -629,7 +653,10 @@ pub fn calibrate<M: Model + ?Sized>(
                 observed: o.value,
                 sd,
                 sd_rule,
-                simulated: Simulated { mean, ci95: [mean - half, mean + half] },
+                simulated: Simulated {
+                    mean,
+                    ci95: [mean - half, mean + half],
+                },
             }
         })
         .collect();

@@ -11,11 +11,16 @@ pub(crate) struct Region {
 
 impl Region {
     pub(crate) fn unit(d: usize) -> Self {
-        Region { lo: vec![0.0; d], hi: vec![1.0; d] }
+        Region {
+            lo: vec![0.0; d],
+            hi: vec![1.0; d],
+        }
     }
 
     pub(crate) fn contains(&self, u: &[f64]) -> bool {
-        u.iter().enumerate().all(|(k, &x)| x >= self.lo[k] - 1e-12 && x <= self.hi[k] + 1e-12)
+        u.iter()
+            .enumerate()
+            .all(|(k, &x)| x >= self.lo[k] - 1e-12 && x <= self.hi[k] + 1e-12)
     }
 
     /// Maps a unit point into [−1, 1]^d relative to this region.
@@ -31,7 +36,10 @@ impl Region {
 
     /// Maps a point of [0, 1)^d into this region.
     pub(crate) fn place(&self, v: &[f64]) -> Vec<f64> {
-        v.iter().enumerate().map(|(k, &x)| self.lo[k] + x * (self.hi[k] - self.lo[k])).collect()
+        v.iter()
+            .enumerate()
+            .map(|(k, &x)| self.lo[k] + x * (self.hi[k] - self.lo[k]))
+            .collect()
     }
 }
 
@@ -141,7 +149,13 @@ impl QuadraticDesign {
             rows.push(x.clone());
         }
         let chol = cholesky(&xtx, q);
-        QuadraticDesign { region: region.clone(), q, n: points.len(), rows, chol }
+        QuadraticDesign {
+            region: region.clone(),
+            q,
+            n: points.len(),
+            rows,
+            chol,
+        }
     }
 
     pub(crate) fn fit(&self, y: &[f64]) -> Quadratic {
@@ -164,7 +178,10 @@ impl QuadraticDesign {
             })
             .sum();
         let dof = (self.n - q).max(1) as f64;
-        Quadratic { coef, residual_var: rss / dof }
+        Quadratic {
+            coef,
+            residual_var: rss / dof,
+        }
     }
 
     /// The surface's features at `u` and the leverage h = xᵀ(XᵀX)⁻¹x there
@@ -191,11 +208,16 @@ mod tests {
 
     #[test]
     fn recovers_a_quadratic_exactly() {
-        let region = Region { lo: vec![0.2, 0.0], hi: vec![0.6, 1.0] };
+        let region = Region {
+            lo: vec![0.2, 0.0],
+            hi: vec![0.6, 1.0],
+        };
         let f = |u: &[f64]| 1.0 + 2.0 * u[0] - 3.0 * u[1] + 4.0 * u[0] * u[1] - 5.0 * u[0] * u[0] + 0.5 * u[1] * u[1];
         let mut rng = super::super::design::SplitMix64::new(1);
-        let pts: Vec<Vec<f64>> =
-            super::super::design::shifted_halton(20, 2, &mut rng).iter().map(|v| region.place(v)).collect();
+        let pts: Vec<Vec<f64>> = super::super::design::shifted_halton(20, 2, &mut rng)
+            .iter()
+            .map(|v| region.place(v))
+            .collect();
         let refs: Vec<&[f64]> = pts.iter().map(|p| p.as_slice()).collect();
         let design = QuadraticDesign::new(&region, &refs);
         let y: Vec<f64> = pts.iter().map(|p| f(p)).collect();

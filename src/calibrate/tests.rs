@@ -36,15 +36,28 @@ impl ErlangModel {
     fn new(noise: u64) -> Self {
         ErlangModel {
             params: vec![
-                Parameter { key: "region.A.patience.mean".into(), low: 3.0, high: 30.0 },
-                Parameter { key: "region.A.calls_per_30m".into(), low: 80.0, high: 120.0 },
+                Parameter {
+                    key: "region.A.patience.mean".into(),
+                    low: 3.0,
+                    high: 30.0,
+                },
+                Parameter {
+                    key: "region.A.calls_per_30m".into(),
+                    low: 80.0,
+                    high: 120.0,
+                },
             ],
             noise,
         }
     }
 
     fn truth(theta: &[f64]) -> (f64, f64, f64) {
-        let q = Queue { lambda: theta[1] / 30.0, mu: 1.0 / 3.0, theta: 1.0 / theta[0], n: 13 };
+        let q = Queue {
+            lambda: theta[1] / 30.0,
+            mu: 1.0 / 3.0,
+            theta: 1.0 / theta[0],
+            n: 13,
+        };
         let calls = q.lambda * WINDOW_MINUTES;
         (1.0 - q.p_abandon(), q.mean_wait_all(), calls)
     }
@@ -73,8 +86,20 @@ fn erlang_observations(model: &ErlangModel, theta: &[f64], replication: u64) -> 
     let y = model.simulate(theta, replication).unwrap();
     let (_, _, calls) = ErlangModel::truth(theta);
     vec![
-        Observation { metric: "answered_share".into(), region: Some("A".into()), value: y[0], sd: None, count: Some(calls) },
-        Observation { metric: "mean_wait_all".into(), region: Some("A".into()), value: y[1], sd: None, count: None },
+        Observation {
+            metric: "answered_share".into(),
+            region: Some("A".into()),
+            value: y[0],
+            sd: None,
+            count: Some(calls),
+        },
+        Observation {
+            metric: "mean_wait_all".into(),
+            region: Some("A".into()),
+            value: y[1],
+            sd: None,
+            count: None,
+        },
     ]
 }
 
@@ -99,11 +124,23 @@ impl<F: Fn(&[f64]) -> Vec<f64> + Sync> Model for FnModel<F> {
 }
 
 fn unit_params(keys: &[&str]) -> Vec<Parameter> {
-    keys.iter().map(|k| Parameter { key: k.to_string(), low: 0.0, high: 1.0 }).collect()
+    keys.iter()
+        .map(|k| Parameter {
+            key: k.to_string(),
+            low: 0.0,
+            high: 1.0,
+        })
+        .collect()
 }
 
 fn obs(metric: &str, value: f64, sd: f64) -> Observation {
-    Observation { metric: metric.into(), region: None, value, sd: Some(sd), count: None }
+    Observation {
+        metric: metric.into(),
+        region: None,
+        value,
+        sd: Some(sd),
+        count: None,
+    }
 }
 
 fn quiet(_: usize, _: usize) {}
@@ -183,7 +220,10 @@ fn coverage_on_synthetic_truth() {
         .map(|(i, theta)| {
             let model = ErlangModel::new(1000 + i as u64);
             let observations = erlang_observations(&model, theta, 1_000_000 + i as u64);
-            let options = Options { seed: i as u64, ..Options::default() };
+            let options = Options {
+                seed: i as u64,
+                ..Options::default()
+            };
             let cal = calibrate(&model, &observations, &options, &quiet).unwrap();
             let covers = |j: usize| cal.parameters[j].ci95[0] <= theta[j] && theta[j] <= cal.parameters[j].ci95[1];
             let width = |j: usize| (cal.parameters[j].ci95[1] - cal.parameters[j].ci95[0]) / (model.params[j].high - model.params[j].low);
@@ -261,12 +301,18 @@ fn deterministic_given_the_seed() {
     let model = ErlangModel::new(5);
     let observations = erlang_observations(&model, &[20.0, 90.0], 1_000_000);
     let run = |seed| {
-        let options = Options { seed, ..Options::default() };
+        let options = Options {
+            seed,
+            ..Options::default()
+        };
         serde_json::to_string(&calibrate(&model, &observations, &options, &quiet).unwrap()).unwrap()
     };
     let a = run(3);
     assert_eq!(a, run(3));
-    assert_eq!(a, rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap().install(|| run(3)));
+    assert_eq!(
+        a,
+        rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap().install(|| run(3))
+    );
     assert_ne!(a, run(4));
 }
 
@@ -292,8 +338,10 @@ fn progress_is_reported_and_ends_at_total() {
     let model = ErlangModel::new(8);
     let observations = erlang_observations(&model, &[15.0, 100.0], 1_000_000);
     let calls = Mutex::new(Vec::new());
-    let cal = calibrate(&model, &observations, &Options::default(), &|d, t| calls.lock().unwrap().push((d, t)))
-        .unwrap();
+    let cal = calibrate(&model, &observations, &Options::default(), &|d, t| {
+        calls.lock().unwrap().push((d, t))
+    })
+    .unwrap();
     let calls = calls.into_inner().unwrap();
     let total = calls[0].1;
     assert!(calls.iter().all(|&(d, t)| t == total && d <= total));
@@ -328,8 +376,15 @@ fn cancellation_propagates() {
     let inner = ErlangModel::new(9);
     let observations = erlang_observations(&inner, &[15.0, 100.0], 1_000_000);
     for after in [0, 5, 300] {
-        let model = Cancelling { inner: ErlangModel::new(9), after, calls: AtomicUsize::new(0) };
-        assert_eq!(calibrate(&model, &observations, &Options::default(), &quiet), Err(CalibrateError::Cancelled));
+        let model = Cancelling {
+            inner: ErlangModel::new(9),
+            after,
+            calls: AtomicUsize::new(0),
+        };
+        assert_eq!(
+            calibrate(&model, &observations, &Options::default(), &quiet),
+            Err(CalibrateError::Cancelled)
+        );
     }
 }
 
@@ -352,8 +407,23 @@ fn invalid_inputs_are_refused_with_a_reason() {
     bad[0].sd = Some(-1.0);
     assert!(err(&bad, &Options::default()).contains("positive"));
     assert!(err(&good[..1], &Options::default()).contains("returned 2 metrics for 1"));
-    assert!(err(&good, &Options { replications: 1, ..Options::default() }).contains("at least 2"));
-    let flat = FnModel { params: vec![Parameter { key: "x".into(), low: 1.0, high: 1.0 }], f: |t: &[f64]| vec![t[0]], sd: 0.1 };
+    assert!(err(
+        &good,
+        &Options {
+            replications: 1,
+            ..Options::default()
+        }
+    )
+    .contains("at least 2"));
+    let flat = FnModel {
+        params: vec![Parameter {
+            key: "x".into(),
+            low: 1.0,
+            high: 1.0,
+        }],
+        f: |t: &[f64]| vec![t[0]],
+        sd: 0.1,
+    };
     match calibrate(&flat, &[obs("m", 1.0, 0.1)], &Options::default(), &quiet) {
         Err(CalibrateError::Invalid(m)) => assert!(m.contains("low < high"), "{m}"),
         other => panic!("{other:?}"),
