@@ -616,7 +616,16 @@ pub fn calibrate<M: Model + ?Sized>(
         }
         let peaks = modes(&m, region.lo[j], region.hi[j]);
         if peaks.len() > 1 {
-            let at: Vec<String> = peaks.iter().map(|&x| format!("{:.4}", p.low + x * scale)).collect();
+            // a peak in the outermost bin against the box's own edge is posterior
+            // mass piled up at a bound: say so, it means "at least" / "at most"
+            let bin = (region.hi[j] - region.lo[j]) / 40.0;
+            let at: Vec<String> = peaks
+                .iter()
+                .map(|&x| {
+                    let edge = (x - 0.0 < bin && region.lo[j] == 0.0) || (1.0 - x < bin && region.hi[j] == 1.0);
+                    format!("{:.4}{}", p.low + x * scale, if edge { " (the edge of the box)" } else { "" })
+                })
+                .collect();
             why.push(format!("multi-modal: separate modes near {}", at.join(", ")));
         }
         est_u.push(median);

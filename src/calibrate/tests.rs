@@ -206,7 +206,9 @@ fn two_parameters_both_identified() {
 /// each parameter's 95 % interval covers θ*. Under a uniform prior a correct
 /// posterior covers with probability exactly 0.95, so the count must lie in
 /// the binomial 99 % acceptance band. Print with `-- --nocapture`; it reports
-/// 940/1000 (patience) and 945/1000 (volume) against the band [931, 967].
+/// 940/1000 (patience) and 945/1000 (volume) against the band [931, 967];
+/// 30 calibrations are flagged not identifiable (low volume: few abandon, so
+/// patience is hardly observed).
 #[test]
 fn coverage_on_synthetic_truth() {
     const TRIALS: usize = 1000;
@@ -214,7 +216,7 @@ fn coverage_on_synthetic_truth() {
     let thetas: Vec<[f64; 2]> = (0..TRIALS)
         .map(|_| [3.0 + 27.0 * truth_rng.uniform(), 80.0 + 40.0 * truth_rng.uniform()])
         .collect();
-    let results: Vec<(bool, bool, usize, f64, f64)> = thetas
+    let results: Vec<(bool, bool, usize, f64, f64, bool)> = thetas
         .par_iter()
         .enumerate()
         .map(|(i, theta)| {
@@ -227,7 +229,7 @@ fn coverage_on_synthetic_truth() {
             let cal = calibrate(&model, &observations, &options, &quiet).unwrap();
             let covers = |j: usize| cal.parameters[j].ci95[0] <= theta[j] && theta[j] <= cal.parameters[j].ci95[1];
             let width = |j: usize| (cal.parameters[j].ci95[1] - cal.parameters[j].ci95[0]) / (model.params[j].high - model.params[j].low);
-            (covers(0), covers(1), cal.simulations, width(0), width(1))
+            (covers(0), covers(1), cal.simulations, width(0), width(1), cal.identifiable)
         })
         .collect();
     let (lo, hi) = binomial_band(TRIALS, 0.95);
@@ -237,9 +239,11 @@ fn coverage_on_synthetic_truth() {
     let sims = results.iter().map(|r| r.2).sum::<usize>() as f64 / TRIALS as f64;
     let w0 = results.iter().map(|r| r.3).sum::<f64>() / TRIALS as f64;
     let w1 = results.iter().map(|r| r.4).sum::<f64>() / TRIALS as f64;
+    let flagged = results.iter().filter(|r| !r.5).count();
     println!(
         "coverage over {TRIALS} trials: patience {c0}/{TRIALS} = {:.3}, volume {c1}/{TRIALS} = {:.3}, both {both}/{TRIALS}; \
-         99 % band [{lo}, {hi}]; mean interval width {:.3} and {:.3} of the box; {sims:.0} simulations per calibration",
+         99 % band [{lo}, {hi}]; mean interval width {:.3} and {:.3} of the box; {sims:.0} simulations per calibration; \
+         {flagged} calibrations flagged not identifiable",
         c0 as f64 / TRIALS as f64,
         c1 as f64 / TRIALS as f64,
         w0,
