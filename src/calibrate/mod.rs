@@ -72,6 +72,13 @@ use surrogate::{n_features, Quadratic, QuadraticDesign, Region};
 pub struct Cancelled;
 
 /// A simulator seen by the calibration: free parameters in, observed metrics out.
+///
+/// For nursequeue's own simulator: one parameter per `--free KEY=LOW..HIGH`
+/// (durations in minutes); `simulate` applies `KEY=value` to the parsed
+/// scenario as `--set` does, compiles it, runs the single replication
+/// `replication` (its random streams derived from the scenario's seed and that
+/// index, as `run` does), and reads each observation's metric for its region
+/// (or the total) over its window from that replication's summary.
 pub trait Model: Sync {
     /// The free parameters and their boxes, in the order of θ.
     fn parameters(&self) -> &[Parameter];
