@@ -12,9 +12,13 @@
 //! println!("answered within 5 minutes: {:.1} %", 100.0 * share.mean.unwrap());
 //! ```
 #![warn(missing_docs)]
+// `!(x <= limit)` is how a limit check also refuses NaN: written so on purpose.
+#![allow(clippy::neg_cmp_op_on_partial_ord)]
 
 #[allow(missing_docs)]
 pub mod calendar;
+#[allow(missing_docs)]
+pub mod calibrate;
 #[allow(missing_docs)]
 pub mod cli;
 #[allow(missing_docs)]
