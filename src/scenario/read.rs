@@ -172,7 +172,11 @@ fn whole(n: &Node, what: &str, max: u64, p: &mut Problems) -> Option<u64> {
 fn duration(n: &Node, what: &str, p: &mut Problems) -> Option<Time> {
     if let Some(x) = n.as_f64() {
         p.at(n.span, format!("{what} must be a duration in quotes, found the number {}", N(x)))
-            .hint(format!("write e.g. \"{}m\" (units: s, m, h, d, w)", N(x)));
+            .hint(if x.is_finite() {
+                format!("write e.g. \"{}m\" (units: s, m, h, d, w)", N(x))
+            } else {
+                "write e.g. \"10m\" (units: s, m, h, d, w)".to_string()
+            });
         return None;
     }
     let t = text(n, what, p)?;

@@ -309,3 +309,12 @@ fn work_counts_redials_surges_and_breaks() {
     assert!(crate::model::Work { events: 2e12, ..w }.refusal(1.0).is_some());
     assert!(crate::model::Work { memory_bytes: 1e12, ..w }.refusal(1.0).is_some());
 }
+
+#[test]
+fn a_duration_written_as_a_number_gets_a_usable_hint() {
+    for (value, hint) in [("10", "\"10m\""), ("nan", "\"10m\""), ("inf", "\"10m\"")] {
+        let text = BASE.replace("horizon = \"1w\"", &format!("horizon = {value}"));
+        let e = load_str("t.toml", &text, &[]).expect_err("a number is not a duration").to_string();
+        assert!(e.contains(hint) && !e.contains("NaNm") && !e.contains("infm"), "{e}");
+    }
+}
