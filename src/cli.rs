@@ -35,6 +35,8 @@ pub enum Command {
     Compare(CompareArgs),
     /// Run a grid of what-ifs: every combination of the --vary values, in parallel.
     Sweep(SweepArgs),
+    /// Fit unknown parameters (--free KEY=LOW..HIGH) to observed aggregates, with 95 % intervals.
+    Calibrate(CalibrateArgs),
     /// Combine the parts of a sharded sweep into the result of the whole sweep.
     Merge(MergeArgs),
     /// Analytic Erlang C / Erlang A figures for one stationary queue.
@@ -160,6 +162,37 @@ pub struct CheckArgs {
 pub enum Format {
     Text,
     Json,
+}
+
+#[derive(Args, Debug)]
+pub struct CalibrateArgs {
+    #[command(flatten)]
+    pub scenario: ScenarioArgs,
+    /// The observed aggregates: a TOML file of [[observed]] entries (metric, value, optional region, count, sd).
+    #[arg(long, value_name = "OBSERVED.toml")]
+    pub observed: PathBuf,
+    /// A free parameter and its range, any key --set takes whose value is a number or a duration:
+    /// region.Norrbotten.calls_per_day=300..500, defaults.patience.mean=5m..60m (repeatable).
+    #[arg(long = "free", value_name = "KEY=LOW..HIGH", required = true)]
+    pub free: Vec<String>,
+    /// Replications per design point (all points share them: common random numbers).
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(2..=1000))]
+    pub replications: u32,
+    /// Seed of the design (the simulations use the scenario's seed).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Worker threads (default: all cores); results do not depend on it.
+    #[arg(long, default_value_t = 0)]
+    pub threads: usize,
+    /// Output format on standard output.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Write calibration.json and calibrated.toml (the scenario with the estimates set) here.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Progress on standard error.
+    #[arg(long, value_enum, default_value_t = crate::sweep::Progress::Auto)]
+    pub progress: crate::sweep::Progress,
 }
 
 #[derive(Args, Debug)]
@@ -298,6 +331,7 @@ pub fn execute_with(cli: Cli, cancel: &Cancel) -> Result<(), Failure> {
         Command::Check(args) => check(args),
         Command::Compare(args) => compare(args, cancel),
         Command::Sweep(args) => sweep(args, cancel),
+        Command::Calibrate(args) => calibrate(args, cancel),
         Command::Merge(args) => merge(args, cancel),
         Command::Erlang(args) => erlang(args),
         Command::Schema => out(&scenario::keys::json_schema_text()),
@@ -636,4 +670,121 @@ fn merge(args: MergeArgs, cancel: &Cancel) -> Result<(), Failure> {
         .map_err(sweep_failure)?;
     eprintln!("merged {} points into {}", merged.len(), args.out.display());
     Ok(())
+}
+
+fn calibrate(args: CalibrateArgs, cancel: &Cancel) -> Result<(), Failure> {
+    use crate::calibrate::{self, calibrated, observed, scenario_model};
+    let base = load(&args.scenario)?;
+    let observed_text = std::fs::read_to_string(&args.observed)
+        .map_err(|e| invalid(format!("cannot read {}: {e}", args.observed.display())))?;
+    let names = crate::stats::metric_names(&base.within_thresholds().into_iter().map(|(_, l)| l).collect::<Vec<_>>());
+    let located = observed::read(&args.observed.display().to_string(), &observed_text, &base, &names).map_err(invalid)?;
+    let free = args
+        .free
+        .iter()
+        .map(|f| scenario_model::parse_free(f))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(invalid)?;
+    let file_name = args.scenario.scenario.display().to_string();
+    let model = scenario_model::ScenarioModel::new(&file_name, &base.source, &args.scenario.set, free, &located, cancel.flag())
+        .map_err(invalid)?;
+    let set = output_set(&args.out)?;
+    let options = calibrate::Options {
+        seed: args.seed.unwrap_or(base.seed),
+        replications: args.replications as usize,
+        ..Default::default()
+    };
+    let observations: Vec<calibrate::Observation> = located.iter().map(|l| l.observation.clone()).collect();
+    let progress = progress_reporter(args.progress, "replications");
+    let runner = Runner::new(args.threads).map_err(|e| failed(format!("cannot start worker threads: {e}")))?;
+    let result = runner
+        .install(|| calibrate::calibrate(&model, &observations, &options, &|done, total| progress(done as u64, total as u64)))
+        .map_err(|e| match e {
+            calibrate::CalibrateError::Cancelled => Failure {
+                code: 130,
+                message: "interrupted: nothing was written".into(),
+            },
+            calibrate::CalibrateError::Invalid(m) => invalid(m),
+        })?;
+    let estimates: Vec<f64> = result.parameters.iter().map(|p| p.estimate).collect();
+    let values: Vec<(String, toml_edit::Value)> = result
+        .parameters
+        .iter()
+        .enumerate()
+        .map(|(k, p)| {
+            let value = match model.unit(k) {
+                scenario_model::FreeUnit::Number => toml_edit::Value::from(p.estimate),
+                scenario_model::FreeUnit::Minutes => toml_edit::Value::from(model.value_text(k, p.estimate)),
+            };
+            (p.key.clone(), value)
+        })
+        .collect();
+    let json = serde_json::to_string_pretty(&result).map_err(|e| failed(e.to_string()))? + "\n";
+    if let Some(set) = set {
+        let mut header = format!(
+            "# Calibrated by `nursequeue calibrate` against {}: {}.\n",
+            args.observed.file_name().map_or(String::new(), |n| n.to_string_lossy().into_owned()),
+            result
+                .parameters
+                .iter()
+                .enumerate()
+                .map(|(k, p)| format!("{} = {} (95 % interval {} – {})", p.key, model.value_shown(k, p.estimate), model.value_shown(k, p.ci95[0]), model.value_shown(k, p.ci95[1])))
+                .collect::<Vec<_>>()
+                .join("; ")
+        );
+        if !result.identifiable {
+            header += "# NOT IDENTIFIABLE: the observations do not pin down every parameter.\n";
+        }
+        if !args.scenario.set.is_empty() {
+            header += &format!("# Calibrated with --set {}: run it with the same flags.\n", args.scenario.set.join(" --set "));
+        }
+        let text = header + &calibrated::with_values(&base.source, &values).map_err(failed)?;
+        // What is written must run as it is.
+        crate::scenario::load_str(&file_name, &text, &args.scenario.set)
+            .map_err(|e| failed(format!("the calibrated scenario does not load (a bug; please report it):\n{e}")))?;
+        debug_assert!(model.scenario_at(&estimates).is_ok());
+        write_set(
+            set,
+            Ok(vec![
+                ("calibration.json".to_string(), json.clone().into_bytes()),
+                ("calibrated.toml".to_string(), text.into_bytes()),
+            ]),
+        )?;
+    }
+    match args.format {
+        Format::Json => out(&json),
+        Format::Text => out(&crate::output::calibration::text(&result, &|k, x| model.value_shown(k, x))),
+    }
+}
+
+/// Progress on standard error, as the sweep shows it: a bar with rate and
+/// time left on a terminal, a plain line every ten seconds otherwise.
+fn progress_reporter(mode: crate::sweep::Progress, what: &'static str) -> impl Fn(u64, u64) + Sync {
+    use crate::sweep::Progress;
+    use std::io::IsTerminal;
+    let terminal = std::io::stderr().is_terminal();
+    let bar = (mode == Progress::Bar || (mode == Progress::Auto && terminal)).then(|| {
+        let b = indicatif::ProgressBar::new(0);
+        let template = format!("{{spinner}} [{{elapsed_precise}}] {{bar:40}} {{pos}}/{{len}} {what} ({{per_sec}}) eta {{eta}}");
+        b.set_style(indicatif::ProgressStyle::with_template(&template).unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()));
+        b
+    });
+    let lines = mode == Progress::Lines || (mode == Progress::Auto && !terminal);
+    let started = std::time::Instant::now();
+    let last = std::sync::Mutex::new(started);
+    move |done, total| {
+        if let Some(b) = &bar {
+            b.set_length(total);
+            b.set_position(done);
+            if done >= total {
+                b.finish_and_clear();
+            }
+        } else if lines {
+            let mut last = last.lock().unwrap_or_else(|e| e.into_inner());
+            if last.elapsed().as_secs() >= 10 || done >= total {
+                *last = std::time::Instant::now();
+                output::io::eprint(&format!("{done}/{total} {what} after {:.0} s\n", started.elapsed().as_secs_f64()));
+            }
+        }
+    }
 }

@@ -54,7 +54,10 @@
 //! quarter of the highest, with a valley below half the lower one between).
 //! `Calibration::identifiable` is false when any parameter is flagged.
 
+pub mod calibrated;
 mod design;
+pub mod observed;
+pub mod scenario_model;
 mod surrogate;
 #[cfg(test)]
 mod tests;

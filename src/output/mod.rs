@@ -11,6 +11,7 @@
 //! | `charts.rs` | charts as PNG and SVG |
 //! | `html.rs` | `report.html` |
 
+pub mod calibration;
 pub mod charts;
 pub mod csv;
 pub mod erlang;

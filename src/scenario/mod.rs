@@ -4,6 +4,7 @@
 pub mod diagnostic;
 pub mod keys;
 mod read;
+pub(crate) use read::clean_name;
 pub mod tree;
 
 use crate::calendar::{Time, Window};
@@ -243,7 +244,9 @@ fn default_name(file_name: &str) -> String {
 }
 
 impl Scenario {
+    /// The region of this name (compared in Unicode NFC, as names are read).
     pub fn region_index(&self, name: &str) -> Option<usize> {
+        let name = read::clean_name(name);
         self.regions.iter().position(|r| r.name == name)
     }
 
