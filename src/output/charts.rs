@@ -203,6 +203,25 @@ fn marker_element<DB: DrawingBackend>(
     .map_err(err)
 }
 
+/// An axis description in words: a metric key (`answered_within_5m`, as the
+/// sweep's charts pass it) becomes the catalogue's title with its unit.
+pub fn axis_label(desc: &str) -> String {
+    let within: Vec<String> = desc
+        .strip_prefix("answered_within_")
+        .map(|t| t.trim_end_matches("_of_answered").to_string())
+        .into_iter()
+        .collect();
+    match crate::stats::metric_set(&within).into_iter().find(|m| m.key == desc) {
+        Some(m) => match m.def.unit {
+            crate::stats::Unit::Share => format!("{} (%)", m.title),
+            crate::stats::Unit::Minutes => m.title.clone(),
+            crate::stats::Unit::Hours => format!("{} (hours)", m.title),
+            crate::stats::Unit::Calls => format!("{} (calls per replication)", m.title),
+        },
+        None => desc.to_string(),
+    }
+}
+
 fn draw<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, chart: &Chart) -> DrawResult {
     root.fill(&WHITE).map_err(err)?;
     match chart {
@@ -277,8 +296,12 @@ enum Key {
 fn draw_legend<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, entries: &[(String, Key)], top: i32) -> DrawResult {
     let width = area.dim_in_pixel().0 as i32;
     let max_chars = ((width - 50) / 8).max(8) as usize;
-    for (k, (name, key)) in entries.iter().enumerate() {
-        let y = top + k as i32 * 22;
+    // Long names wrap onto more lines when there is room for them.
+    let room = (area.dim_in_pixel().1 as i32 - top) / 22;
+    let wrap = entries.len() as i32 * 2 <= room;
+    let mut y = top;
+    for (name, key) in entries {
+        let lines = if wrap { wrap_words(name, max_chars) } else { vec![shorten(name, max_chars)] };
         match key {
             Key::Series(st) => {
                 dashed_segment(area, (6, y), (40, y), st.color, st.dash)?;
@@ -288,7 +311,10 @@ fn draw_legend<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, entries: &[(St
             Key::Point => marker_element(area, (23, y), 3, TARGET_RED, 6)?,
         }
         let style = TextStyle::from(font(14).into_font()).pos(Pos::new(HPos::Left, VPos::Center));
-        area.draw(&Text::new(shorten(name, max_chars), (48, y), style)).map_err(err)?;
+        for (l, line) in lines.iter().enumerate() {
+            area.draw(&Text::new(line.clone(), (48, y + l as i32 * 17), style.clone())).map_err(err)?;
+        }
+        y += 22 + (lines.len() as i32 - 1) * 17;
     }
     Ok(())
 }
@@ -368,8 +394,9 @@ fn plot_lines<DB: DrawingBackend>(
         .axis_desc_style(font(15))
         .light_line_style(if small { WHITE } else { RGBColor(238, 238, 238) })
         .bold_line_style(RGBColor(215, 215, 215));
+    let y_desc = axis_label(&c.y_desc);
     if !small {
-        mesh.x_desc(&c.x_desc).y_desc(&c.y_desc);
+        mesh.x_desc(&c.x_desc).y_desc(&y_desc);
     }
     mesh.draw().map_err(err)?;
     let finite = |points: &[(f64, f64)]| -> Vec<(f64, f64)> { points.iter().copied().filter(|p| p.1.is_finite()).collect() };
@@ -574,6 +601,30 @@ fn draw_flows<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, c: &FlowMatrix)
     Ok(())
 }
 
+/// Text broken into lines of at most `max` characters at spaces (at most
+/// three lines; a word longer than a line is shortened).
+fn wrap_words(text: &str, max: usize) -> Vec<String> {
+    let mut lines: Vec<String> = vec![];
+    for word in text.split_whitespace() {
+        match lines.last_mut() {
+            Some(l) if l.chars().count() + 1 + word.chars().count() <= max => {
+                l.push(' ');
+                l.push_str(word);
+            }
+            _ => lines.push(shorten(word, max)),
+        }
+    }
+    if lines.len() > 3 {
+        lines.truncate(3);
+        let last = shorten(&(lines[2].clone() + " …"), max);
+        lines[2] = if last.ends_with('…') { last } else { last + "…" };
+    }
+    if lines.is_empty() {
+        lines.push(String::new());
+    }
+    lines
+}
+
 fn shorten(name: &str, max: usize) -> String {
     if name.chars().count() <= max {
         name.to_string()
@@ -603,7 +654,7 @@ fn draw_bars<DB: DrawingBackend>(full: &DrawingArea<DB, Shift>, c: &BarChart) ->
         .build_cartesian_2d(0f64..groups as f64, 0f64..y_max)
         .map_err(err)?;
     // Group labels share the width of one group: long names are shortened.
-    let chars = (70 / groups).clamp(5, 24);
+    let chars = ((plot.dim_in_pixel().0 as usize).saturating_sub(100) / groups / 7).clamp(4, 24);
     let labels: Vec<String> = c.groups.iter().map(|g| shorten(g, chars)).collect();
     let percent = c.y_percent;
     chart
@@ -656,8 +707,8 @@ fn draw_bars<DB: DrawingBackend>(full: &DrawingArea<DB, Shift>, c: &BarChart) ->
         }
     }
     // The legend beside the plot, with the same fills.
+    let mut y = 40;
     for (i, (name, _)) in c.series.iter().enumerate() {
-        let y = 40 + i as i32 * 24;
         let (a, b) = ((8, y - 8), (30, y + 8));
         legend.draw(&Rectangle::new([a, b], color(i).filled())).map_err(err)?;
         let (dx, dy) = legend.get_base_pixel();
@@ -665,7 +716,11 @@ fn draw_bars<DB: DrawingBackend>(full: &DrawingArea<DB, Shift>, c: &BarChart) ->
         legend.draw(&Rectangle::new([a, b], BLACK.stroke_width(1))).map_err(err)?;
         let style = TextStyle::from(font(14).into_font()).pos(Pos::new(HPos::Left, VPos::Center));
         let chars = ((LEGEND_WIDTH as usize).saturating_sub(50) / 8).max(8);
-        legend.draw(&Text::new(shorten(name, chars), (38, y), style)).map_err(err)?;
+        let lines = if c.series.len() <= 6 { wrap_words(name, chars) } else { vec![shorten(name, chars)] };
+        for (l, line) in lines.iter().enumerate() {
+            legend.draw(&Text::new(line.clone(), (38, y + l as i32 * 17), style.clone())).map_err(err)?;
+        }
+        y += 26 + (lines.len() as i32 - 1) * 17;
     }
     Ok(())
 }

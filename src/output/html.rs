@@ -22,16 +22,16 @@ h1{font-size:1.6rem}h2{font-size:1.25rem;margin-top:2.2rem;border-bottom:1px sol
 .tablewrap{max-width:100%;overflow-x:auto}\
 table{border-collapse:collapse;margin:.6rem 0;font-size:.9rem;max-width:100%}\
 th,td{padding:.3rem .55rem;border-bottom:1px solid #e4e4e4;text-align:right;vertical-align:top}\
-th{background:#f1f3f5;font-weight:600;white-space:normal;overflow-wrap:anywhere;hyphens:auto;max-width:9rem}\
+th{background:#f1f3f5;font-weight:600;white-space:normal;overflow-wrap:break-word;max-width:9rem}table.text td,table.text th{text-align:left;white-space:normal}\
 td{white-space:nowrap}th:first-child,td:first-child{text-align:left;white-space:normal;max-width:14rem;overflow-wrap:anywhere}\
 td .ci{display:block;color:#666;font-size:.78em}tr.total td{font-weight:600;border-top:2px solid #bbb}tr.group td{color:#444;font-style:italic}\
 .met{color:#127a12;font-weight:600}.miss{color:#b00;font-weight:600}.sig{font-weight:700}\
 .chart svg{width:100%;height:auto;border:1px solid #eee;margin:.4rem 0}pre{background:#f7f7f7;padding:.8rem;overflow:auto;font-size:.8rem;white-space:pre-wrap}\
 .meta{color:#555}.note{color:#555;font-size:.85rem;max-width:60rem}\
 @page{size:A4;margin:12mm}\
-@media print{body{max-width:none;margin:0;padding:0;font-size:9.5pt}h2{break-before:page;margin-top:0}h2.first{break-before:auto}\
+@media print{body{max-width:none;margin:0;padding:0;font-size:9.5pt}h2,h3{break-after:avoid}h2.page{break-before:page;margin-top:0}\
 table{font-size:8pt;width:auto}th,td{padding:.15rem .35rem}th{max-width:6.5rem}\
-.tablewrap{overflow:visible}.chart,table,tr{break-inside:avoid}.chart svg{border:none}details{display:none}pre{font-size:7pt}}";
+.tablewrap{overflow:visible}.chart,.block,tr{break-inside:avoid}.chart svg{border:none}details{display:none}pre{font-size:7pt}}";
 
 /// Text made safe for HTML.
 pub fn escape(text: &str) -> String {
@@ -103,7 +103,7 @@ fn fmt_delta(e: &Estimate, scale: f64, decimals: usize) -> String {
 fn header(m: &Metric) -> String {
     match m.def.unit {
         Unit::Minutes => format!("{} (min)", m.label),
-        Unit::Hours => format!("{} (hours)", m.label.trim_end_matches(" h")),
+        Unit::Hours => format!("{} hours", m.label.trim_end_matches(" h")),
         _ => m.label.clone(),
     }
 }
@@ -169,6 +169,7 @@ fn key_figures(s: &Summary) -> String {
     rows.push(("all regions".into(), &s.total, "total"));
     let mut out = String::new();
     for (title, group) in column_groups(&cols) {
+        out += "<div class=\"block\">";
         if !title.is_empty() {
             let _ = write!(out, "<h3>{title}</h3>");
         }
@@ -185,6 +186,7 @@ fn key_figures(s: &Summary) -> String {
             t += "</tr>";
         }
         out += &wrap(t + "</tbody></table>");
+        out += "</div>";
     }
     out + "<p class=\"note\">Means per replication with the 95 % confidence half-width (±) below. Shares (%) are of offered calls (attempts); calls and hours are per replication over the horizon after the warm-up."
         + &rows_note(s.region_names.len().max(s.agreement_names.len()), "regions.csv")
@@ -218,7 +220,7 @@ fn targets(s: &Summary) -> String {
         return "<p>No targets in this scenario.</p>".into();
     }
     let mut out = String::from(
-        "<table><thead><tr><th>target</th><th>regions</th><th>judged per</th><th>estimate (95 % CI)</th><th>verdict</th><th>periods met</th></tr></thead><tbody>",
+        "<table class=\"text\"><thead><tr><th>target</th><th>regions</th><th>judged per</th><th>estimate (95 % CI)</th><th>verdict</th><th>periods met</th></tr></thead><tbody>",
     );
     for t in &s.targets {
         let mut words = super::text::target_words(t);
@@ -384,7 +386,7 @@ fn meta(s: &Summary) -> String {
 /// The report of one run.
 pub fn run_report(s: &Summary, source: &str, chart_list: &[NamedChart]) -> String {
     let body = format!(
-        "<h1>{}</h1>{}<h2 class=\"first\">Key figures</h2>{}{}<h2>Targets</h2>{}<h2>Settlement</h2>{}<h2>Charts</h2>{}<h2>Assumptions</h2>{}<details><summary>The scenario file</summary><pre>{}</pre></details>",
+        "<h1>{}</h1>{}<h2 class=\"first\">Key figures</h2>{}{}<h2>Targets</h2>{}<h2>Settlement</h2>{}<h2 class=\"page\">Charts</h2>{}<h2 class=\"page\">Assumptions</h2>{}<details><summary>The scenario file</summary><pre>{}</pre></details>",
         escape(&s.scenario),
         meta(s),
         key_figures(s),
@@ -410,7 +412,8 @@ fn delta_columns(c: &Comparison) -> Vec<(usize, &Metric)> {
 /// Totals side by side: one row per metric, one column per scenario, and each
 /// scenario's Δ against the first with its paired 95 % interval.
 fn compare_totals(c: &Comparison) -> String {
-    let cols = delta_columns(c);
+    // The net balance of all regions together is zero by definition: left out.
+    let cols: Vec<(usize, &Metric)> = delta_columns(c).into_iter().filter(|(_, m)| m.key != "net_answered_for_others").collect();
     let first = &c.summaries[0];
     let mut out = String::from("<table><thead><tr><th>metric (all regions)</th>");
     for (k, s) in c.summaries.iter().enumerate() {
@@ -443,7 +446,7 @@ fn compare_totals(c: &Comparison) -> String {
         )
     };
     if c.summaries.iter().any(|s| owed(s).is_some()) {
-        let _ = write!(out, "<tr><td>settlement paid between regions ({CURRENCY} per replication)</td>");
+        let _ = write!(out, "<tr><td>Settlement paid between regions ({CURRENCY})</td>");
         let base = owed(first);
         for (k, s) in c.summaries.iter().enumerate() {
             let v = owed(s);
@@ -560,12 +563,12 @@ pub fn compare_report(c: &Comparison, sources: &[String], chart_list: &[NamedCha
     body += &delta_tables(c);
     body += "<h2>Settlement</h2>";
     body += &compare_settlement(c);
-    body += "<h2>Charts</h2>";
+    body += "<h2 class=\"page\">Charts</h2>";
     body += &charts(chart_list);
     for (k, (s, src)) in c.summaries.iter().zip(sources).enumerate() {
         let _ = write!(
             body,
-            "<h2>{}. {}</h2>{}{}<h3>Targets</h3>{}<h3>Settlement</h3>{}<details><summary>Assumptions and scenario file</summary>{}<pre>{}</pre></details>",
+            "<h2 class=\"page\">{}. {}</h2>{}{}<h3>Targets</h3>{}<h3>Settlement</h3>{}<details><summary>Assumptions and scenario file</summary>{}<pre>{}</pre></details>",
             k + 1,
             escape(&s.scenario),
             key_figures(s),
@@ -582,7 +585,7 @@ pub fn compare_report(c: &Comparison, sources: &[String], chart_list: &[NamedCha
 /// The report of a sweep: the table of points and the KPI charts.
 pub fn sweep_report(title: &str, table_html: &str, chart_list: &[NamedChart], source: &str) -> String {
     let body = format!(
-        "<h1>{}</h1><h2 class=\"first\">Points</h2>{}<h2>Charts</h2>{}<h2>Assumptions</h2>{}<details><summary>The scenario file</summary><pre>{}</pre></details>",
+        "<h1>{}</h1><h2 class=\"first\">Points</h2>{}<h2 class=\"page\">Charts</h2>{}<h2 class=\"page\">Assumptions</h2>{}<details><summary>The scenario file</summary><pre>{}</pre></details>",
         escape(title),
         wrap(table_html.to_string()),
         charts(chart_list),

@@ -340,10 +340,12 @@ pub fn point_header(keys: &[String]) -> Vec<String> {
 
 fn points_table(a: &Assembled) -> String {
     use crate::html::escape;
+    // Headers may break after the dots of a long key (`agreement.overflow.overflow_after`).
     let row = |cells: &[String], tag: &str| {
+        let text = |c: &String| if tag == "th" { escape(c).replace('.', ".<wbr>") } else { escape(c) };
         format!(
             "<tr>{}</tr>",
-            cells.iter().map(|c| format!("<{tag}>{}</{tag}>", escape(c))).collect::<String>()
+            cells.iter().map(|c| format!("<{tag}>{}</{tag}>", text(c))).collect::<String>()
         )
     };
     let mut out = String::from("<table>");
