@@ -1002,3 +1002,45 @@ pub fn comparison_charts(c: &Comparison) -> Vec<NamedChart> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The lowest row with ink when `text` is drawn alone in a PNG-style bitmap.
+    fn lowest_inked_row(text: &str, px: u32) -> Option<usize> {
+        register_fonts();
+        let (w, h) = (60u32, 60u32);
+        let mut rgb = vec![255u8; (w * h * 3) as usize];
+        {
+            let area = BitMapBackend::with_buffer(&mut rgb, (w, h)).into_drawing_area();
+            area.draw(&Text::new(text.to_string(), (10, 10), font(px).into_font())).unwrap();
+            area.present().unwrap();
+        }
+        (0..h as usize).rev().find(|&y| (0..w as usize).any(|x| rgb[(y * w as usize + x) * 3] < 128))
+    }
+
+    #[test]
+    fn full_stops_sit_on_the_baseline_in_png_text() {
+        for px in 10..=24 {
+            assert_eq!(
+                lowest_inked_row(".", px),
+                lowest_inked_row("x", px),
+                "at {px} px a full stop is not on the baseline of an x"
+            );
+        }
+    }
+
+    #[test]
+    fn metric_keys_become_words_on_axes() {
+        assert_eq!(axis_label("answered_within_5m"), "Share of calls answered within 5 minutes (%)");
+        assert_eq!(axis_label("mean_wait_answered"), "Mean wait of answered calls (minutes)");
+        assert_eq!(axis_label("nurses / calls"), "nurses / calls");
+    }
+
+    #[test]
+    fn long_legend_names_wrap_at_spaces() {
+        assert_eq!(wrap_words("Jönköping in the 3-region cluster", 22), vec!["Jönköping in the", "3-region cluster"]);
+        assert_eq!(wrap_words("", 10), vec![""]);
+    }
+}
