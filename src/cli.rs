@@ -77,7 +77,8 @@ pub struct RunArgs {
     pub run: RunFlags,
     /// Exit with code 3 when a target is not met (for scripts and CI).
     #[arg(long)]
-    pub fail_on_target: bool,    /// Progress on standard error: a bar with rate and time left on a terminal, plain lines otherwise.
+    pub fail_on_target: bool,
+    /// Progress on standard error: a bar with rate and time left on a terminal, plain lines otherwise.
     #[arg(long, value_enum, default_value_t = crate::sweep::Progress::Auto)]
     pub progress: crate::sweep::Progress,
 }
@@ -113,7 +114,8 @@ pub struct CompareArgs {
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     #[command(flatten)]
-    pub run: RunFlags,    /// Progress on standard error: a bar with rate and time left on a terminal, plain lines otherwise.
+    pub run: RunFlags,
+    /// Progress on standard error: a bar with rate and time left on a terminal, plain lines otherwise.
     #[arg(long, value_enum, default_value_t = crate::sweep::Progress::Auto)]
     pub progress: crate::sweep::Progress,
 }

@@ -157,7 +157,12 @@ addEventListener('load', () => {
     let probe = dir.join("probe.html");
     std::fs::write(&probe, html.replacen("</body>", &format!("{PROBE}</body>"), 1)).unwrap();
     let out = chromium_command(dir)
-        .args(["--window-size=1000,3000", "--run-all-compositor-stages-before-draw", "--virtual-time-budget=5000", "--dump-dom"])
+        .args([
+            "--window-size=1000,3000",
+            "--run-all-compositor-stages-before-draw",
+            "--virtual-time-budget=5000",
+            "--dump-dom",
+        ])
         .arg(format!("file://{}", probe.display()))
         .output()
         .expect("run chromium");
@@ -170,7 +175,10 @@ addEventListener('load', () => {
         .unwrap_or_else(|| panic!("the probe did not run; DOM ends with {}", &dom[dom.len().saturating_sub(300)..]));
     let mut lines = report.lines();
     let checked = lines.next().unwrap_or_default();
-    assert!(checked.starts_with("CHECKED ") && !checked.starts_with("CHECKED 0 "), "no tables measured: {checked}");
+    assert!(
+        checked.starts_with("CHECKED ") && !checked.starts_with("CHECKED 0 "),
+        "no tables measured: {checked}"
+    );
     lines.map(|l| l.replace("&quot;", "\"").replace("&amp;", "&")).collect()
 }
 
@@ -190,7 +198,10 @@ fn pdf_text(page: &Path, dir: &Path) -> String {
         .output()
         .expect("pdftotext (Debian's poppler-utils) is needed");
     assert!(text.status.success());
-    String::from_utf8_lossy(&text.stdout).split_whitespace().collect::<Vec<_>>().join(" ")
+    String::from_utf8_lossy(&text.stdout)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn nursequeue(args: &[&str], out: &Path) {
@@ -210,7 +221,10 @@ fn nursequeue(args: &[&str], out: &Path) {
 fn reports_fit_at_1000_px_and_print_every_column() {
     let dir = tempfile::tempdir().unwrap();
     let run = dir.path().join("run");
-    nursequeue(&["run", "scenarios/national-10.toml", "--replications", "2", "--set", "horizon=1w"], &run);
+    nursequeue(
+        &["run", "scenarios/national-10.toml", "--replications", "2", "--set", "horizon=1w"],
+        &run,
+    );
     let compare = dir.path().join("compare");
     nursequeue(
         &[
@@ -240,8 +254,20 @@ fn reports_fit_at_1000_px_and_print_every_column() {
     );
     // The last column of each report's widest tables must reach the paper.
     let cases: [(&Path, &[&str]); 3] = [
-        (&run, &["nurse hours", "≤10m %", "net amount (SEK)", "B owes A (SEK)", "periods met"]),
-        (&compare, &["Δ 2 − 1", "Δ nurse hours", "Δ net for others", "Δ ≤5m %", "Settlement paid between regions (SEK)"]),
+        (
+            &run,
+            &["nurse hours", "≤10m %", "net amount (SEK)", "B owes A (SEK)", "periods met"],
+        ),
+        (
+            &compare,
+            &[
+                "Δ 2 − 1",
+                "Δ nurse hours",
+                "Δ net for others",
+                "Δ ≤5m %",
+                "Settlement paid between regions (SEK)",
+            ],
+        ),
         (&sweep, &["targets met", "occupancy %"]),
     ];
     for (k, (folder, last_columns)) in cases.iter().enumerate() {
@@ -249,10 +275,19 @@ fn reports_fit_at_1000_px_and_print_every_column() {
         std::fs::create_dir_all(&work).unwrap();
         let page = folder.join("report.html");
         let bad = overflowing_tables(&page, &work);
-        assert!(bad.is_empty(), "{}: tables overflow at 1,000 px:\n{}", page.display(), bad.join("\n"));
+        assert!(
+            bad.is_empty(),
+            "{}: tables overflow at 1,000 px:\n{}",
+            page.display(),
+            bad.join("\n")
+        );
         let text = pdf_text(&page, &work);
         for header in *last_columns {
-            assert!(text.contains(header), "{}: the PDF print lacks the column {header:?}:\n{text}", page.display());
+            assert!(
+                text.contains(header),
+                "{}: the PDF print lacks the column {header:?}:\n{text}",
+                page.display()
+            );
         }
     }
 }

@@ -573,7 +573,16 @@ fn version_completions_and_man_page() {
 fn run_and_compare_progress_never_reaches_standard_output() {
     for progress in ["auto", "bar", "lines", "none"] {
         let out = nursequeue()
-            .args(["run", "scenarios/single-region.toml", "--replications", "2", "--format", "json", "--progress", progress])
+            .args([
+                "run",
+                "scenarios/single-region.toml",
+                "--replications",
+                "2",
+                "--format",
+                "json",
+                "--progress",
+                progress,
+            ])
             .output()
             .unwrap();
         assert!(out.status.success(), "{progress}: {}", String::from_utf8_lossy(&out.stderr));

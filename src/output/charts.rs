@@ -183,19 +183,16 @@ fn series_style(i: usize) -> SeriesStyle {
 }
 
 /// A marker of shape `kind` (circle, triangle, square, diamond, cross) at `(x, y)` in pixels.
-fn marker_element<DB: DrawingBackend>(
-    area: &DrawingArea<DB, Shift>,
-    (x, y): (i32, i32),
-    kind: usize,
-    col: RGBColor,
-    r: i32,
-) -> DrawResult {
+fn marker_element<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, (x, y): (i32, i32), kind: usize, col: RGBColor, r: i32) -> DrawResult {
     let style = col.stroke_width(2);
     match kind {
         0 => area.draw(&Circle::new((x, y), r, style)),
         1 => area.draw(&Polygon::new(vec![(x, y - r), (x + r, y + r), (x - r, y + r)], col.filled())),
         2 => area.draw(&Rectangle::new([(x - r, y - r), (x + r, y + r)], col.filled())),
-        3 => area.draw(&Polygon::new(vec![(x, y - r - 1), (x + r + 1, y), (x, y + r + 1), (x - r - 1, y)], col.filled())),
+        3 => area.draw(&Polygon::new(
+            vec![(x, y - r - 1), (x + r + 1, y), (x, y + r + 1), (x - r - 1, y)],
+            col.filled(),
+        )),
         _ => area
             .draw(&PathElement::new(vec![(x - r, y - r), (x + r, y + r)], style))
             .and_then(|_| area.draw(&PathElement::new(vec![(x - r, y + r), (x + r, y - r)], style))),
@@ -301,7 +298,11 @@ fn draw_legend<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, entries: &[(St
     let wrap = entries.len() as i32 * 2 <= room;
     let mut y = top;
     for (name, key) in entries {
-        let lines = if wrap { wrap_words(name, max_chars) } else { vec![shorten(name, max_chars)] };
+        let lines = if wrap {
+            wrap_words(name, max_chars)
+        } else {
+            vec![shorten(name, max_chars)]
+        };
         match key {
             Key::Series(st) => {
                 dashed_segment(area, (6, y), (40, y), st.color, st.dash)?;
@@ -312,7 +313,8 @@ fn draw_legend<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, entries: &[(St
         }
         let style = TextStyle::from(font(14).into_font()).pos(Pos::new(HPos::Left, VPos::Center));
         for (l, line) in lines.iter().enumerate() {
-            area.draw(&Text::new(line.clone(), (48, y + l as i32 * 17), style.clone())).map_err(err)?;
+            area.draw(&Text::new(line.clone(), (48, y + l as i32 * 17), style.clone()))
+                .map_err(err)?;
         }
         y += 22 + (lines.len() as i32 - 1) * 17;
     }
@@ -384,7 +386,9 @@ fn plot_lines<DB: DrawingBackend>(
         }
     };
     let percent = c.y_percent;
-    let y_format = move |y: &f64| percent_or_number(percent, *y);
+    // Whole numbers on an axis that spans ten or more.
+    let whole = !percent && y1 - y0 >= 10.0;
+    let y_format = move |y: &f64| if whole { format!("{y:.0}") } else { percent_or_number(percent, *y) };
     let mut mesh = chart.configure_mesh();
     mesh.x_labels(x_labels)
         .y_labels(if small { 4 } else { 10 })
@@ -425,14 +429,20 @@ fn plot_lines<DB: DrawingBackend>(
                 chart.draw_series(LineSeries::new(data.clone(), style)).map_err(err)?;
             }
             Some((on, off)) => {
-                chart.draw_series(DashedLineSeries::new(data.clone(), on, off, style)).map_err(err)?;
+                chart
+                    .draw_series(DashedLineSeries::new(data.clone(), on, off, style))
+                    .map_err(err)?;
             }
         }
         if only.is_some() {
             continue;
         }
         // Markers: every point on a short categorical axis, else a few along the line.
-        let step = if matches!(c.x, XAxis::Labels(_)) { 1 } else { (data.len() / 7).max(1) };
+        let step = if matches!(c.x, XAxis::Labels(_)) {
+            1
+        } else {
+            (data.len() / 7).max(1)
+        };
         let offset = if step > 1 { (i * step / 5) % step } else { 0 };
         let picked = data.iter().copied().skip(offset).step_by(step);
         let r = if small { 3 } else { 4 };
@@ -441,9 +451,9 @@ fn plot_lines<DB: DrawingBackend>(
             0 => chart.draw_series(picked.map(|p| EmptyElement::at(p) + Circle::new((0, 0), r, col.stroke_width(2)))),
             1 => chart.draw_series(picked.map(|p| EmptyElement::at(p) + TriangleMarker::new((0, 0), r + 1, col.filled()))),
             2 => chart.draw_series(picked.map(|p| EmptyElement::at(p) + Rectangle::new([(-r, -r), (r, r)], col.filled()))),
-            3 => chart.draw_series(picked.map(|p| {
-                EmptyElement::at(p) + Polygon::new(vec![(0, -r - 1), (r + 1, 0), (0, r + 1), (-r - 1, 0)], col.filled())
-            })),
+            3 => chart.draw_series(
+                picked.map(|p| EmptyElement::at(p) + Polygon::new(vec![(0, -r - 1), (r + 1, 0), (0, r + 1), (-r - 1, 0)], col.filled())),
+            ),
             _ => chart.draw_series(picked.map(|p| EmptyElement::at(p) + Cross::new((0, 0), r, col.stroke_width(2)))),
         }
         .map_err(err)?;
@@ -462,8 +472,7 @@ fn plot_lines<DB: DrawingBackend>(
                 let r = if small { 5 } else { 7 };
                 chart
                     .draw_series(std::iter::once(
-                        EmptyElement::at((tx, *t))
-                            + Polygon::new(vec![(0, -r), (r, 0), (0, r), (-r, 0)], TARGET_RED.filled()),
+                        EmptyElement::at((tx, *t)) + Polygon::new(vec![(0, -r), (r, 0), (0, r), (-r, 0)], TARGET_RED.filled()),
                     ))
                     .map_err(err)?;
                 if !small {
@@ -471,7 +480,9 @@ fn plot_lines<DB: DrawingBackend>(
                         .color(&TARGET_RED)
                         .pos(Pos::new(HPos::Left, VPos::Top));
                     chart
-                        .draw_series(std::iter::once(EmptyElement::at((tx, *t)) + Text::new(label.clone(), (10, 6), style)))
+                        .draw_series(std::iter::once(
+                            EmptyElement::at((tx, *t)) + Text::new(label.clone(), (10, 6), style),
+                        ))
                         .map_err(err)?;
                 }
             }
@@ -484,8 +495,12 @@ fn plot_lines<DB: DrawingBackend>(
 const LEGEND_WIDTH: u32 = 230;
 
 fn draw_lines<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, c: &LineChart, target_at: Option<f64>) -> DrawResult {
-    let mut entries: Vec<(String, Key)> =
-        c.series.iter().enumerate().map(|(i, (name, _))| (name.clone(), Key::Series(series_style(i)))).collect();
+    let mut entries: Vec<(String, Key)> = c
+        .series
+        .iter()
+        .enumerate()
+        .map(|(i, (name, _))| (name.clone(), Key::Series(series_style(i))))
+        .collect();
     if let Some((_, label)) = &c.target {
         entries.push((label.clone(), if target_at.is_some() { Key::Point } else { Key::Level }));
     }
@@ -523,7 +538,9 @@ fn draw_multiples<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, m: &SmallMu
         .draw(&Text::new(
             note,
             (10, 14),
-            TextStyle::from(font(14).into_font()).color(&RGBColor(70, 70, 70)).pos(Pos::new(HPos::Left, VPos::Center)),
+            TextStyle::from(font(14).into_font())
+                .color(&RGBColor(70, 70, 70))
+                .pos(Pos::new(HPos::Left, VPos::Center)),
         ))
         .map_err(err)?;
     let n = c.series.len();
@@ -686,7 +703,10 @@ fn draw_bars<DB: DrawingBackend>(full: &DrawingArea<DB, Shift>, c: &BarChart) ->
             .map(|(g, &v)| (g as f64 + 0.1 + i as f64 * width, v))
             .collect();
         chart
-            .draw_series(bars.iter().map(|&(x, v)| Rectangle::new([(x, 0.0), (x + width * 0.92, v)], col.filled())))
+            .draw_series(
+                bars.iter()
+                    .map(|&(x, v)| Rectangle::new([(x, 0.0), (x + width * 0.92, v)], col.filled())),
+            )
             .map_err(err)?;
         // Greyscale: every other series is hatched, so bars differ without colour.
         for &(x, v) in &bars {
@@ -698,10 +718,16 @@ fn draw_bars<DB: DrawingBackend>(full: &DrawingArea<DB, Shift>, c: &BarChart) ->
                 .draw(&Rectangle::new([(x, 0.0), (x + width * 0.92, v)], BLACK.stroke_width(1)))
                 .map_err(err)?;
             if show_values {
-                let text = if percent { format!("{:.0}", v * 100.0) } else { percent_or_number(false, v) };
+                let text = if percent {
+                    format!("{:.0}", v * 100.0)
+                } else {
+                    percent_or_number(false, v)
+                };
                 let style = TextStyle::from(font(11).into_font()).pos(Pos::new(HPos::Center, VPos::Bottom));
                 chart
-                    .draw_series(std::iter::once(EmptyElement::at((x + width * 0.46, v)) + Text::new(text, (0, -2), style)))
+                    .draw_series(std::iter::once(
+                        EmptyElement::at((x + width * 0.46, v)) + Text::new(text, (0, -2), style),
+                    ))
                     .map_err(err)?;
             }
         }
@@ -716,9 +742,15 @@ fn draw_bars<DB: DrawingBackend>(full: &DrawingArea<DB, Shift>, c: &BarChart) ->
         legend.draw(&Rectangle::new([a, b], BLACK.stroke_width(1))).map_err(err)?;
         let style = TextStyle::from(font(14).into_font()).pos(Pos::new(HPos::Left, VPos::Center));
         let chars = ((LEGEND_WIDTH as usize).saturating_sub(50) / 8).max(8);
-        let lines = if c.series.len() <= 6 { wrap_words(name, chars) } else { vec![shorten(name, chars)] };
+        let lines = if c.series.len() <= 6 {
+            wrap_words(name, chars)
+        } else {
+            vec![shorten(name, chars)]
+        };
         for (l, line) in lines.iter().enumerate() {
-            legend.draw(&Text::new(line.clone(), (38, y + l as i32 * 17), style.clone())).map_err(err)?;
+            legend
+                .draw(&Text::new(line.clone(), (38, y + l as i32 * 17), style.clone()))
+                .map_err(err)?;
         }
         y += 26 + (lines.len() as i32 - 1) * 17;
     }
@@ -1017,7 +1049,9 @@ mod tests {
             area.draw(&Text::new(text.to_string(), (10, 10), font(px).into_font())).unwrap();
             area.present().unwrap();
         }
-        (0..h as usize).rev().find(|&y| (0..w as usize).any(|x| rgb[(y * w as usize + x) * 3] < 128))
+        (0..h as usize)
+            .rev()
+            .find(|&y| (0..w as usize).any(|x| rgb[(y * w as usize + x) * 3] < 128))
     }
 
     #[test]
@@ -1040,7 +1074,10 @@ mod tests {
 
     #[test]
     fn long_legend_names_wrap_at_spaces() {
-        assert_eq!(wrap_words("Jönköping in the 3-region cluster", 22), vec!["Jönköping in the", "3-region cluster"]);
+        assert_eq!(
+            wrap_words("Jönköping in the 3-region cluster", 22),
+            vec!["Jönköping in the", "3-region cluster"]
+        );
         assert_eq!(wrap_words("", 10), vec![""]);
     }
 }

@@ -76,7 +76,11 @@ fn signed_number(x: f64, decimals: usize) -> String {
 /// A table cell: the mean, and the 95 % half-width on a second, smaller line.
 fn fmt(e: &Estimate, scale: f64, decimals: usize) -> String {
     match (e.mean, e.half_width()) {
-        (Some(m), Some(h)) => format!("{}<span class=\"ci\">±{}</span>", number(m * scale, decimals), number(h * scale, decimals)),
+        (Some(m), Some(h)) => format!(
+            "{}<span class=\"ci\">±{}</span>",
+            number(m * scale, decimals),
+            number(h * scale, decimals)
+        ),
         (Some(m), None) => number(m * scale, decimals),
         _ => "—".into(),
     }
@@ -104,6 +108,7 @@ fn header(m: &Metric) -> String {
     match m.def.unit {
         Unit::Minutes => format!("{} (min)", m.label),
         Unit::Hours => format!("{} hours", m.label.trim_end_matches(" h")),
+        Unit::Calls if m.key != "offered" => format!("{} (calls)", m.label),
         _ => m.label.clone(),
     }
 }
@@ -142,8 +147,10 @@ fn report_columns(metrics: &[Metric]) -> Vec<(usize, &Metric)> {
 /// Columns split into tables of at most [`MAX_COLUMNS`]: calls and shares first,
 /// then waits and nurse time.
 fn column_groups<'a>(cols: &[(usize, &'a Metric)]) -> Vec<(&'static str, Vec<(usize, &'a Metric)>)> {
-    let (service, rest): (Vec<_>, Vec<_>) =
-        cols.iter().copied().partition(|(_, m)| m.key == "offered" || (m.def.unit == Unit::Share && m.key != "occupancy"));
+    let (service, rest): (Vec<_>, Vec<_>) = cols
+        .iter()
+        .copied()
+        .partition(|(_, m)| m.key == "offered" || (m.def.unit == Unit::Share && m.key != "occupancy"));
     let mut out = vec![];
     for (title, group) in [("Calls and service level", service), ("Waiting times and nurses", rest)] {
         for (k, chunk) in group.chunks(MAX_COLUMNS).enumerate() {
@@ -156,8 +163,14 @@ fn column_groups<'a>(cols: &[(usize, &'a Metric)]) -> Vec<(&'static str, Vec<(us
 
 fn key_figures(s: &Summary) -> String {
     let cols = report_columns(&s.metrics);
-    let mut rows: Vec<(String, &Vec<Estimate>, &str)> =
-        s.region_names.iter().take(MAX_TABLE_REGIONS).cloned().zip(&s.regions).map(|(n, v)| (n, v, "")).collect();
+    let mut rows: Vec<(String, &Vec<Estimate>, &str)> = s
+        .region_names
+        .iter()
+        .take(MAX_TABLE_REGIONS)
+        .cloned()
+        .zip(&s.regions)
+        .map(|(n, v)| (n, v, ""))
+        .collect();
     rows.extend(
         s.agreement_names
             .iter()
@@ -274,9 +287,12 @@ fn settlement(s: &Summary) -> String {
         }
         out += "</tr>";
     }
-    let price = s
-        .price_per_call
-        .map_or(String::new(), |p| format!(" Priced at {} per call answered for another region; a positive amount is owed to the region.", money(p)));
+    let price = s.price_per_call.map_or(String::new(), |p| {
+        format!(
+            " Priced at {} per call answered for another region; a positive amount is owed to the region.",
+            money(p)
+        )
+    });
     wrap(out + "</tbody></table>")
         + "<p class=\"note\">Calls per replication over the horizon; net = answered for others − answered by others."
         + &price
@@ -329,7 +345,10 @@ fn bilateral(s: &Summary) -> String {
         out += "</tr>";
     }
     let more = if pairs.len() > MAX_PAIRS {
-        format!(" Showing the {MAX_PAIRS} busiest of {} pairs; flows.csv has every flow.", pairs.len())
+        format!(
+            " Showing the {MAX_PAIRS} busiest of {} pairs; flows.csv has every flow.",
+            pairs.len()
+        )
     } else {
         String::new()
     };
@@ -402,7 +421,12 @@ pub fn run_report(s: &Summary, source: &str, chart_list: &[NamedChart]) -> Strin
 
 /// The metrics of the Δ tables: the compare view, the nurse hours and the settlement balance.
 fn delta_columns(c: &Comparison) -> Vec<(usize, &Metric)> {
-    let mut cols: Vec<(usize, &Metric)> = c.metrics.iter().enumerate().filter(|(_, m)| m.shown_in(View::CompareTable)).collect();
+    let mut cols: Vec<(usize, &Metric)> = c
+        .metrics
+        .iter()
+        .enumerate()
+        .filter(|(_, m)| m.shown_in(View::CompareTable))
+        .collect();
     if let Some(i) = c.metrics.iter().position(|m| m.key == "nurse_hours") {
         cols.push((i, &c.metrics[i]));
     }
@@ -413,7 +437,10 @@ fn delta_columns(c: &Comparison) -> Vec<(usize, &Metric)> {
 /// scenario's Δ against the first with its paired 95 % interval.
 fn compare_totals(c: &Comparison) -> String {
     // The net balance of all regions together is zero by definition: left out.
-    let cols: Vec<(usize, &Metric)> = delta_columns(c).into_iter().filter(|(_, m)| m.key != "net_answered_for_others").collect();
+    let cols: Vec<(usize, &Metric)> = delta_columns(c)
+        .into_iter()
+        .filter(|(_, m)| m.key != "net_answered_for_others")
+        .collect();
     let first = &c.summaries[0];
     let mut out = String::from("<table><thead><tr><th>metric (all regions)</th>");
     for (k, s) in c.summaries.iter().enumerate() {
@@ -427,9 +454,17 @@ fn compare_totals(c: &Comparison) -> String {
         let _ = write!(out, "<tr><td>{}</td>", escape(&unit_title(m)));
         for (k, s) in c.summaries.iter().enumerate() {
             let v = s.value("total", &m.key);
-            let _ = write!(out, "<td>{}</td>", v.map_or("—".into(), |e| fmt(&e, m.def.unit.scale(), m.def.decimals)));
+            let _ = write!(
+                out,
+                "<td>{}</td>",
+                v.map_or("—".into(), |e| fmt(&e, m.def.unit.scale(), m.def.decimals))
+            );
             if k > 0 {
-                let _ = write!(out, "<td>{}</td>", fmt_delta(&c.differences[k - 1].total[i], m.def.unit.scale(), m.def.decimals));
+                let _ = write!(
+                    out,
+                    "<td>{}</td>",
+                    fmt_delta(&c.differences[k - 1].total[i], m.def.unit.scale(), m.def.decimals)
+                );
             }
         }
         out += "</tr>";
@@ -463,7 +498,7 @@ fn compare_totals(c: &Comparison) -> String {
         out += "</tr>";
     }
     wrap(out + "</tbody></table>")
-        + "<p class=\"note\">Means per replication (± the 95 % half-width); Δ is the later scenario minus the first over paired replications, with its 95 % interval below it; <b>bold</b> where the interval excludes zero (a difference that is not noise).</p>"
+        + "<p class=\"note\">Means per replication (± the 95 % half-width); Δ is the later scenario minus the first over paired replications, with its 95 % interval below it; <b>bold</b> where the interval excludes zero (a difference that is not noise). Differences of shares are in percentage points. The settlement is a difference of means, without an interval.</p>"
 }
 
 /// A metric's title with its unit.
@@ -482,14 +517,24 @@ fn delta_tables(c: &Comparison) -> String {
     let cols = delta_columns(c);
     let mut out = String::new();
     for d in &c.differences {
-        let _ = write!(out, "<h3>Δ by region: {} minus {}</h3>", escape(&d.scenario), escape(&c.summaries[0].scenario));
+        let _ = write!(
+            out,
+            "<h3>Δ by region: {} minus {}</h3>",
+            escape(&d.scenario),
+            escape(&c.summaries[0].scenario)
+        );
         for (_, group) in column_groups(&cols) {
             let mut t = String::from("<table><thead><tr><th>region</th>");
             for (_, m) in &group {
                 let _ = write!(t, "<th title=\"{}\">Δ {}</th>", escape(&m.title), escape(&header(m)));
             }
             t += "</tr></thead><tbody>";
-            let rows = d.region_names.iter().zip(&d.regions).take(MAX_TABLE_REGIONS).map(|(n, v)| (n.as_str(), v, ""));
+            let rows = d
+                .region_names
+                .iter()
+                .zip(&d.regions)
+                .take(MAX_TABLE_REGIONS)
+                .map(|(n, v)| (n.as_str(), v, ""));
             for (name, values, class) in rows.chain([("all regions", &d.total, "total")]) {
                 let _ = write!(t, "<tr class=\"{class}\"><td>{}</td>", escape(name));
                 for &(i, m) in &group {
@@ -500,7 +545,7 @@ fn delta_tables(c: &Comparison) -> String {
             out += &wrap(t + "</tbody></table>");
         }
     }
-    out + "<p class=\"note\">Each cell: the difference of the means, and below it the paired 95 % interval; bold where it excludes zero.</p>"
+    out + "<p class=\"note\">Each cell: the difference of the means (shares in percentage points), and below it the paired 95 % interval; bold where it excludes zero.</p>"
 }
 
 /// Settlement per region in calls and money, side by side, with the Δ of the amount.
@@ -546,7 +591,11 @@ fn compare_settlement(c: &Comparison) -> String {
     }
     wrap(out + "</tbody></table>")
         + "<p class=\"note\">Net balance per replication over the horizon (answered for others − answered by others)"
-        + if priced { ", priced at each scenario's price per call; positive: owed to the region" } else { "" }
+        + if priced {
+            ", priced at each scenario's price per call; positive: owed to the region"
+        } else {
+            ""
+        }
         + ". Regions of the first scenario.</p>"
 }
 

@@ -173,7 +173,9 @@ fn hours_text(s: &Summary) -> String {
     let Some(i) = s.metric("nurse_hours") else {
         return String::new();
     };
-    let overtime = s.metric("overtime_hours").map_or(String::new(), |o| format!(", overtime {} h", cell(&s.total[o], 1.0, 1)));
+    let overtime = s
+        .metric("overtime_hours")
+        .map_or(String::new(), |o| format!(", overtime {} h", cell(&s.total[o], 1.0, 1)));
     format!(
         "\nNurse hours logged on (all regions, per replication): {} h{overtime}. The scenario gives no cost per nurse hour, so staffing cost is not priced.\n",
         cell(&s.total[i], 1.0, 0)
@@ -343,7 +345,10 @@ fn compare_money_text(c: &Comparison) -> String {
     let crossing = |s: &Summary| -> f64 { horizon_settlement(s).iter().filter_map(|r| r.net.mean).filter(|n| *n > 0.0).sum() };
     let mut table = vec![];
     for (k, s) in c.summaries.iter().enumerate() {
-        let mut row = vec![s.scenario.clone(), s.value("total", "nurse_hours").map_or("—".into(), |e| cell(&e, 1.0, 0))];
+        let mut row = vec![
+            s.scenario.clone(),
+            s.value("total", "nurse_hours").map_or("—".into(), |e| cell(&e, 1.0, 0)),
+        ];
         if priced {
             row.push(paid(s).map_or("—".into(), |x| format!("{x:.0}")));
         }

@@ -185,7 +185,8 @@ pub fn assemble(
                     let t = &p["summary"]["targets"][k];
                     row.extend([text(&t["met"]), text(&t["share_of_periods_met"])]);
                 }
-                w.write_record(row.iter().map(|c| crate::output::csv::cell(c))).map_err(|e| io(e.into()))?;
+                w.write_record(row.iter().map(|c| crate::output::csv::cell(c)))
+                    .map_err(|e| io(e.into()))?;
             }
             json.put(if n == 0 { "\n    " } else { ",\n    " }).map_err(io)?;
             json.put(&pretty_at(&p, 4)).map_err(io)?;
