@@ -80,6 +80,9 @@ pub struct RunArgs {
     /// Exit with code 3 when a target is not met (for scripts and CI).
     #[arg(long)]
     pub fail_on_target: bool,
+    /// Progress on standard error: a bar with rate and time left on a terminal, plain lines otherwise.
+    #[arg(long, value_enum, default_value_t = crate::sweep::Progress::Auto)]
+    pub progress: crate::sweep::Progress,
 }
 
 /// Flags shared by the commands that simulate.
@@ -114,6 +117,9 @@ pub struct CompareArgs {
     pub out: Option<PathBuf>,
     #[command(flatten)]
     pub run: RunFlags,
+    /// Progress on standard error: a bar with rate and time left on a terminal, plain lines otherwise.
+    #[arg(long, value_enum, default_value_t = crate::sweep::Progress::Auto)]
+    pub progress: crate::sweep::Progress,
 }
 
 #[derive(Args, Debug)]
@@ -410,7 +416,10 @@ fn run(args: RunArgs, cancel: &Cancel) -> Result<(), Failure> {
     apply_run_flags(&mut s, &args.run)?;
     check_size(Model::compile(&s).work(), s.replications as f64, args.run.allow_large)?;
     let set = output_set(&args.out)?;
-    let summary = experiment::run_with(&s, &runner(&args.run, cancel)?).map_err(run_failure)?;
+    let mut bar = ProgressReport::new(args.progress, "run");
+    let summary = experiment::run_with_progress(&s, &runner(&args.run, cancel)?, &mut |p| bar.update(p));
+    bar.finish();
+    let summary = summary.map_err(run_failure)?;
     if let Some(set) = set {
         write_set(set, output::run_files(&summary, &s.source))?;
     }
@@ -448,7 +457,10 @@ fn compare(args: CompareArgs, cancel: &Cancel) -> Result<(), Failure> {
         .fold(model::Work::default(), |w, s| w.plus(Model::compile(s).work()));
     check_size(work, scenarios[0].replications as f64, args.run.allow_large)?;
     let set = output_set(&args.out)?;
-    let comparison = experiment::compare_with(&scenarios, &runner(&args.run, cancel)?).map_err(run_failure)?;
+    let mut bar = ProgressReport::new(args.progress, "compare");
+    let comparison = experiment::compare_with_progress(&scenarios, &runner(&args.run, cancel)?, &mut |p| bar.update(p));
+    bar.finish();
+    let comparison = comparison.map_err(run_failure)?;
     if let Some(set) = set {
         let sources: Vec<String> = scenarios.iter().map(|s| s.source.clone()).collect();
         write_set(set, output::comparison_files(&comparison, &sources))?;
@@ -489,6 +501,72 @@ fn check_size(work: model::Work, runs: f64, allow_large: bool) -> Result<(), Fai
         minutes.max(1.0),
         cores
     )))
+}
+
+/// Progress of `run` and `compare` on standard error (never standard output):
+/// an indicatif bar with rate and time left on a terminal, a plain line every
+/// few seconds otherwise, nothing with `--progress none`.
+struct ProgressReport {
+    bar: Option<indicatif::ProgressBar>,
+    lines: bool,
+    command: &'static str,
+    started: std::time::Instant,
+    last_line: Option<std::time::Instant>,
+}
+
+/// Seconds between two plain progress lines.
+const LINE_EVERY: f64 = 2.0;
+
+impl ProgressReport {
+    fn new(mode: crate::sweep::Progress, command: &'static str) -> ProgressReport {
+        use crate::sweep::Progress;
+        use std::io::IsTerminal;
+        let terminal = std::io::stderr().is_terminal();
+        let bar = (mode == Progress::Bar || (mode == Progress::Auto && terminal)).then(|| {
+            let b = indicatif::ProgressBar::hidden();
+            b.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{spinner} [{elapsed_precise}] {bar:40} {pos}/{len} simulations ({per_sec}) {msg}eta {eta}",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            b.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+            b
+        });
+        ProgressReport {
+            bar,
+            lines: mode == Progress::Lines || (mode == Progress::Auto && !terminal),
+            command,
+            started: std::time::Instant::now(),
+            last_line: None,
+        }
+    }
+
+    fn update(&mut self, p: crate::runner::Progress) {
+        if let Some(b) = &self.bar {
+            b.set_length(p.total);
+            b.set_position(p.done);
+        }
+        let since = self.last_line.unwrap_or(self.started).elapsed().as_secs_f64();
+        // Short runs stay quiet; a long one gets a line every few seconds and a last one.
+        let last = p.done == p.total && self.last_line.is_some();
+        if self.lines && (since >= LINE_EVERY || last) {
+            let elapsed = self.started.elapsed().as_secs_f64();
+            let rate = p.done as f64 / elapsed.max(1e-9);
+            let left = if p.done > 0 { (p.total - p.done) as f64 / rate } else { f64::NAN };
+            eprintln!(
+                "{}: {}/{} simulations, {:.2} per second, {:.1} s elapsed, about {:.0} s left",
+                self.command, p.done, p.total, rate, elapsed, left
+            );
+            self.last_line = Some(std::time::Instant::now());
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(b) = &self.bar {
+            b.finish_and_clear();
+        }
+    }
 }
 
 /// The runner of a command: its `--threads`, stopped by `cancel`.

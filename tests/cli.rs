@@ -566,3 +566,49 @@ fn version_completions_and_man_page() {
         .success()
         .stdout(predicate::str::contains(".TH nursequeue").and(predicate::str::contains("sweep")));
 }
+
+/// Progress goes to standard error only: standard output stays the summary
+/// (JSON here) whatever `--progress` says, and `none` is silent.
+#[test]
+fn run_and_compare_progress_never_reaches_standard_output() {
+    for progress in ["auto", "bar", "lines", "none"] {
+        let out = nursequeue()
+            .args([
+                "run",
+                "scenarios/single-region.toml",
+                "--replications",
+                "2",
+                "--format",
+                "json",
+                "--progress",
+                progress,
+            ])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{progress}: {}", String::from_utf8_lossy(&out.stderr));
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("standard output is only the JSON");
+        assert!(json["total"].is_object());
+        if progress == "none" {
+            assert!(out.stderr.is_empty(), "--progress none: {}", String::from_utf8_lossy(&out.stderr));
+        }
+        let out = nursequeue()
+            .args([
+                "compare",
+                "scenarios/jonkoping-alone.toml",
+                "scenarios/jonkoping-cluster.toml",
+                "--replications",
+                "2",
+                "--set",
+                "horizon=1w",
+                "--format",
+                "json",
+                "--progress",
+                progress,
+            ])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{progress}: {}", String::from_utf8_lossy(&out.stderr));
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("standard output is only the JSON");
+        assert!(json["differences"].is_array());
+    }
+}

@@ -238,6 +238,19 @@ pub fn run_replications<F>(runner: &Runner, models: &[Model], seed: u64, replica
 where
     F: FnMut(u64, Vec<Observation>),
 {
+    run_replications_with_progress(runner, models, seed, replications, &mut sink, &mut |_| {})
+}
+
+/// [`run_replications`], calling `progress` after each simulation is delivered
+/// (`total`: replications × models).
+pub fn run_replications_with_progress(
+    runner: &Runner,
+    models: &[Model],
+    seed: u64,
+    replications: u32,
+    sink: &mut dyn FnMut(u64, Vec<Observation>),
+    progress: &mut dyn FnMut(crate::runner::Progress),
+) -> Result<(), RunError> {
     let groups: Vec<Vec<Vec<usize>>> = models.iter().map(groups).collect();
     let per_rep = models.len() as u64;
     let mut row: Vec<Observation> = Vec::with_capacity(models.len());
@@ -255,7 +268,7 @@ where
                 }
                 Ok::<(), std::convert::Infallible>(())
             },
-            |_| {},
+            progress,
         )
         .map_err(|e| match e {
             Stopped::Cancelled => RunError::Interrupted,
@@ -393,12 +406,26 @@ pub fn run(scenario: &Scenario, threads: usize) -> Result<Summary, RunError> {
 
 /// [`run`] on a given runner (its threads and cancellation token).
 pub fn run_with(scenario: &Scenario, runner: &Runner) -> Result<Summary, RunError> {
+    run_with_progress(scenario, runner, &mut |_| {})
+}
+
+/// [`run_with`], calling `progress` as replications finish (for a progress bar).
+pub fn run_with_progress(
+    scenario: &Scenario,
+    runner: &Runner,
+    progress: &mut dyn FnMut(crate::runner::Progress),
+) -> Result<Summary, RunError> {
     let started = std::time::Instant::now();
     let model = Model::compile(scenario);
     let mut fold = Fold::new(&model, names_of(scenario).len());
-    run_replications(runner, std::slice::from_ref(&model), scenario.seed, scenario.replications, |_, o| {
-        fold.add(&o[0])
-    })?;
+    run_replications_with_progress(
+        runner,
+        std::slice::from_ref(&model),
+        scenario.seed,
+        scenario.replications,
+        &mut |_, o| fold.add(&o[0]),
+        progress,
+    )?;
     Ok(summarize(
         scenario,
         &model,
@@ -418,6 +445,15 @@ pub fn compare(scenarios: &[Scenario], threads: usize) -> Result<Comparison, Run
 
 /// [`compare`] on a given runner (its threads and cancellation token).
 pub fn compare_with(scenarios: &[Scenario], runner: &Runner) -> Result<Comparison, RunError> {
+    compare_with_progress(scenarios, runner, &mut |_| {})
+}
+
+/// [`compare_with`], calling `progress` as simulations finish (for a progress bar).
+pub fn compare_with_progress(
+    scenarios: &[Scenario],
+    runner: &Runner,
+    progress: &mut dyn FnMut(crate::runner::Progress),
+) -> Result<Comparison, RunError> {
     let started = std::time::Instant::now();
     let (seed, replications) = (scenarios[0].seed, scenarios[0].replications);
     let models: Vec<Model> = scenarios.iter().map(Model::compile).collect();
@@ -446,7 +482,7 @@ pub fn compare_with(scenarios: &[Scenario], runner: &Runner) -> Result<Compariso
             )
         })
         .collect();
-    run_replications(runner, &models, seed, replications, |_, observations| {
+    let mut sink = |_, observations: Vec<Observation>| {
         for (fold, o) in folds.iter_mut().zip(&observations) {
             fold.add(o);
         }
@@ -461,7 +497,8 @@ pub fn compare_with(scenarios: &[Scenario], runner: &Runner) -> Result<Compariso
                 diffs[k].1[c].add(o.groups.last().unwrap()[mk] - base.groups.last().unwrap()[m0]);
             }
         }
-    })?;
+    };
+    run_replications_with_progress(runner, &models, seed, replications, &mut sink, progress)?;
     let wall = started.elapsed().as_secs_f64();
     let summaries: Vec<Summary> = scenarios
         .iter()

@@ -89,6 +89,7 @@ pub fn run_text(scenario: &Scenario, s: &Summary) -> String {
             .collect();
         out += &align(&header, &table);
     }
+    out += &hours_text(s);
     out += &settlement_text(s);
     out += &targets_text(s);
     let run = &s.run;
@@ -167,6 +168,20 @@ pub fn horizon_settlement(s: &Summary) -> Vec<&SettlementRow> {
     rows
 }
 
+/// The nurse hours of the run (all regions), in words.
+fn hours_text(s: &Summary) -> String {
+    let Some(i) = s.metric("nurse_hours") else {
+        return String::new();
+    };
+    let overtime = s
+        .metric("overtime_hours")
+        .map_or(String::new(), |o| format!(", overtime {} h", cell(&s.total[o], 1.0, 1)));
+    format!(
+        "\nNurse hours logged on (all regions, per replication): {} h{overtime}. The scenario gives no cost per nurse hour, so staffing cost is not priced.\n",
+        cell(&s.total[i], 1.0, 0)
+    )
+}
+
 fn settlement_text(s: &Summary) -> String {
     let rows = horizon_settlement(s);
     if rows.is_empty() {
@@ -175,7 +190,7 @@ fn settlement_text(s: &Summary) -> String {
     let mut out = "\nSettlement over the horizon (calls per replication):\n".to_string();
     let mut header: Vec<String> = ["", "answered for others", "answered by others", "net"].map(String::from).to_vec();
     if s.price_per_call.is_some() {
-        header.push("net amount".into());
+        header.push(format!("net amount ({})", super::html::CURRENCY));
     }
     let table: Vec<Vec<String>> = rows
         .iter()
@@ -310,6 +325,56 @@ pub fn comparison_text(c: &Comparison) -> String {
         }
         out += &align(&header, &table);
     }
+    out + &compare_money_text(c)
+}
+
+/// Nurse hours and the settlement in money, per scenario, with their Δ against the first.
+fn compare_money_text(c: &Comparison) -> String {
+    let mut out = String::from("\nNurse hours and settlement (all regions, per replication):\n");
+    let priced = c.summaries.iter().any(|s| s.price_per_call.is_some());
+    let mut header = vec!["".to_string(), "nurse hours".to_string()];
+    if priced {
+        header.push(format!("settlement paid ({})", super::html::CURRENCY));
+    }
+    header.push("net calls crossing regions".to_string());
+    let hours = c.metrics.iter().position(|m| m.key == "nurse_hours");
+    let paid = |s: &Summary| -> Option<f64> {
+        s.price_per_call?;
+        Some(horizon_settlement(s).iter().filter_map(|r| r.net_amount).filter(|a| *a > 0.0).sum())
+    };
+    let crossing = |s: &Summary| -> f64 { horizon_settlement(s).iter().filter_map(|r| r.net.mean).filter(|n| *n > 0.0).sum() };
+    let mut table = vec![];
+    for (k, s) in c.summaries.iter().enumerate() {
+        let mut row = vec![
+            s.scenario.clone(),
+            s.value("total", "nurse_hours").map_or("—".into(), |e| cell(&e, 1.0, 0)),
+        ];
+        if priced {
+            row.push(paid(s).map_or("—".into(), |x| format!("{x:.0}")));
+        }
+        row.push(format!("{:.0}", crossing(s)));
+        table.push(row);
+        if k > 0 {
+            let first = &c.summaries[0];
+            let mut row = vec!["  Δ".to_string()];
+            row.push(hours.map_or("—".into(), |i| {
+                let e = &c.differences[k - 1].total[i];
+                match e.mean {
+                    None => "—".into(),
+                    Some(v) => match e.half_width() {
+                        Some(h) => format!("{v:+.0} ±{h:.0}"),
+                        None => format!("{v:+.0}"),
+                    },
+                }
+            }));
+            if priced {
+                row.push(format!("{:+.0}", paid(s).unwrap_or(0.0) - paid(first).unwrap_or(0.0)));
+            }
+            row.push(format!("{:+.0}", crossing(s) - crossing(first)));
+            table.push(row);
+        }
+    }
+    out += &align(&header, &table);
     out
 }
 

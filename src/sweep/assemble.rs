@@ -185,7 +185,8 @@ pub fn assemble(
                     let t = &p["summary"]["targets"][k];
                     row.extend([text(&t["met"]), text(&t["share_of_periods_met"])]);
                 }
-                w.write_record(row.iter().map(|c| crate::output::csv::cell(c))).map_err(|e| io(e.into()))?;
+                w.write_record(row.iter().map(|c| crate::output::csv::cell(c)))
+                    .map_err(|e| io(e.into()))?;
             }
             json.put(if n == 0 { "\n    " } else { ",\n    " }).map_err(io)?;
             json.put(&pretty_at(&p, 4)).map_err(io)?;
@@ -340,10 +341,12 @@ pub fn point_header(keys: &[String]) -> Vec<String> {
 
 fn points_table(a: &Assembled) -> String {
     use crate::html::escape;
+    // Headers may break after the dots of a long key (`agreement.overflow.overflow_after`).
     let row = |cells: &[String], tag: &str| {
+        let text = |c: &String| if tag == "th" { escape(c).replace('.', ".<wbr>") } else { escape(c) };
         format!(
             "<tr>{}</tr>",
-            cells.iter().map(|c| format!("<{tag}>{}</{tag}>", escape(c))).collect::<String>()
+            cells.iter().map(|c| format!("<{tag}>{}</{tag}>", text(c))).collect::<String>()
         )
     };
     let mut out = String::from("<table>");
