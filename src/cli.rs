@@ -773,10 +773,18 @@ fn calibrate(args: CalibrateArgs, cancel: &Cancel) -> Result<(), Failure> {
         ..Default::default()
     };
     let observations: Vec<calibrate::Observation> = located.iter().map(|l| l.observation.clone()).collect();
-    let progress = progress_reporter(args.progress, "replications");
+    let progress = std::sync::Mutex::new(ProgressReport::new(args.progress, "calibrate"));
     let runner = Runner::new(args.threads).map_err(|e| failed(format!("cannot start worker threads: {e}")))?;
     let result = runner
-        .install(|| calibrate::calibrate(&model, &observations, &options, &|done, total| progress(done as u64, total as u64)))
+        .install(|| {
+            calibrate::calibrate(&model, &observations, &options, &|done, total| {
+                let p = crate::runner::Progress {
+                    done: done as u64,
+                    total: total as u64,
+                };
+                progress.lock().unwrap_or_else(|e| e.into_inner()).update(p)
+            })
+        })
         .map_err(|e| match e {
             calibrate::CalibrateError::Cancelled => Failure {
                 code: 130,
@@ -784,6 +792,7 @@ fn calibrate(args: CalibrateArgs, cancel: &Cancel) -> Result<(), Failure> {
             },
             calibrate::CalibrateError::Invalid(m) => invalid(m),
         })?;
+    progress.lock().unwrap_or_else(|e| e.into_inner()).finish();
     let estimates: Vec<f64> = result.parameters.iter().map(|p| p.estimate).collect();
     let values: Vec<(String, toml_edit::Value)> = result
         .parameters
@@ -835,34 +844,3 @@ fn calibrate(args: CalibrateArgs, cancel: &Cancel) -> Result<(), Failure> {
     }
 }
 
-/// Progress on standard error, as the sweep shows it: a bar with rate and
-/// time left on a terminal, a plain line every ten seconds otherwise.
-fn progress_reporter(mode: crate::sweep::Progress, what: &'static str) -> impl Fn(u64, u64) + Sync {
-    use crate::sweep::Progress;
-    use std::io::IsTerminal;
-    let terminal = std::io::stderr().is_terminal();
-    let bar = (mode == Progress::Bar || (mode == Progress::Auto && terminal)).then(|| {
-        let b = indicatif::ProgressBar::new(0);
-        let template = format!("{{spinner}} [{{elapsed_precise}}] {{bar:40}} {{pos}}/{{len}} {what} ({{per_sec}}) eta {{eta}}");
-        b.set_style(indicatif::ProgressStyle::with_template(&template).unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()));
-        b
-    });
-    let lines = mode == Progress::Lines || (mode == Progress::Auto && !terminal);
-    let started = std::time::Instant::now();
-    let last = std::sync::Mutex::new(started);
-    move |done, total| {
-        if let Some(b) = &bar {
-            b.set_length(total);
-            b.set_position(done);
-            if done >= total {
-                b.finish_and_clear();
-            }
-        } else if lines {
-            let mut last = last.lock().unwrap_or_else(|e| e.into_inner());
-            if last.elapsed().as_secs() >= 10 || done >= total {
-                *last = std::time::Instant::now();
-                output::io::eprint(&format!("{done}/{total} {what} after {:.0} s\n", started.elapsed().as_secs_f64()));
-            }
-        }
-    }
-}

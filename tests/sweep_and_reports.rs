@@ -3,6 +3,10 @@
 use assert_cmd::Command;
 use std::path::Path;
 
+#[path = "support/pixels.rs"]
+mod pixels;
+use pixels::rgb_pixels;
+
 fn nursequeue() -> Command {
     Command::cargo_bin("nursequeue").expect("binary")
 }
@@ -248,23 +252,6 @@ fn run_and_compare_write_charts_and_a_self_contained_report() {
     assert!(cmp.join("comparison.json").exists() && cmp.join("compare_answered_share.png").exists());
 }
 
-/// The pixels of a PNG file as RGB triples (decoded with the `png` crate).
-fn rgb_pixels(path: &std::path::Path) -> Vec<[u8; 3]> {
-    let mut decoder = png::Decoder::new(std::fs::File::open(path).expect("open PNG"));
-    decoder.set_transformations(png::Transformations::EXPAND | png::Transformations::STRIP_16);
-    let mut reader = decoder.read_info().expect("a PNG");
-    let mut buf = vec![0; reader.output_buffer_size()];
-    let info = reader.next_frame(&mut buf).expect("PNG data");
-    let bytes = &buf[..info.buffer_size()];
-    let channels = info.color_type.samples();
-    bytes
-        .chunks(channels)
-        .map(|p| match channels {
-            1 | 2 => [p[0], p[0], p[0]],
-            _ => [p[0], p[1], p[2]],
-        })
-        .collect()
-}
 
 #[test]
 fn the_report_of_hundreds_of_regions_stays_small() {
