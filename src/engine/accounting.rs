@@ -57,7 +57,7 @@ impl Simulation<'_> {
         }
         let n = self.model.regions.len();
         self.tally.flows[r * n + j] += 1;
-        let month = self.model.months.partition_point(|&m| m <= call.arrival).saturating_sub(1);
+        let month = self.month_of(call.arrival);
         if let Some(f) = self.tally.flows_by_month.get_mut(month * n * n + r * n + j) {
             *f += 1;
         }
@@ -65,7 +65,8 @@ impl Simulation<'_> {
         c.answered += 1;
         c.wait_answered_ms += wait as f64;
         c.waits.add(wait);
-        for (k, &limit) in self.model.within.iter().enumerate() {
+        // Thresholds on a histogram bin boundary are read from it at the end.
+        for &(k, limit) in &self.within_per_call {
             if wait <= limit {
                 c.within[k] += 1;
             }
@@ -87,6 +88,22 @@ impl Simulation<'_> {
                 }
             }
         }
+    }
+
+    /// Index of the calendar month (of `Model::months`) that `t` falls in
+    /// (the first when before it), cached for the month of the last call.
+    #[inline]
+    fn month_of(&mut self, t: Time) -> usize {
+        let (from, to, month) = self.month_cache;
+        if from <= t && t < to {
+            return month;
+        }
+        let months = &self.model.months;
+        let i = months.partition_point(|&m| m <= t);
+        let from = if i >= 1 { months[i - 1] } else { Time::MIN };
+        let to = months.get(i).copied().unwrap_or(Time::MAX);
+        self.month_cache = (from, to, i.saturating_sub(1));
+        i.saturating_sub(1)
     }
 
     /// A snapshot of nurses on the phones and calls waiting, for the staffing chart.
@@ -142,6 +159,13 @@ impl Simulation<'_> {
             for k in 0..self.staff[j].leaving.len() {
                 let requested = self.staff[j].leaving[k];
                 self.record_overtime(j, requested, horizon);
+            }
+        }
+        for (k, &limit) in self.model.within.iter().enumerate() {
+            for c in &mut self.tally.calls {
+                if let Some(count) = c.waits.exact_at_most(limit) {
+                    c.within[k] = count;
+                }
             }
         }
         for r in 0..self.queues.len() {

@@ -141,6 +141,12 @@ pub struct Simulation<'m> {
     has_arrivals: Vec<bool>,
     /// The hour since the start and its hour of the week, of the last call attempt.
     hour_cache: (i64, usize),
+    /// Thresholds of `answered_within_<T>` counted call by call, `(k, limit)`:
+    /// those the wait histogram cannot give exactly (the others are read
+    /// from it by [`Simulation::finish`]).
+    within_per_call: Vec<(usize, Time)>,
+    /// The calendar month of the last answered call: `[from, to)` and its index.
+    month_cache: (Time, Time, usize),
     /// Targets each region's calls count towards.
     targets_of_region: Vec<Vec<usize>>,
     /// Regions whose nurses may have a call to choose once the changes of
@@ -192,6 +198,14 @@ impl<'m> Simulation<'m> {
                 .collect(),
             has_arrivals: model.regions.iter().map(|r| r.rate.iter().any(|&x| x > 0.0)).collect(),
             hour_cache: (i64::MIN, 0),
+            within_per_call: model
+                .within
+                .iter()
+                .enumerate()
+                .filter(|&(_, &limit)| crate::stats::WaitHistogram::exact_last_bin(limit).is_none())
+                .map(|(k, &limit)| (k, limit))
+                .collect(),
+            month_cache: (Time::MAX, Time::MIN, 0),
             targets_of_region: (0..n)
                 .map(|r| {
                     (0..model.targets.len())

@@ -51,6 +51,20 @@ impl WaitHistogram {
         }
     }
 
+    /// Waits of at most `limit` ms, when the histogram holds that count
+    /// exactly (`limit` a whole number of seconds up to two hours, or zero).
+    pub fn exact_at_most(&self, limit: Time) -> Option<u64> {
+        Self::exact_last_bin(limit).map(|last| self.bins[..=last].iter().map(|&b| b as u64).sum())
+    }
+
+    /// The last bin of the waits of at most `limit` ms, when `limit` is a bin boundary.
+    pub fn exact_last_bin(limit: Time) -> Option<usize> {
+        if limit < 0 || limit % SECOND != 0 || limit / SECOND > SECOND_BINS as Time {
+            return None;
+        }
+        Some((limit / SECOND) as usize)
+    }
+
     /// Waits of at most `minutes` whole minutes (exact: a bin boundary).
     pub fn at_most_minutes(&self, minutes: usize) -> u64 {
         let last = if minutes == 0 { 0 } else { (minutes * 60).min(SECOND_BINS) };
