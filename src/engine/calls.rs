@@ -155,13 +155,7 @@ impl Simulation<'_> {
         self.sync_waiting_bit(r);
         self.offer_head(r);
         if self.queues[r].is_waiting(index) {
-            self.events.schedule(
-                self.now.saturating_add(patience),
-                What::Abandon {
-                    region: r as u32,
-                    index,
-                },
-            );
+            self.events.schedule_abandon(self.now.saturating_add(patience), r as u32, index);
             for &d in &region.overflow_delays {
                 // A caller whose patience equals the overflow delay hangs up
                 // then: she never becomes eligible for partners.

@@ -126,8 +126,7 @@ impl Simulation<'_> {
         self.count_answer(&call, r, j, wait);
         self.count_busy(j, call.handle());
         self.staff[j].busy += 1;
-        self.events
-            .schedule(self.now.saturating_add(call.handle()), What::ServiceEnd { nurse_region: j as u32 });
+        self.events.schedule_service_end(self.now.saturating_add(call.handle()), j as u32);
     }
 
     /// A nurse of region `j` has finished a call (`after_call`) or a break:

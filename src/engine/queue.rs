@@ -285,6 +285,39 @@ impl EventQueue {
         self.push_arrival(key);
     }
 
+    /// Schedules the end of a call answered by a nurse of `nurse_region` (what
+    /// `schedule(time, What::ServiceEnd { nurse_region })` does, without the
+    /// dispatch on the kind).
+    #[inline]
+    pub fn schedule_service_end(&mut self, time: Time, nurse_region: u32) {
+        if time >= self.horizon {
+            return;
+        }
+        debug_assert!(time >= self.now, "event at {time} scheduled in the past ({})", self.now);
+        self.seq += 1;
+        let key = Key::from_packed(time, Class::Other, self.seq, 4 << BODY_BITS | nurse_region as u64);
+        debug_assert_eq!(key.what(), What::ServiceEnd { nurse_region });
+        self.heap.push(Reverse(key));
+    }
+
+    /// Schedules the hang-up of call `index` of `region` (what
+    /// `schedule(time, What::Abandon { region, index })` does, without the
+    /// dispatch on the kind).
+    #[inline]
+    pub fn schedule_abandon(&mut self, time: Time, region: u32, index: u64) {
+        if time >= self.horizon {
+            return;
+        }
+        debug_assert!(time >= self.now, "event at {time} scheduled in the past ({})", self.now);
+        assert!((region as usize) < MAX_REGIONS, "region {region} out of the event key's range");
+        assert!(index < MAX_CALL_INDEX, "call index {index} out of the event key's range");
+        self.seq += 1;
+        let packed = 2 << BODY_BITS | region as u64 | index << REGION_BITS;
+        let key = Key::from_packed(time, Class::HangUp, self.seq, packed);
+        debug_assert_eq!(key.what(), What::Abandon { region, index });
+        self.heap.push(Reverse(key));
+    }
+
     #[inline]
     fn push_arrival(&mut self, key: Key) {
         if self.arrival_taken {
