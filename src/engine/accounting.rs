@@ -40,11 +40,29 @@ impl Simulation<'_> {
     /// Adds to the counts of every target period the call of region `r` that
     /// arrived at `arrival` belongs to.
     fn count_period(&mut self, r: usize, arrival: Time, update: impl Fn(&mut PeriodCounts)) {
-        for &k in &self.targets_of_region[r] {
-            if let Some(p) = self.model.targets[k].period_of(arrival) {
+        for i in 0..self.targets_of_region[r].len() {
+            let k = self.targets_of_region[r][i];
+            if let Some(p) = self.period_of(k, arrival) {
                 update(&mut self.tally.target_periods[k][p]);
             }
         }
+    }
+
+    /// The judged period of target `k` that `t` falls in (as
+    /// `TargetModel::period_of`), cached for the period of the last lookup.
+    #[inline]
+    fn period_of(&mut self, k: usize, t: Time) -> Option<usize> {
+        let (from, to, period) = self.period_cache[k];
+        if from <= t && t < to {
+            return period;
+        }
+        let b = &self.model.targets[k].boundaries;
+        let i = b.partition_point(|&x| x <= t);
+        let from = if i >= 1 { b[i - 1] } else { Time::MIN };
+        let to = b.get(i).copied().unwrap_or(Time::MAX);
+        let period = (i >= 1 && i < b.len()).then(|| i - 1);
+        self.period_cache[k] = (from, to, period);
+        period
     }
 
     /// A call of region `r` answered by a nurse of region `j` after waiting `wait`.
@@ -77,13 +95,22 @@ impl Simulation<'_> {
         if wait <= self.model.chart_within {
             cell.answered_within_target += 1;
         }
-        for &k in &self.targets_of_region[r] {
-            let target = &self.model.targets[k];
-            if let Some(p) = target.period_of(call.arrival) {
+        if !self.targets_of_region[r].is_empty() {
+            self.count_answer_in_periods(r, call.arrival, wait);
+        }
+    }
+
+    /// Adds an answered call of region `r` that arrived at `arrival` to the
+    /// target periods it belongs to.
+    #[inline(never)]
+    fn count_answer_in_periods(&mut self, r: usize, arrival: Time, wait: Time) {
+        for i in 0..self.targets_of_region[r].len() {
+            let k = self.targets_of_region[r][i];
+            if let Some(p) = self.period_of(k, arrival) {
                 let counts = &mut self.tally.target_periods[k][p];
                 counts.answered += 1;
                 counts.wait_answered_ms += wait as f64;
-                if wait <= target.within {
+                if wait <= self.model.targets[k].within {
                     counts.answered_within += 1;
                 }
             }

@@ -147,6 +147,9 @@ pub struct Simulation<'m> {
     within_per_call: Vec<(usize, Time)>,
     /// The calendar month of the last answered call: `[from, to)` and its index.
     month_cache: (Time, Time, usize),
+    /// Per target, the judged period (if any) of the last time looked up:
+    /// `[from, to)` and the period.
+    period_cache: Vec<(Time, Time, Option<usize>)>,
     /// Targets each region's calls count towards.
     targets_of_region: Vec<Vec<usize>>,
     /// Regions whose nurses may have a call to choose once the changes of
@@ -206,6 +209,7 @@ impl<'m> Simulation<'m> {
                 .map(|(k, &limit)| (k, limit))
                 .collect(),
             month_cache: (Time::MAX, Time::MIN, 0),
+            period_cache: vec![(Time::MAX, Time::MIN, None); model.targets.len()],
             targets_of_region: (0..n)
                 .map(|r| {
                     (0..model.targets.len())
