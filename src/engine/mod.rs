@@ -247,7 +247,7 @@ impl<'m> Simulation<'m> {
         self.schedule_changes_of_day(-1);
         self.events.schedule(model.warmup, What::Sample);
         let mut until_check = CANCEL_CHECK_EVERY;
-        while let Some((time, what)) = self.events.pop() {
+        while let Some((time, packed)) = self.events.pop_packed() {
             until_check -= 1;
             if until_check == 0 {
                 if cancel.load(Ordering::Relaxed) {
@@ -256,7 +256,12 @@ impl<'m> Simulation<'m> {
                 until_check = CANCEL_CHECK_EVERY;
             }
             self.now = time;
-            self.handle(what);
+            // The two most frequent kinds without building a `What`.
+            match queue::kind(packed) {
+                queue::KIND_SERVICE_END => self.service_end(queue::low_region(packed)),
+                queue::KIND_ARRIVAL => self.arrival(queue::low_region(packed)),
+                _ => self.handle(What::unpack(packed)),
+            }
             if self.any_dispatch_pending && self.events.peek() != Some((time, Class::State)) {
                 self.dispatch();
             }
@@ -274,12 +279,26 @@ impl<'m> Simulation<'m> {
         self.hour_cache.1
     }
 
+    #[inline]
+    fn arrival(&mut self, r: usize) {
+        self.attempt(r, 1, true);
+        self.schedule_next_arrival(r);
+    }
+
+    /// A nurse of region `j` has finished a call.
+    #[inline]
+    fn service_end(&mut self, j: usize) {
+        if !self.staff[j].leaving.is_empty() || self.staff[j].breaks_due > 0 {
+            // She logs off or starts a break.
+            self.account_nurse_time(j);
+        }
+        self.staff[j].busy -= 1;
+        self.nurse_free(j, true);
+    }
+
     fn handle(&mut self, what: What) {
         match what {
-            What::Arrival { region } => {
-                self.attempt(region as usize, 1, true);
-                self.schedule_next_arrival(region as usize);
-            }
+            What::Arrival { region } => self.arrival(region as usize),
             What::Redial {
                 region,
                 attempt,
@@ -291,15 +310,7 @@ impl<'m> Simulation<'m> {
                     self.offer_head(region as usize);
                 }
             }
-            What::ServiceEnd { nurse_region } => {
-                let j = nurse_region as usize;
-                if !self.staff[j].leaving.is_empty() || self.staff[j].breaks_due > 0 {
-                    // She logs off or starts a break.
-                    self.account_nurse_time(j);
-                }
-                self.staff[j].busy -= 1;
-                self.nurse_free(j, true);
-            }
+            What::ServiceEnd { nurse_region } => self.service_end(nurse_region as usize),
             What::BreakDue { region } => self.break_due(region as usize),
             What::BreakEnd { region } => {
                 let j = region as usize;

@@ -91,6 +91,23 @@ pub enum What {
     Sample,
 }
 
+/// The kind number of a packed [`What`].
+#[inline]
+pub fn kind(packed: u64) -> u64 {
+    packed >> BODY_BITS
+}
+
+/// Kind number of [`What::Arrival`] (whose body is the region).
+pub const KIND_ARRIVAL: u64 = 0;
+/// Kind number of [`What::ServiceEnd`] (whose body is the nurse's region).
+pub const KIND_SERVICE_END: u64 = 4;
+
+/// The region in the body of a packed [`What::Arrival`] or [`What::ServiceEnd`].
+#[inline]
+pub fn low_region(packed: u64) -> usize {
+    packed as u32 as usize
+}
+
 impl What {
     pub fn class(self) -> Class {
         Self::class_of_kind(self.kind())
@@ -132,7 +149,7 @@ impl What {
             region as u64 | index << REGION_BITS
         };
         let (kind, body): (u64, u64) = match self {
-            What::Arrival { region } => (0, region as u64),
+            What::Arrival { region } => (KIND_ARRIVAL, region as u64),
             What::Redial {
                 region,
                 attempt,
@@ -140,7 +157,7 @@ impl What {
             } => (1, region as u64 | (attempt as u64) << 32 | (caller_counted as u64) << 40),
             What::Abandon { region, index } => (2, region_index(region, index)),
             What::Overflow { region, index } => (3, region_index(region, index)),
-            What::ServiceEnd { nurse_region } => (4, nurse_region as u64),
+            What::ServiceEnd { nurse_region } => (KIND_SERVICE_END, nurse_region as u64),
             What::BreakDue { region } => (5, region as u64),
             What::BreakEnd { region } => (6, region as u64),
             What::StaffCheck { region } => (7, region as u64),
@@ -156,7 +173,7 @@ impl What {
     }
 
     #[inline]
-    fn unpack(bits: u64) -> What {
+    pub fn unpack(bits: u64) -> What {
         let body = bits & ((1 << BODY_BITS) - 1);
         let low = body as u32;
         let region = (body & ((1 << REGION_BITS) - 1)) as u32;
@@ -295,7 +312,7 @@ impl EventQueue {
         }
         debug_assert!(time >= self.now, "event at {time} scheduled in the past ({})", self.now);
         self.seq += 1;
-        let key = Key::from_packed(time, Class::Other, self.seq, 4 << BODY_BITS | nurse_region as u64);
+        let key = Key::from_packed(time, Class::Other, self.seq, KIND_SERVICE_END << BODY_BITS | nurse_region as u64);
         debug_assert_eq!(key.what(), What::ServiceEnd { nurse_region });
         self.heap.push(Reverse(key));
     }
@@ -342,6 +359,13 @@ impl EventQueue {
     /// Removes and returns the next event.
     #[inline]
     pub fn pop(&mut self) -> Option<(Time, What)> {
+        self.pop_packed().map(|(time, packed)| (time, What::unpack(packed)))
+    }
+
+    /// Removes the next event and returns its time and its packed [`What`]
+    /// (decode it with [`What::unpack`], or look at [`kind`] first).
+    #[inline]
+    pub fn pop_packed(&mut self) -> Option<(Time, u64)> {
         self.settle();
         let key = match (self.heap.peek(), self.arrivals.peek()) {
             (Some(&Reverse(k)), Some(&Reverse(a))) if a < k => {
@@ -356,7 +380,7 @@ impl EventQueue {
             (None, None) => return None,
         };
         self.now = key.time();
-        Some((self.now, key.what()))
+        Some((self.now, (key.0 & ((1 << WHAT_BITS) - 1)) as u64))
     }
 
     /// Time and class of the next event, without removing it.
