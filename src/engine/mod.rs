@@ -256,10 +256,14 @@ impl<'m> Simulation<'m> {
                 until_check = CANCEL_CHECK_EVERY;
             }
             self.now = time;
-            // The two most frequent kinds without building a `What`.
+            // The most frequent kinds without building a `What`.
             match queue::kind(packed) {
                 queue::KIND_SERVICE_END => self.service_end(queue::low_region(packed)),
                 queue::KIND_ARRIVAL => self.arrival(queue::low_region(packed)),
+                queue::KIND_ABANDON => {
+                    let (r, index) = queue::call_of(packed);
+                    self.abandon(r, index);
+                }
                 _ => self.handle(What::unpack(packed)),
             }
             if self.any_dispatch_pending && self.events.peek() != Some((time, Class::State)) {

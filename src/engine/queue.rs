@@ -99,6 +99,8 @@ pub fn kind(packed: u64) -> u64 {
 
 /// Kind number of [`What::Arrival`] (whose body is the region).
 pub const KIND_ARRIVAL: u64 = 0;
+/// Kind number of [`What::Abandon`] (see [`call_of`]).
+pub const KIND_ABANDON: u64 = 2;
 /// Kind number of [`What::ServiceEnd`] (whose body is the nurse's region).
 pub const KIND_SERVICE_END: u64 = 4;
 
@@ -106,6 +108,13 @@ pub const KIND_SERVICE_END: u64 = 4;
 #[inline]
 pub fn low_region(packed: u64) -> usize {
     packed as u32 as usize
+}
+
+/// The region and call index in the body of a packed [`What::Abandon`] or [`What::Overflow`].
+#[inline]
+pub fn call_of(packed: u64) -> (usize, u64) {
+    let body = packed & ((1 << BODY_BITS) - 1);
+    ((body & ((1 << REGION_BITS) - 1)) as usize, body >> REGION_BITS)
 }
 
 impl What {
@@ -155,7 +164,7 @@ impl What {
                 attempt,
                 caller_counted,
             } => (1, region as u64 | (attempt as u64) << 32 | (caller_counted as u64) << 40),
-            What::Abandon { region, index } => (2, region_index(region, index)),
+            What::Abandon { region, index } => (KIND_ABANDON, region_index(region, index)),
             What::Overflow { region, index } => (3, region_index(region, index)),
             What::ServiceEnd { nurse_region } => (KIND_SERVICE_END, nurse_region as u64),
             What::BreakDue { region } => (5, region as u64),
@@ -329,7 +338,7 @@ impl EventQueue {
         assert!((region as usize) < MAX_REGIONS, "region {region} out of the event key's range");
         assert!(index < MAX_CALL_INDEX, "call index {index} out of the event key's range");
         self.seq += 1;
-        let packed = 2 << BODY_BITS | region as u64 | index << REGION_BITS;
+        let packed = KIND_ABANDON << BODY_BITS | region as u64 | index << REGION_BITS;
         let key = Key::from_packed(time, Class::HangUp, self.seq, packed);
         debug_assert_eq!(key.what(), What::Abandon { region, index });
         self.heap.push(Reverse(key));

@@ -7,7 +7,7 @@ use crate::calendar::{Time, HOUR, MINUTE, SECOND};
 /// up to two hours, one-minute bins up to two days, then one open bin.
 #[derive(Clone, Debug)]
 pub struct WaitHistogram {
-    bins: Vec<u32>,
+    bins: Box<[u32; OPEN_BIN + 1]>,
 }
 
 const SECOND_BINS: usize = 7_200;
@@ -17,7 +17,7 @@ const OPEN_BIN: usize = 1 + SECOND_BINS + MINUTE_BINS;
 impl Default for WaitHistogram {
     fn default() -> Self {
         WaitHistogram {
-            bins: vec![0; OPEN_BIN + 1],
+            bins: Box::new([0; OPEN_BIN + 1]),
         }
     }
 }
@@ -72,7 +72,7 @@ impl WaitHistogram {
     }
 
     pub fn merge(&mut self, other: &WaitHistogram) {
-        self.bins.iter_mut().zip(&other.bins).for_each(|(a, b)| *a += b);
+        self.bins.iter_mut().zip(other.bins.iter()).for_each(|(a, b)| *a += b);
     }
 
     /// The q-quantile in minutes (linear within a bin), `NaN` when empty.
