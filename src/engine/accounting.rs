@@ -40,11 +40,29 @@ impl Simulation<'_> {
     /// Adds to the counts of every target period the call of region `r` that
     /// arrived at `arrival` belongs to.
     fn count_period(&mut self, r: usize, arrival: Time, update: impl Fn(&mut PeriodCounts)) {
-        for &k in &self.targets_of_region[r] {
-            if let Some(p) = self.model.targets[k].period_of(arrival) {
+        for i in 0..self.targets_of_region[r].len() {
+            let k = self.targets_of_region[r][i];
+            if let Some(p) = self.period_of(k, arrival) {
                 update(&mut self.tally.target_periods[k][p]);
             }
         }
+    }
+
+    /// The judged period of target `k` that `t` falls in (as
+    /// `TargetModel::period_of`), cached for the period of the last lookup.
+    #[inline]
+    fn period_of(&mut self, k: usize, t: Time) -> Option<usize> {
+        let (from, to, period) = self.period_cache[k];
+        if from <= t && t < to {
+            return period;
+        }
+        let b = &self.model.targets[k].boundaries;
+        let i = b.partition_point(|&x| x <= t);
+        let from = if i >= 1 { b[i - 1] } else { Time::MIN };
+        let to = b.get(i).copied().unwrap_or(Time::MAX);
+        let period = (i >= 1 && i < b.len()).then(|| i - 1);
+        self.period_cache[k] = (from, to, period);
+        period
     }
 
     /// A call of region `r` answered by a nurse of region `j` after waiting `wait`.
@@ -57,7 +75,7 @@ impl Simulation<'_> {
         }
         let n = self.model.regions.len();
         self.tally.flows[r * n + j] += 1;
-        let month = self.model.months.partition_point(|&m| m <= call.arrival).saturating_sub(1);
+        let month = self.month_of(call.arrival);
         if let Some(f) = self.tally.flows_by_month.get_mut(month * n * n + r * n + j) {
             *f += 1;
         }
@@ -65,7 +83,8 @@ impl Simulation<'_> {
         c.answered += 1;
         c.wait_answered_ms += wait as f64;
         c.waits.add(wait);
-        for (k, &limit) in self.model.within.iter().enumerate() {
+        // Thresholds on a histogram bin boundary are read from it at the end.
+        for &(k, limit) in &self.within_per_call {
             if wait <= limit {
                 c.within[k] += 1;
             }
@@ -76,17 +95,42 @@ impl Simulation<'_> {
         if wait <= self.model.chart_within {
             cell.answered_within_target += 1;
         }
-        for &k in &self.targets_of_region[r] {
-            let target = &self.model.targets[k];
-            if let Some(p) = target.period_of(call.arrival) {
+        if !self.targets_of_region[r].is_empty() {
+            self.count_answer_in_periods(r, call.arrival, wait);
+        }
+    }
+
+    /// Adds an answered call of region `r` that arrived at `arrival` to the
+    /// target periods it belongs to.
+    #[inline(never)]
+    fn count_answer_in_periods(&mut self, r: usize, arrival: Time, wait: Time) {
+        for i in 0..self.targets_of_region[r].len() {
+            let k = self.targets_of_region[r][i];
+            if let Some(p) = self.period_of(k, arrival) {
                 let counts = &mut self.tally.target_periods[k][p];
                 counts.answered += 1;
                 counts.wait_answered_ms += wait as f64;
-                if wait <= target.within {
+                if wait <= self.model.targets[k].within {
                     counts.answered_within += 1;
                 }
             }
         }
+    }
+
+    /// Index of the calendar month (of `Model::months`) that `t` falls in
+    /// (the first when before it), cached for the month of the last call.
+    #[inline]
+    fn month_of(&mut self, t: Time) -> usize {
+        let (from, to, month) = self.month_cache;
+        if from <= t && t < to {
+            return month;
+        }
+        let months = &self.model.months;
+        let i = months.partition_point(|&m| m <= t);
+        let from = if i >= 1 { months[i - 1] } else { Time::MIN };
+        let to = months.get(i).copied().unwrap_or(Time::MAX);
+        self.month_cache = (from, to, i.saturating_sub(1));
+        i.saturating_sub(1)
     }
 
     /// A snapshot of nurses on the phones and calls waiting, for the staffing chart.
@@ -142,6 +186,13 @@ impl Simulation<'_> {
             for k in 0..self.staff[j].leaving.len() {
                 let requested = self.staff[j].leaving[k];
                 self.record_overtime(j, requested, horizon);
+            }
+        }
+        for (k, &limit) in self.model.within.iter().enumerate() {
+            for c in &mut self.tally.calls {
+                if let Some(count) = c.waits.exact_at_most(limit) {
+                    c.within[k] = count;
+                }
             }
         }
         for r in 0..self.queues.len() {

@@ -151,17 +151,20 @@ impl Simulation<'_> {
             self.maybe_redial(r, attempt, caller_counted);
             return;
         }
-        let index = self.queues[r].push(WaitingCall::new(self.now, handle, attempt, hour, caller_counted));
+        let call = WaitingCall::new(self.now, handle, attempt, hour, caller_counted);
+        if self.queues[r].waiting == 0 && !self.staff[r].idle.is_empty() {
+            // No one waits and a nurse of her own region is free: answered at
+            // once, exactly as through the queue, without taking a place in it
+            // (so no hang-up or overflow to schedule).
+            self.take_idle_nurse(r);
+            self.answer_call(&call, r, r);
+            return;
+        }
+        let index = self.queues[r].push(call);
         self.sync_waiting_bit(r);
         self.offer_head(r);
         if self.queues[r].is_waiting(index) {
-            self.events.schedule(
-                self.now.saturating_add(patience),
-                What::Abandon {
-                    region: r as u32,
-                    index,
-                },
-            );
+            self.events.schedule_abandon(self.now.saturating_add(patience), r as u32, index);
             for &d in &region.overflow_delays {
                 // A caller whose patience equals the overflow delay hangs up
                 // then: she never becomes eligible for partners.

@@ -141,6 +141,15 @@ pub struct Simulation<'m> {
     has_arrivals: Vec<bool>,
     /// The hour since the start and its hour of the week, of the last call attempt.
     hour_cache: (i64, usize),
+    /// Thresholds of `answered_within_<T>` counted call by call, `(k, limit)`:
+    /// those the wait histogram cannot give exactly (the others are read
+    /// from it by [`Simulation::finish`]).
+    within_per_call: Vec<(usize, Time)>,
+    /// The calendar month of the last answered call: `[from, to)` and its index.
+    month_cache: (Time, Time, usize),
+    /// Per target, the judged period (if any) of the last time looked up:
+    /// `[from, to)` and the period.
+    period_cache: Vec<(Time, Time, Option<usize>)>,
     /// Targets each region's calls count towards.
     targets_of_region: Vec<Vec<usize>>,
     /// Regions whose nurses may have a call to choose once the changes of
@@ -192,6 +201,15 @@ impl<'m> Simulation<'m> {
                 .collect(),
             has_arrivals: model.regions.iter().map(|r| r.rate.iter().any(|&x| x > 0.0)).collect(),
             hour_cache: (i64::MIN, 0),
+            within_per_call: model
+                .within
+                .iter()
+                .enumerate()
+                .filter(|&(_, &limit)| crate::stats::WaitHistogram::exact_last_bin(limit).is_none())
+                .map(|(k, &limit)| (k, limit))
+                .collect(),
+            month_cache: (Time::MAX, Time::MIN, 0),
+            period_cache: vec![(Time::MAX, Time::MIN, None); model.targets.len()],
             targets_of_region: (0..n)
                 .map(|r| {
                     (0..model.targets.len())
@@ -229,7 +247,7 @@ impl<'m> Simulation<'m> {
         self.schedule_changes_of_day(-1);
         self.events.schedule(model.warmup, What::Sample);
         let mut until_check = CANCEL_CHECK_EVERY;
-        while let Some((time, what)) = self.events.pop() {
+        while let Some((time, packed)) = self.events.pop_packed() {
             until_check -= 1;
             if until_check == 0 {
                 if cancel.load(Ordering::Relaxed) {
@@ -238,7 +256,16 @@ impl<'m> Simulation<'m> {
                 until_check = CANCEL_CHECK_EVERY;
             }
             self.now = time;
-            self.handle(what);
+            // The most frequent kinds without building a `What`.
+            match queue::kind(packed) {
+                queue::KIND_SERVICE_END => self.service_end(queue::low_region(packed)),
+                queue::KIND_ARRIVAL => self.arrival(queue::low_region(packed)),
+                queue::KIND_ABANDON => {
+                    let (r, index) = queue::call_of(packed);
+                    self.abandon(r, index);
+                }
+                _ => self.handle(What::unpack(packed)),
+            }
             if self.any_dispatch_pending && self.events.peek() != Some((time, Class::State)) {
                 self.dispatch();
             }
@@ -256,12 +283,26 @@ impl<'m> Simulation<'m> {
         self.hour_cache.1
     }
 
+    #[inline]
+    fn arrival(&mut self, r: usize) {
+        self.attempt(r, 1, true);
+        self.schedule_next_arrival(r);
+    }
+
+    /// A nurse of region `j` has finished a call.
+    #[inline]
+    fn service_end(&mut self, j: usize) {
+        if !self.staff[j].leaving.is_empty() || self.staff[j].breaks_due > 0 {
+            // She logs off or starts a break.
+            self.account_nurse_time(j);
+        }
+        self.staff[j].busy -= 1;
+        self.nurse_free(j, true);
+    }
+
     fn handle(&mut self, what: What) {
         match what {
-            What::Arrival { region } => {
-                self.attempt(region as usize, 1, true);
-                self.schedule_next_arrival(region as usize);
-            }
+            What::Arrival { region } => self.arrival(region as usize),
             What::Redial {
                 region,
                 attempt,
@@ -273,15 +314,7 @@ impl<'m> Simulation<'m> {
                     self.offer_head(region as usize);
                 }
             }
-            What::ServiceEnd { nurse_region } => {
-                let j = nurse_region as usize;
-                if !self.staff[j].leaving.is_empty() || self.staff[j].breaks_due > 0 {
-                    // She logs off or starts a break.
-                    self.account_nurse_time(j);
-                }
-                self.staff[j].busy -= 1;
-                self.nurse_free(j, true);
-            }
+            What::ServiceEnd { nurse_region } => self.service_end(nurse_region as usize),
             What::BreakDue { region } => self.break_due(region as usize),
             What::BreakEnd { region } => {
                 let j = region as usize;

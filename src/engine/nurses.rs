@@ -11,6 +11,7 @@
 use rand::RngExt;
 use rand_distr::{Binomial, Distribution, Exp1};
 
+use super::calls::WaitingCall;
 use super::queue::What;
 use super::routing::Priority;
 use super::{Simulation, ABSENCE, SAMPLE_EVERY};
@@ -63,7 +64,7 @@ impl Simulation<'_> {
 
     /// Takes the nurse of region `j` idle longest off the idle list (to answer
     /// a call: the number logged on does not change).
-    fn take_idle_nurse(&mut self, j: usize) {
+    pub(super) fn take_idle_nurse(&mut self, j: usize) {
         self.staff[j].idle.pop_front();
         self.sync_idle_bit(j);
     }
@@ -122,12 +123,17 @@ impl Simulation<'_> {
     fn answer_head(&mut self, r: usize, j: usize) {
         let call = self.queues[r].pop_head();
         self.sync_waiting_bit(r);
+        self.answer_call(&call, r, j);
+    }
+
+    /// A nurse of region `j` (already taken off the idle list) answers `call` of region `r`.
+    #[inline]
+    pub(super) fn answer_call(&mut self, call: &WaitingCall, r: usize, j: usize) {
         let wait = self.now - call.arrival;
-        self.count_answer(&call, r, j, wait);
+        self.count_answer(call, r, j, wait);
         self.count_busy(j, call.handle());
         self.staff[j].busy += 1;
-        self.events
-            .schedule(self.now.saturating_add(call.handle()), What::ServiceEnd { nurse_region: j as u32 });
+        self.events.schedule_service_end(self.now.saturating_add(call.handle()), j as u32);
     }
 
     /// A nurse of region `j` has finished a call (`after_call`) or a break:

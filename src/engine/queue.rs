@@ -91,6 +91,32 @@ pub enum What {
     Sample,
 }
 
+/// The kind number of a packed [`What`].
+#[inline]
+pub fn kind(packed: u64) -> u64 {
+    packed >> BODY_BITS
+}
+
+/// Kind number of [`What::Arrival`] (whose body is the region).
+pub const KIND_ARRIVAL: u64 = 0;
+/// Kind number of [`What::Abandon`] (see [`call_of`]).
+pub const KIND_ABANDON: u64 = 2;
+/// Kind number of [`What::ServiceEnd`] (whose body is the nurse's region).
+pub const KIND_SERVICE_END: u64 = 4;
+
+/// The region in the body of a packed [`What::Arrival`] or [`What::ServiceEnd`].
+#[inline]
+pub fn low_region(packed: u64) -> usize {
+    packed as u32 as usize
+}
+
+/// The region and call index in the body of a packed [`What::Abandon`] or [`What::Overflow`].
+#[inline]
+pub fn call_of(packed: u64) -> (usize, u64) {
+    let body = packed & ((1 << BODY_BITS) - 1);
+    ((body & ((1 << REGION_BITS) - 1)) as usize, body >> REGION_BITS)
+}
+
 impl What {
     pub fn class(self) -> Class {
         Self::class_of_kind(self.kind())
@@ -132,15 +158,15 @@ impl What {
             region as u64 | index << REGION_BITS
         };
         let (kind, body): (u64, u64) = match self {
-            What::Arrival { region } => (0, region as u64),
+            What::Arrival { region } => (KIND_ARRIVAL, region as u64),
             What::Redial {
                 region,
                 attempt,
                 caller_counted,
             } => (1, region as u64 | (attempt as u64) << 32 | (caller_counted as u64) << 40),
-            What::Abandon { region, index } => (2, region_index(region, index)),
+            What::Abandon { region, index } => (KIND_ABANDON, region_index(region, index)),
             What::Overflow { region, index } => (3, region_index(region, index)),
-            What::ServiceEnd { nurse_region } => (4, nurse_region as u64),
+            What::ServiceEnd { nurse_region } => (KIND_SERVICE_END, nurse_region as u64),
             What::BreakDue { region } => (5, region as u64),
             What::BreakEnd { region } => (6, region as u64),
             What::StaffCheck { region } => (7, region as u64),
@@ -156,7 +182,7 @@ impl What {
     }
 
     #[inline]
-    fn unpack(bits: u64) -> What {
+    pub fn unpack(bits: u64) -> What {
         let body = bits & ((1 << BODY_BITS) - 1);
         let low = body as u32;
         let region = (body & ((1 << REGION_BITS) - 1)) as u32;
@@ -285,6 +311,39 @@ impl EventQueue {
         self.push_arrival(key);
     }
 
+    /// Schedules the end of a call answered by a nurse of `nurse_region` (what
+    /// `schedule(time, What::ServiceEnd { nurse_region })` does, without the
+    /// dispatch on the kind).
+    #[inline]
+    pub fn schedule_service_end(&mut self, time: Time, nurse_region: u32) {
+        if time >= self.horizon {
+            return;
+        }
+        debug_assert!(time >= self.now, "event at {time} scheduled in the past ({})", self.now);
+        self.seq += 1;
+        let key = Key::from_packed(time, Class::Other, self.seq, KIND_SERVICE_END << BODY_BITS | nurse_region as u64);
+        debug_assert_eq!(key.what(), What::ServiceEnd { nurse_region });
+        self.heap.push(Reverse(key));
+    }
+
+    /// Schedules the hang-up of call `index` of `region` (what
+    /// `schedule(time, What::Abandon { region, index })` does, without the
+    /// dispatch on the kind).
+    #[inline]
+    pub fn schedule_abandon(&mut self, time: Time, region: u32, index: u64) {
+        if time >= self.horizon {
+            return;
+        }
+        debug_assert!(time >= self.now, "event at {time} scheduled in the past ({})", self.now);
+        assert!((region as usize) < MAX_REGIONS, "region {region} out of the event key's range");
+        assert!(index < MAX_CALL_INDEX, "call index {index} out of the event key's range");
+        self.seq += 1;
+        let packed = KIND_ABANDON << BODY_BITS | region as u64 | index << REGION_BITS;
+        let key = Key::from_packed(time, Class::HangUp, self.seq, packed);
+        debug_assert_eq!(key.what(), What::Abandon { region, index });
+        self.heap.push(Reverse(key));
+    }
+
     #[inline]
     fn push_arrival(&mut self, key: Key) {
         if self.arrival_taken {
@@ -309,6 +368,13 @@ impl EventQueue {
     /// Removes and returns the next event.
     #[inline]
     pub fn pop(&mut self) -> Option<(Time, What)> {
+        self.pop_packed().map(|(time, packed)| (time, What::unpack(packed)))
+    }
+
+    /// Removes the next event and returns its time and its packed [`What`]
+    /// (decode it with [`What::unpack`], or look at [`kind`] first).
+    #[inline]
+    pub fn pop_packed(&mut self) -> Option<(Time, u64)> {
         self.settle();
         let key = match (self.heap.peek(), self.arrivals.peek()) {
             (Some(&Reverse(k)), Some(&Reverse(a))) if a < k => {
@@ -323,7 +389,7 @@ impl EventQueue {
             (None, None) => return None,
         };
         self.now = key.time();
-        Some((self.now, key.what()))
+        Some((self.now, (key.0 & ((1 << WHAT_BITS) - 1)) as u64))
     }
 
     /// Time and class of the next event, without removing it.

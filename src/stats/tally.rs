@@ -7,7 +7,7 @@ use crate::calendar::{Time, HOUR, MINUTE, SECOND};
 /// up to two hours, one-minute bins up to two days, then one open bin.
 #[derive(Clone, Debug)]
 pub struct WaitHistogram {
-    bins: Vec<u32>,
+    bins: Box<[u32; OPEN_BIN + 1]>,
 }
 
 const SECOND_BINS: usize = 7_200;
@@ -17,7 +17,7 @@ const OPEN_BIN: usize = 1 + SECOND_BINS + MINUTE_BINS;
 impl Default for WaitHistogram {
     fn default() -> Self {
         WaitHistogram {
-            bins: vec![0; OPEN_BIN + 1],
+            bins: Box::new([0; OPEN_BIN + 1]),
         }
     }
 }
@@ -51,6 +51,20 @@ impl WaitHistogram {
         }
     }
 
+    /// Waits of at most `limit` ms, when the histogram holds that count
+    /// exactly (`limit` a whole number of seconds up to two hours, or zero).
+    pub fn exact_at_most(&self, limit: Time) -> Option<u64> {
+        Self::exact_last_bin(limit).map(|last| self.bins[..=last].iter().map(|&b| b as u64).sum())
+    }
+
+    /// The last bin of the waits of at most `limit` ms, when `limit` is a bin boundary.
+    pub fn exact_last_bin(limit: Time) -> Option<usize> {
+        if limit < 0 || limit % SECOND != 0 || limit / SECOND > SECOND_BINS as Time {
+            return None;
+        }
+        Some((limit / SECOND) as usize)
+    }
+
     /// Waits of at most `minutes` whole minutes (exact: a bin boundary).
     pub fn at_most_minutes(&self, minutes: usize) -> u64 {
         let last = if minutes == 0 { 0 } else { (minutes * 60).min(SECOND_BINS) };
@@ -58,7 +72,7 @@ impl WaitHistogram {
     }
 
     pub fn merge(&mut self, other: &WaitHistogram) {
-        self.bins.iter_mut().zip(&other.bins).for_each(|(a, b)| *a += b);
+        self.bins.iter_mut().zip(other.bins.iter()).for_each(|(a, b)| *a += b);
     }
 
     /// The q-quantile in minutes (linear within a bin), `NaN` when empty.
