@@ -1,9 +1,9 @@
 //! The CSV tables of `--out`: `regions.csv`, `by_hour.csv`, `flows.csv`,
-//! `targets.csv`, `settlement.csv`. Text cells that a spreadsheet would read
+//! `targets.csv`, `settlement.csv`, `by_week.csv`, `by_month.csv`. Text cells that a spreadsheet would read
 //! as a formula are neutralised (see [`cell`]); numbers stay numbers.
 
 use crate::calendar::WEEKDAYS;
-use crate::experiment::Summary;
+use crate::experiment::{PeriodRow, Summary, SERIES_METRICS};
 use crate::scenario::Bound;
 use crate::stats::Estimate;
 
@@ -190,6 +190,32 @@ pub fn by_hour_csv(s: &Summary) -> Vec<u8> {
             ]);
         }
     }
+    document(&header, &rows)
+}
+
+/// `by_week.csv` or `by_month.csv`: per period of arrival and region (then
+/// `total`), each figure of [`SERIES_METRICS`] with its 95 % interval.
+pub fn series_csv(rows: &[PeriodRow]) -> Vec<u8> {
+    let mut header = strings(["period", "first_day", "last_day", "days", "region"]);
+    for key in SERIES_METRICS {
+        header.extend([key.to_string(), format!("{key}_ci_low"), format!("{key}_ci_high")]);
+    }
+    let rows: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            let mut row = vec![
+                r.period.clone(),
+                r.first_day.clone(),
+                r.last_day.clone(),
+                num(Some(r.days)),
+                r.group.clone(),
+            ];
+            for e in &r.values {
+                row.extend([num(e.mean), num(e.ci95.map(|c| c.0)), num(e.ci95.map(|c| c.1))]);
+            }
+            row
+        })
+        .collect();
     document(&header, &rows)
 }
 

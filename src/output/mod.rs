@@ -7,7 +7,7 @@
 //! | --- | --- |
 //! | `text.rs` | the readable tables on standard output |
 //! | `json.rs` | `summary.json`, `comparison.json`, `--format json` |
-//! | `csv.rs` | `regions.csv`, `by_hour.csv`, `flows.csv`, `targets.csv`, `settlement.csv` |
+//! | `csv.rs` | `regions.csv`, `by_hour.csv`, `flows.csv`, `targets.csv`, `settlement.csv`, `by_week.csv`, `by_month.csv` |
 //! | `charts.rs` | charts as PNG and SVG |
 //! | `html.rs` | `report.html` |
 
@@ -63,6 +63,8 @@ impl Export for Csv {
             ("flows.csv".into(), csv::flows_csv(s)),
             ("targets.csv".into(), csv::targets_csv(s)),
             ("settlement.csv".into(), csv::settlement_csv(s)),
+            ("by_week.csv".into(), csv::series_csv(&s.by_week)),
+            ("by_month.csv".into(), csv::series_csv(&s.by_month)),
         ])
     }
     fn comparison(&self, _: &Comparison, _: &[String]) -> Result<Vec<File>, String> {
