@@ -38,7 +38,10 @@ regions = ["Kalmar"]
 
 fn column(rows: &[PeriodRow], group: &str, key: &str) -> Vec<f64> {
     let k = SERIES_METRICS.iter().position(|m| *m == key).unwrap();
-    rows.iter().filter(|r| r.group == group).map(|r| r.values[k].mean.unwrap_or(f64::NAN)).collect()
+    rows.iter()
+        .filter(|r| r.group == group)
+        .map(|r| r.values[k].mean.unwrap_or(f64::NAN))
+        .collect()
 }
 
 #[test]
@@ -46,22 +49,26 @@ fn weeks_and_months_add_up_to_the_horizon_and_show_a_surge() {
     let s = summarize(SURGED);
     let weeks: Vec<&str> = s.by_week.iter().filter(|r| r.group == "total").map(|r| r.period.as_str()).collect();
     assert_eq!(weeks, ["2024-W10", "2024-W11", "2024-W12", "2024-W13", "2024-W14", "2024-W15"]);
-    let months: Vec<&str> = s.by_month.iter().filter(|r| r.group == "total").map(|r| r.period.as_str()).collect();
+    let months: Vec<&str> = s
+        .by_month
+        .iter()
+        .filter(|r| r.group == "total")
+        .map(|r| r.period.as_str())
+        .collect();
     assert_eq!(months, ["2024-03", "2024-04"]);
     // The first week is clipped by the warmup; days add up to the measured window.
     let first = &s.by_week[0];
-    assert_eq!((first.first_day.as_str(), first.last_day.as_str(), first.days), ("2024-03-06", "2024-03-10", 5.0));
+    assert_eq!(
+        (first.first_day.as_str(), first.last_day.as_str(), first.days),
+        ("2024-03-06", "2024-03-10", 5.0)
+    );
     let days: f64 = s.by_month.iter().filter(|r| r.group == "total").map(|r| r.days).sum();
     assert_eq!(days, 40.0);
     for group in ["Kalmar", "Halland", "total"] {
         for key in ["offered", "answered"] {
-            let whole = common::estimate(
-                if group == "total" { &s.total } else { s.region(group).unwrap() },
-                &s,
-                key,
-            )
-            .mean
-            .unwrap();
+            let whole = common::estimate(if group == "total" { &s.total } else { s.region(group).unwrap() }, &s, key)
+                .mean
+                .unwrap();
             for rows in [&s.by_week, &s.by_month] {
                 let sum: f64 = column(rows, group, key).iter().sum();
                 assert!((sum - whole).abs() < 1e-6 * whole, "{group} {key}: {sum} vs {whole}");
@@ -95,4 +102,71 @@ fn by_week_and_by_month_csv_are_written() {
     assert_eq!(text("by_week.csv").lines().count(), 1 + 6 * 3);
     // The summary's JSON is unchanged by the series.
     assert!(!text("summary.json").contains("by_week"));
+}
+
+fn nursequeue() -> assert_cmd::Command {
+    assert_cmd::Command::cargo_bin("nursequeue").expect("binary")
+}
+
+#[test]
+fn a_sweep_writes_one_row_per_point_and_region_and_names_target_columns() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = dir.path().join("s.toml");
+    let text = SURGED
+        .replace("horizon = \"6w\"", "horizon = \"2w\"")
+        .replace("replications = 4", "replications = 2")
+        + r#"
+[[target]]
+metric = "answered_within"
+within = "5m"
+at_least = 0.5
+region = "Kalmar"
+per = "day"
+
+[[target]]
+metric = "mean_wait"
+at_most = "3m"
+"#;
+    std::fs::write(&scenario, text).unwrap();
+    let out = dir.path().join("out");
+    let o = nursequeue()
+        .arg("sweep")
+        .arg(&scenario)
+        .args(["--vary", "region.Kalmar.shifts.0.nurses=1,2", "--progress", "none", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let sweep = std::fs::read_to_string(out.join("sweep.csv")).unwrap();
+    let header = sweep.lines().next().unwrap();
+    for column in [
+        "target_answered_within_5m_Kalmar_day_met",
+        "target_answered_within_5m_Kalmar_day_share_of_periods_met",
+        "target_mean_wait_all_horizon_met",
+        "target_mean_wait_all_horizon_share_of_periods_met",
+    ] {
+        assert!(header.split(',').any(|c| c == column), "{column} not in {header}");
+    }
+    assert!(!header.contains("target_1_"));
+    let regions = std::fs::read_to_string(out.join("sweep_regions.csv")).unwrap();
+    let mut lines = regions.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    assert_eq!(&header[..3], ["point", "region.Kalmar.shifts.0.nurses", "region"]);
+    assert!(header.contains(&"answered_within_5m_ci_low"));
+    let rows: Vec<Vec<String>> = lines.map(|l| l.split(',').map(String::from).collect()).collect();
+    let keys: Vec<(&str, &str, &str)> = rows.iter().map(|r| (r[0].as_str(), r[1].as_str(), r[2].as_str())).collect();
+    assert_eq!(
+        keys,
+        [
+            ("0", "1", "Kalmar"),
+            ("0", "1", "Halland"),
+            ("1", "2", "Kalmar"),
+            ("1", "2", "Halland")
+        ]
+    );
+    // A second nurse in Kalmar helps Kalmar, not Halland (no agreement).
+    let k = header.iter().position(|c| *c == "answered_within_5m").unwrap();
+    let v = |i: usize| rows[i][k].parse::<f64>().unwrap();
+    assert!(v(2) > v(0) + 0.1, "{} vs {}", v(2), v(0));
+    assert_eq!(v(1), v(3), "Halland is untouched (same callers)");
 }
