@@ -170,3 +170,81 @@ at_most = "3m"
     assert!(v(2) > v(0) + 0.1, "{} vs {}", v(2), v(0));
     assert_eq!(v(1), v(3), "Halland is untouched (same callers)");
 }
+
+/// Reads a workbook's sheet as calamine sees it.
+fn sheet(bytes: &[u8], name: &str) -> calamine::Range<calamine::Data> {
+    use calamine::Reader;
+    let mut book: calamine::Xlsx<_> = calamine::Xlsx::new(std::io::Cursor::new(bytes.to_vec())).expect("a workbook");
+    assert!(book.worksheet_formula(name).expect("formulas").is_empty(), "{name}: no formulas");
+    book.worksheet_range(name).unwrap_or_else(|e| panic!("sheet {name}: {e}"))
+}
+
+#[test]
+fn the_workbook_holds_the_numbers_of_the_csv_files() {
+    let s = summarize(&(SURGED.to_string()
+        + r#"
+[[agreement]]
+name = "pair"
+members = ["Kalmar", "Halland"]
+hours = "always"
+overflow_after = "2m"
+
+[[target]]
+metric = "answered_within"
+within = "5m"
+at_least = 0.6
+per = "week"
+
+[[target]]
+metric = "mean_wait"
+at_most = "3m"
+"#));
+    let files = nursequeue::output::table_files(&s).unwrap();
+    let bytes = &files.iter().find(|f| f.0 == "results.xlsx").expect("results.xlsx").1;
+    for (name, csv_name) in [
+        ("regions", "regions.csv"),
+        ("targets", "targets.csv"),
+        ("flows", "flows.csv"),
+        ("settlement", "settlement.csv"),
+        ("by_hour", "by_hour.csv"),
+        ("by_week", "by_week.csv"),
+        ("by_month", "by_month.csv"),
+    ] {
+        let csv_bytes = &files.iter().find(|f| f.0 == csv_name).unwrap().1;
+        let mut reader = csv::ReaderBuilder::new().has_headers(false).from_reader(csv_bytes.as_slice());
+        let records: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+        let range = sheet(bytes, name);
+        assert_eq!(range.height(), records.len(), "{name}: rows");
+        let mut numbers = 0;
+        for (r, record) in records.iter().enumerate() {
+            for (c, text) in record.iter().enumerate() {
+                let got = range.get((r, c)).cloned().unwrap_or(calamine::Data::Empty);
+                let number = text.parse::<f64>().ok().filter(|x| x.is_finite());
+                match (&got, number) {
+                    (calamine::Data::Float(x), Some(want)) => {
+                        assert_eq!(*x, want, "{name} row {r} column {c}");
+                        numbers += 1;
+                    }
+                    (calamine::Data::Int(x), Some(want)) => {
+                        assert_eq!(*x as f64, want, "{name} row {r} column {c}");
+                        numbers += 1;
+                    }
+                    (calamine::Data::Empty, None) => assert_eq!(text, "", "{name} row {r} column {c}"),
+                    (calamine::Data::String(t), _) => {
+                        assert_eq!(nursequeue::output::csv::cell(t), text, "{name} row {r} column {c}")
+                    }
+                    (other, _) => panic!("{name} row {r} column {c}: {other:?} for {text:?}"),
+                }
+            }
+        }
+        assert!(numbers > 0 || name == "settlement", "{name}: numbers stored as numbers");
+    }
+}
+
+#[test]
+fn workbook_text_never_becomes_a_formula() {
+    let s = summarize(&SURGED.replace("name = \"Halland\"", "name = \"=HYPERLINK(x)\""));
+    let bytes = nursequeue::output::xlsx::workbook(&s).unwrap();
+    let regions = sheet(&bytes, "regions");
+    assert_eq!(regions.get((2, 1)), Some(&calamine::Data::String("=HYPERLINK(x)".into())));
+}
