@@ -42,8 +42,12 @@ pub const SERIES_WITHIN: Time = 5 * crate::calendar::MINUTE;
 #[derive(Clone, Debug)]
 pub struct RegionModel {
     pub name: String,
-    /// Arrival rate in calls per millisecond for each hour of the week (Monday 00–01 first).
-    pub rate: [f64; 168],
+    /// Arrival rate in calls per millisecond for each interval of the week
+    /// (Monday 00:00 first): `168 × HOUR / interval` values.
+    pub rate: Vec<f64>,
+    /// Length of the intervals of `rate`: an hour, or a half or quarter hour
+    /// for a region whose calls are read per interval from a file.
+    pub interval: Time,
     pub handle: Sampler,
     pub mean_handle: f64,
     pub patience: Sampler,
@@ -114,6 +118,16 @@ impl TargetModel {
     }
 }
 
+impl RegionModel {
+    /// The index in `rate` of the interval starting at `start` (a multiple of
+    /// `interval`), holidays as Sundays.
+    #[inline]
+    pub fn rate_index(&self, calendar: &Calendar, start: Time) -> usize {
+        let per_hour = (HOUR / self.interval) as usize;
+        calendar.hour_of_week(start) * per_hour + (start.rem_euclid(HOUR) / self.interval) as usize
+    }
+}
+
 impl Model {
     pub fn compile(s: &Scenario) -> Model {
         let calendar = Calendar::with_holidays(s.start, &s.holidays);
@@ -123,10 +137,8 @@ impl Model {
             .iter()
             .enumerate()
             .map(|(index, r)| {
-                let mut rate = [0.0; 168];
-                for (i, calls) in r.calls_per_hour.iter().enumerate() {
-                    rate[i] = calls / HOUR as f64;
-                }
+                let interval = HOUR / r.intervals_per_hour.max(1) as Time;
+                let rate: Vec<f64> = r.calls_per_interval.iter().map(|calls| calls / interval as f64).collect();
                 let schedules: Vec<(i64, i64, Vec<Shift>)> = r
                     .schedules
                     .iter()
@@ -141,6 +153,7 @@ impl Model {
                 RegionModel {
                     name: r.name.clone(),
                     rate,
+                    interval,
                     handle: r.handle_time.sampler(),
                     mean_handle: r.handle_time.mean(),
                     patience: r.patience.sampler(),
@@ -325,8 +338,9 @@ impl Model {
         let days = self.horizon.div_euclid(DAY) + 1;
         // Calls on each weekday (holidays count as Sundays), before surges.
         let mut per_weekday = [0.0f64; 7];
+        let per_day = region.rate.len() / 7;
         for (i, rate) in region.rate.iter().enumerate() {
-            per_weekday[i / 24] += rate * HOUR as f64;
+            per_weekday[i / per_day] += rate * region.interval as f64;
         }
         let (mut first_calls, mut shift_steps) = (0.0, 0.0);
         for day in 0..days {

@@ -181,8 +181,9 @@ fn sheet(bytes: &[u8], name: &str) -> calamine::Range<calamine::Data> {
 
 #[test]
 fn the_workbook_holds_the_numbers_of_the_csv_files() {
-    let s = summarize(&(SURGED.to_string()
-        + r#"
+    let s = summarize(
+        &(SURGED.to_string()
+            + r#"
 [[agreement]]
 name = "pair"
 members = ["Kalmar", "Halland"]
@@ -198,7 +199,8 @@ per = "week"
 [[target]]
 metric = "mean_wait"
 at_most = "3m"
-"#));
+"#),
+    );
     let files = nursequeue::output::table_files(&s).unwrap();
     let bytes = &files.iter().find(|f| f.0 == "results.xlsx").expect("results.xlsx").1;
     for (name, csv_name) in [
@@ -247,4 +249,160 @@ fn workbook_text_never_becomes_a_formula() {
     let bytes = nursequeue::output::xlsx::workbook(&s).unwrap();
     let regions = sheet(&bytes, "regions");
     assert_eq!(regions.get((2, 1)), Some(&calamine::Data::String("=HYPERLINK(x)".into())));
+}
+
+/// A half-hourly grid: calls in interval i of day d.
+fn grid_value(day: usize, i: usize) -> f64 {
+    if (14..40).contains(&i) {
+        (3 + (i * 7 + day * 3) % 11) as f64 + 0.5 * (i % 2) as f64
+    } else {
+        (i % 3) as f64
+    }
+}
+
+const DAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+
+fn write_grid_csv(path: &std::path::Path, transposed: bool) {
+    let mut text = String::new();
+    if transposed {
+        text.push_str("day");
+        for i in 0..48 {
+            text.push_str(&format!(",{:02}:{:02}", i / 2, i % 2 * 30));
+        }
+        text.push('\n');
+        for (d, name) in DAYS.iter().enumerate() {
+            text.push_str(name);
+            for i in 0..48 {
+                text.push_str(&format!(",{}", grid_value(d, i)));
+            }
+            text.push('\n');
+        }
+    } else {
+        text.push_str("interval,Mon,Tue,Wed,Thu,Fri,Sat,Sun\n");
+        for i in 0..48 {
+            text.push_str(&format!(
+                "{:02}:{:02}-{:02}:{:02}",
+                i / 2,
+                i % 2 * 30,
+                (i + 1) / 2,
+                (i + 1) % 2 * 30
+            ));
+            for d in 0..7 {
+                text.push_str(&format!(",{}", grid_value(d, i)));
+            }
+            text.push('\n');
+        }
+    }
+    std::fs::write(path, text).unwrap();
+}
+
+fn write_grid_xlsx(path: &std::path::Path, sheet: &str, bad_cell: Option<(u32, u16)>) {
+    let mut book = rust_xlsxwriter::Workbook::new();
+    book.add_worksheet()
+        .set_name("notes")
+        .unwrap()
+        .write_string(0, 0, "see the other sheet")
+        .unwrap();
+    let ws = book.add_worksheet().set_name(sheet).unwrap();
+    ws.write_string(0, 0, "Tid").unwrap();
+    for (d, name) in ["Mån", "Tis", "Ons", "Tor", "Fre", "Lör", "Sön"].iter().enumerate() {
+        ws.write_string(0, d as u16 + 1, *name).unwrap();
+    }
+    for i in 0..48u32 {
+        ws.write_string(i + 1, 0, format!("{:02}:{:02}", i / 2, i % 2 * 30)).unwrap();
+        for d in 0..7u16 {
+            if bad_cell == Some((i + 1, d + 1)) {
+                ws.write_string(i + 1, d + 1, "n/a").unwrap();
+            } else {
+                ws.write_number(i + 1, d + 1, grid_value(d as usize, i as usize)).unwrap();
+            }
+        }
+    }
+    book.save(path).unwrap();
+}
+
+fn grid_scenario(file: &str, sheet: Option<&str>) -> String {
+    let sheet = sheet.map_or(String::new(), |s| format!("calls_sheet = \"{s}\"\n"));
+    format!(
+        r#"
+name = "grid"
+start = "2024-03-04"
+horizon = "1w"
+warmup = "0d"
+replications = 3
+seed = 7
+
+[defaults]
+handle_time = {{ dist = "exponential", mean = "6m" }}
+patience = {{ dist = "exponential", mean = "15m" }}
+
+[[region]]
+name = "Kalmar"
+calls_file = "{file}"
+{sheet}shifts = [ {{ days = "all", from = "00:00", to = "24:00", nurses = 2 }} ]
+"#
+    )
+}
+
+#[test]
+fn the_same_grid_from_xlsx_and_csv_gives_the_same_rates_and_results() {
+    let dir = tempfile::tempdir().unwrap();
+    write_grid_csv(&dir.path().join("kalmar.csv"), false);
+    write_grid_csv(&dir.path().join("kalmar-across.csv"), true);
+    write_grid_xlsx(&dir.path().join("kalmar.xlsx"), "Kalmar v10", None);
+    let load = |file: &str, sheet: Option<&str>| {
+        let path = dir.path().join("s.toml");
+        std::fs::write(&path, grid_scenario(file, sheet)).unwrap();
+        nursequeue::scenario::load_file(&path, &[]).unwrap_or_else(|e| panic!("{e}"))
+    };
+    let csv = load("kalmar.csv", None);
+    let across = load("kalmar-across.csv", None);
+    let xlsx = load("kalmar.xlsx", Some("Kalmar v10"));
+    let r = &csv.regions[0];
+    assert_eq!(r.intervals_per_hour, 2);
+    assert_eq!(r.calls_per_interval.len(), 336);
+    assert_eq!(r.calls_per_interval[48 + 20], grid_value(1, 20), "Tuesday 10:00–10:30");
+    assert_eq!(r.calls_per_hour[24 + 10], grid_value(1, 20) + grid_value(1, 21));
+    for other in [&across, &xlsx] {
+        assert_eq!(other.regions[0].calls_per_interval, r.calls_per_interval);
+        assert_eq!(other.regions[0].calls_per_hour, r.calls_per_hour);
+    }
+    let results = |s: &nursequeue::scenario::Scenario| {
+        let summary = nursequeue::experiment::run(s, 1).unwrap();
+        String::from_utf8(nursequeue::output::csv::by_hour_csv(&summary)).unwrap()
+            + &String::from_utf8(nursequeue::output::csv::regions_csv(&summary)).unwrap()
+    };
+    let a = results(&csv);
+    assert_eq!(a, results(&xlsx));
+    assert_eq!(a, results(&across));
+    // Half-hourly rates are exact: calls offered in the first and second half
+    // of a busy hour follow the grid, not the hour's mean.
+    let model = nursequeue::model::Model::compile(&csv);
+    let m = &model.regions[0];
+    assert_eq!(m.rate.len(), 336);
+    assert_eq!(m.interval, 30 * 60 * 1000);
+    assert!((m.rate[20] * m.interval as f64 - grid_value(0, 20)).abs() < 1e-9);
+}
+
+#[test]
+fn a_bad_grid_is_reported_with_the_key_and_the_cell() {
+    let dir = tempfile::tempdir().unwrap();
+    write_grid_xlsx(&dir.path().join("kalmar.xlsx"), "Kalmar", Some((5, 3)));
+    let path = dir.path().join("s.toml");
+    std::fs::write(&path, grid_scenario("kalmar.xlsx", Some("Kalmar"))).unwrap();
+    let err = nursequeue::scenario::load_file(&path, &[]).unwrap_err().to_string();
+    assert!(err.contains("sheet 'Kalmar', cell D6"), "{err}");
+    assert!(err.contains("found 'n/a'"), "{err}");
+    assert!(err.contains("s.toml:15:"), "{err}");
+    std::fs::write(&path, grid_scenario("kalmar.xlsx", Some("Blekinge"))).unwrap();
+    let err = nursequeue::scenario::load_file(&path, &[]).unwrap_err().to_string();
+    assert!(err.contains("no sheet 'Blekinge'"), "{err}");
+    std::fs::write(&path, grid_scenario("missing.csv", None)).unwrap();
+    let err = nursequeue::scenario::load_file(&path, &[]).unwrap_err().to_string();
+    assert!(err.contains("cannot read"), "{err}");
+    // CSV: a bad cell by line and column.
+    std::fs::write(dir.path().join("bad.csv"), "t,Mon,Tue,Wed,Thu,Fri,Sat,Sun\n00:00,1,2,3,4,5,6,-1\n").unwrap();
+    std::fs::write(&path, grid_scenario("bad.csv", None)).unwrap();
+    let err = nursequeue::scenario::load_file(&path, &[]).unwrap_err().to_string();
+    assert!(err.contains("1 intervals a day"), "{err}");
 }

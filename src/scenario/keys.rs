@@ -175,6 +175,12 @@ pub const REGION: &[KeyDef] = &[
         Kind::Weights(168),
         "168 expected calls per hour of the week, Monday 00–01 first",
     ),
+    key(
+        "calls_file",
+        Kind::Text,
+        "an .xlsx or CSV grid of expected calls per interval (7 days × 24, 48 or 96 intervals), beside the scenario",
+    ),
+    key("calls_sheet", Kind::Text, "the sheet of calls_file to read (default: the first)"),
     key("hourly_rate", Kind::Weights(24), "24 relative weights of the day, 00–01 first"),
     key("weekday_rate", Kind::Weights(7), "7 relative weights of the week, Monday first"),
     key("handle_time", Kind::Table(DIST), "talk and after-call work"),

@@ -220,7 +220,7 @@ fn weights(n: &Node, what: &str, len: usize, p: &mut Problems) -> Option<Vec<f64
     Some(values)
 }
 
-pub(super) fn scenario(root: &Node, default_name: String, p: &mut Problems) -> Option<Scenario> {
+pub(super) fn scenario(root: &Node, default_name: String, base: &std::path::Path, p: &mut Problems) -> Option<Scenario> {
     let mut top = Table::of(root, "the scenario", keys::SCENARIO, p)?;
     let name = top
         .get("name")
@@ -279,7 +279,7 @@ pub(super) fn scenario(root: &Node, default_name: String, p: &mut Problems) -> O
                 .hint("is this a generated file gone wrong?");
                 vec![None]
             } else {
-                items.iter().map(|r| read_region(r, &defaults, p)).collect()
+                items.iter().map(|r| read_region(r, &defaults, base, p)).collect()
             }
         }
         None => vec![],
@@ -785,7 +785,7 @@ fn example_for(kind: &str) -> &'static str {
     }
 }
 
-fn read_region(n: &Node, defaults: &Defaults, p: &mut Problems) -> Option<Region> {
+fn read_region(n: &Node, defaults: &Defaults, base: &std::path::Path, p: &mut Problems) -> Option<Region> {
     let mut t = Table::of(n, "a [[region]]", keys::REGION, p)?;
     let name = t.required("name", "\"Kalmar\"", p).and_then(|n| name_text(n, "name", p));
     if let Some(name) = &name {
@@ -797,6 +797,26 @@ fn read_region(n: &Node, defaults: &Defaults, p: &mut Problems) -> Option<Region
     let per_week = t.get("calls_per_week");
     let per_day = t.get("calls_per_day");
     let table = t.get("calls_per_hour");
+    let calls_file = t.get("calls_file");
+    let calls_sheet = t.get("calls_sheet");
+    let sheet = calls_sheet.and_then(|n| text(n, "calls_sheet", p));
+    if let (Some(sn), None) = (calls_sheet, calls_file) {
+        p.at(sn.span, format!("{what}: calls_sheet without calls_file"))
+            .hint("name the workbook with calls_file = \"calls.xlsx\"");
+    }
+    let grid = calls_file.and_then(|n| {
+        let name = text(n, "calls_file", p)?;
+        match super::files::read_grid(&base.join(name), sheet) {
+            Ok(g) => Some(g),
+            Err(e) => {
+                p.at(n.span, format!("{what}: calls_file: {e}")).hint(
+                    "a grid of calls per interval: a header row Mon…Sun and one row per interval (00:00, 00:30, …), \
+                     or transposed; 24, 48 or 96 intervals a day (see the README, \"Interval data from files\")",
+                );
+                None
+            }
+        }
+    });
     let hourly = t
         .get("hourly_rate")
         .and_then(|n| weights(n, "hourly_rate", 24, p))
@@ -839,7 +859,18 @@ fn read_region(n: &Node, defaults: &Defaults, p: &mut Problems) -> Option<Region
     let span = t.span_start();
     t.finish(p);
 
+    let other_volume = per_week.or(per_day).or(table);
+    if let (Some(f), Some(_)) = (calls_file, other_volume) {
+        p.at(
+            f.span,
+            format!("{what}: give calls_file or a volume (calls_per_week, calls_per_day, calls_per_hour), not both"),
+        );
+    }
     let calls_per_hour = match (per_week, per_day, table) {
+        _ if calls_file.is_some() => grid
+            .as_ref()
+            .filter(|_| other_volume.is_none())
+            .map(|g| g.calls.chunks(g.per_hour).map(|c| c.iter().sum()).collect()),
         (None, None, None) => {
             p.at(span, format!("{what} has no call volume"))
                 .hint("add calls_per_week, calls_per_day or a 168-value calls_per_hour (0 for a region without calls)");
@@ -878,6 +909,10 @@ fn read_region(n: &Node, defaults: &Defaults, p: &mut Problems) -> Option<Region
         }
     };
     let calls_per_hour: Vec<f64> = calls_per_hour?.into_iter().map(|c| c * factor.unwrap_or(1.0)).collect();
+    let (calls_per_interval, intervals_per_hour) = match &grid {
+        Some(g) => (g.calls.iter().map(|c| c * factor.unwrap_or(1.0)).collect(), g.per_hour),
+        None => (calls_per_hour.clone(), 1),
+    };
     let weekly: f64 = calls_per_hour.iter().sum();
     if !(weekly <= MAX_CALLS_PER_WEEK) {
         let at = factor_node.or(per_week).or(per_day).or(table).map_or(span, |n| n.span);
@@ -895,6 +930,8 @@ fn read_region(n: &Node, defaults: &Defaults, p: &mut Problems) -> Option<Region
     Some(Region {
         name: name?,
         calls_per_hour,
+        calls_per_interval,
+        intervals_per_hour,
         handle_time: handle_time?,
         patience: patience?,
         shifts: shifts.unwrap_or(Some(vec![]))?,
