@@ -406,3 +406,60 @@ fn a_bad_grid_is_reported_with_the_key_and_the_cell() {
     let err = nursequeue::scenario::load_file(&path, &[]).unwrap_err().to_string();
     assert!(err.contains("1 intervals a day"), "{err}");
 }
+
+#[test]
+fn shifts_read_from_xlsx_and_csv_equal_the_scenario_shifts() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("shifts.csv"),
+        "days,from,to,nurses\nMon-Fri,07:00,16:00,3\nall,22:00,07:00,1\n,16:00,22:00,2\n",
+    )
+    .unwrap();
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let ws = book.add_worksheet().set_name("Bemanning").unwrap();
+    for (c, h) in ["Dagar", "Från", "Till", "Sjuksköterskor"].iter().enumerate() {
+        ws.write_string(0, c as u16, *h).unwrap();
+    }
+    for (r, (d, f, t, n)) in [
+        ("Mon-Fri", "07:00", "16:00", 3.0),
+        ("all", "22:00", "07:00", 1.0),
+        ("", "16:00", "22:00", 2.0),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let r = r as u32 + 1;
+        if !d.is_empty() {
+            ws.write_string(r, 0, d).unwrap();
+        }
+        ws.write_string(r, 1, f).unwrap();
+        ws.write_string(r, 2, t).unwrap();
+        ws.write_number(r, 3, n).unwrap();
+    }
+    book.save(dir.path().join("shifts.xlsx")).unwrap();
+    let inline = r#"shifts = [ { days = "Mon-Fri", from = "07:00", to = "16:00", nurses = 3 }, { days = "all", from = "22:00", to = "07:00", nurses = 1 }, { from = "16:00", to = "22:00", nurses = 2 } ]"#;
+    let path = dir.path().join("s.toml");
+    let run = |shifts: &str| {
+        let text =
+            grid_scenario("calls.csv", None).replace(r#"shifts = [ { days = "all", from = "00:00", to = "24:00", nurses = 2 } ]"#, shifts);
+        std::fs::write(&path, text).unwrap();
+        let s = nursequeue::scenario::load_file(&path, &[]).unwrap_or_else(|e| panic!("{e}"));
+        String::from_utf8(nursequeue::output::csv::regions_csv(&nursequeue::experiment::run(&s, 1).unwrap())).unwrap()
+    };
+    write_grid_csv(&dir.path().join("calls.csv"), false);
+    let want = run(inline);
+    assert_eq!(run("shifts_file = \"shifts.csv\""), want);
+    assert_eq!(run("shifts_file = \"shifts.xlsx\"\nshifts_sheet = \"Bemanning\""), want);
+    // A bad cell is named.
+    std::fs::write(dir.path().join("bad.csv"), "days,from,to,nurses\nMon-Fri,07:00,16:00,three\n").unwrap();
+    let text = grid_scenario("calls.csv", None).replace(
+        r#"shifts = [ { days = "all", from = "00:00", to = "24:00", nurses = 2 } ]"#,
+        "shifts_file = \"bad.csv\"",
+    );
+    std::fs::write(&path, text).unwrap();
+    let err = nursequeue::scenario::load_file(&path, &[]).unwrap_err().to_string();
+    assert!(
+        err.contains("line 2, column 4") && err.contains("'three'") && err.contains(":16:"),
+        "{err}"
+    );
+}

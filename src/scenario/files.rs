@@ -252,6 +252,96 @@ pub fn read_grid(path: &Path, sheet: Option<&str>) -> Result<Grid, String> {
     Ok(Grid { per_hour, calls })
 }
 
+/// One row of a table of shifts.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ShiftRow {
+    pub days: crate::calendar::DaySet,
+    pub from: crate::calendar::Time,
+    pub to: crate::calendar::Time,
+    pub nurses: u32,
+}
+
+/// Reads a table of shifts: a header row naming the columns `days`, `from`,
+/// `to` and `nurses` (any order, any case; Swedish `dagar`, `från`, `till`,
+/// `sjuksköterskor` too), then one shift per row, as in the scenario's
+/// `shifts` (`days` defaults to `all` when the column is absent or the cell
+/// empty). Times are `HH:MM` text or spreadsheet times.
+pub fn read_shifts(path: &Path, sheet: Option<&str>, max_nurses: u64) -> Result<Vec<ShiftRow>, String> {
+    let mut cells = read_cells(path, sheet)?;
+    while cells.rows.last().is_some_and(|r| r.iter().all(|c| *c == Cell::Empty)) {
+        cells.rows.pop();
+    }
+    let header: Vec<String> = cells
+        .rows
+        .first()
+        .map(|r| {
+            r.iter()
+                .map(|c| match c {
+                    Cell::Text(t) => t.to_lowercase(),
+                    _ => String::new(),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let column = |names: &[&str]| header.iter().position(|h| names.contains(&h.as_str()));
+    let days = column(&["days", "day", "dagar", "dag"]);
+    let (Some(from), Some(to), Some(nurses)) = (
+        column(&["from", "start", "från"]),
+        column(&["to", "end", "till"]),
+        column(&["nurses", "sjuksköterskor", "staff", "bemanning"]),
+    ) else {
+        return Err(format!(
+            "{}: expected a header row with the columns days, from, to and nurses ({}…)",
+            path.display(),
+            cells.at(0, 0)
+        ));
+    };
+    let mut rows = vec![];
+    for r in 1..cells.rows.len() {
+        if cells.rows[r].iter().all(|c| *c == Cell::Empty) {
+            continue;
+        }
+        let bad = |c: usize, what: &str| {
+            let found = match cells.get(r, c) {
+                Cell::Empty => "an empty cell".to_string(),
+                Cell::Number(x) => format!("{x}"),
+                Cell::Text(t) => format!("'{t}'"),
+            };
+            format!("{}, {}: expected {what}, found {found}", path.display(), cells.at(r, c))
+        };
+        let day_set = match days.map(|c| (c, cells.get(r, c))) {
+            None | Some((_, Cell::Empty)) => crate::calendar::DaySet::ALL,
+            Some((c, Cell::Text(t))) => {
+                crate::calendar::DaySet::parse(t).map_err(|e| format!("{} ({e})", bad(c, "days such as Mon-Fri")))?
+            }
+            Some((c, _)) => return Err(bad(c, "days such as Mon-Fri")),
+        };
+        let time = |c: usize| -> Result<crate::calendar::Time, String> {
+            let text = match cells.get(r, c) {
+                Cell::Text(t) => t.clone(),
+                Cell::Number(f) if (0.0..=1.0).contains(f) => {
+                    let m = (f * 1440.0).round() as i64;
+                    format!("{:02}:{:02}", m / 60, m % 60)
+                }
+                _ => return Err(bad(c, "a clock time HH:MM")),
+            };
+            crate::calendar::parse_clock(&text).map_err(|e| format!("{} ({e})", bad(c, "a clock time HH:MM")))
+        };
+        let (f, t) = (time(from)?, time(to)?);
+        let n = match cells.get(r, nurses) {
+            Cell::Number(x) if x.fract() == 0.0 && *x >= 0.0 && *x <= max_nurses as f64 => *x as u32,
+            _ => return Err(bad(nurses, &format!("a whole number of nurses, 0 to {max_nurses}"))),
+        };
+        rows.push(ShiftRow {
+            days: day_set,
+            from: f,
+            to: t,
+            nurses: n,
+        });
+    }
+    Ok(rows)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -188,6 +188,12 @@ pub const REGION: &[KeyDef] = &[
     key("absence", SHARE, "chance that a scheduled nurse does not come"),
     key("shifts", Kind::Tables(SHIFT), "shifts; they overlap and add up"),
     key(
+        "shifts_file",
+        Kind::Text,
+        "an .xlsx or CSV table of shifts (columns days, from, to, nurses), beside the scenario",
+    ),
+    key("shifts_sheet", Kind::Text, "the sheet of shifts_file to read (default: the first)"),
+    key(
         "schedules",
         Kind::Tables(SCHEDULE),
         "dated staffing that replaces `shifts` between two dates",

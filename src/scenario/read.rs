@@ -832,7 +832,44 @@ fn read_region(n: &Node, defaults: &Defaults, base: &std::path::Path, p: &mut Pr
         .and_then(|n| share(n, "absence", p))
         .or(defaults.absence)
         .unwrap_or(0.0);
-    let shifts = t.get("shifts").map(|n| read_shifts(n, absence, p));
+    let mut shifts = t.get("shifts").map(|n| read_shifts(n, absence, p));
+    let shifts_sheet = t.get("shifts_sheet");
+    let shifts_sheet_name = shifts_sheet.and_then(|n| text(n, "shifts_sheet", p));
+    match (t.get("shifts_file"), shifts_sheet) {
+        (Some(f), _) => {
+            if shifts.is_some() {
+                p.at(f.span, format!("{what}: give shifts or shifts_file, not both"));
+            }
+            let from_file = text(f, "shifts_file", p).and_then(|name| {
+                match super::files::read_shifts(&base.join(name), shifts_sheet_name, MAX_NURSES_PER_SHIFT) {
+                    Ok(rows) => rows
+                        .into_iter()
+                        .map(|row| match Window::new(row.days, row.from, row.to) {
+                            Ok(window) => Some(Shift {
+                                window,
+                                nurses: row.nurses,
+                                absence,
+                            }),
+                            Err(e) => {
+                                p.at(f.span, format!("{what}: shifts_file: {e}"));
+                                None
+                            }
+                        })
+                        .collect::<Option<Vec<Shift>>>(),
+                    Err(e) => {
+                        p.at(f.span, format!("{what}: shifts_file: {e}"))
+                            .hint("a header row days, from, to, nurses and one shift per row (see the README, \"Interval data from files\")");
+                        None
+                    }
+                }
+            });
+            shifts = Some(from_file);
+        }
+        (None, Some(sn)) => {
+            p.at(sn.span, format!("{what}: shifts_sheet without shifts_file"));
+        }
+        (None, None) => {}
+    }
     let schedules = t.get("schedules").map(|n| {
         let items = list(n, "schedules", p).unwrap_or(&[]);
         items
