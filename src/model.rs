@@ -20,13 +20,34 @@ pub struct Model {
     pub months: Vec<Time>,
     /// The threshold of the by-hour service level: the first target's, or 5 minutes.
     pub chart_within: Time,
+    /// The scenario's own targets are `targets[..user_targets]`; after them come
+    /// the time series of `by_week.csv` and `by_month.csv`, counted by the
+    /// engine as targets are: per region `r`, the week series at
+    /// `user_targets + 2 r` and the month series at `user_targets + 2 r + 1`.
+    pub user_targets: usize,
 }
+
+/// Which calendar period a time series is kept per.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SeriesPeriod {
+    /// Monday-based weeks.
+    Week,
+    /// Calendar months.
+    Month,
+}
+
+/// The threshold of the time series' service level (`answered_within_5m`).
+pub const SERIES_WITHIN: Time = 5 * crate::calendar::MINUTE;
 
 #[derive(Clone, Debug)]
 pub struct RegionModel {
     pub name: String,
-    /// Arrival rate in calls per millisecond for each hour of the week (Monday 00–01 first).
-    pub rate: [f64; 168],
+    /// Arrival rate in calls per millisecond for each interval of the week
+    /// (Monday 00:00 first): `168 × HOUR / interval` values.
+    pub rate: Vec<f64>,
+    /// Length of the intervals of `rate`: an hour, or a half or quarter hour
+    /// for a region whose calls are read per interval from a file.
+    pub interval: Time,
     pub handle: Sampler,
     pub mean_handle: f64,
     pub patience: Sampler,
@@ -97,6 +118,16 @@ impl TargetModel {
     }
 }
 
+impl RegionModel {
+    /// The index in `rate` of the interval starting at `start` (a multiple of
+    /// `interval`), holidays as Sundays.
+    #[inline]
+    pub fn rate_index(&self, calendar: &Calendar, start: Time) -> usize {
+        let per_hour = (HOUR / self.interval) as usize;
+        calendar.hour_of_week(start) * per_hour + (start.rem_euclid(HOUR) / self.interval) as usize
+    }
+}
+
 impl Model {
     pub fn compile(s: &Scenario) -> Model {
         let calendar = Calendar::with_holidays(s.start, &s.holidays);
@@ -106,10 +137,8 @@ impl Model {
             .iter()
             .enumerate()
             .map(|(index, r)| {
-                let mut rate = [0.0; 168];
-                for (i, calls) in r.calls_per_hour.iter().enumerate() {
-                    rate[i] = calls / HOUR as f64;
-                }
+                let interval = HOUR / r.intervals_per_hour.max(1) as Time;
+                let rate: Vec<f64> = r.calls_per_interval.iter().map(|calls| calls / interval as f64).collect();
                 let schedules: Vec<(i64, i64, Vec<Shift>)> = r
                     .schedules
                     .iter()
@@ -124,6 +153,7 @@ impl Model {
                 RegionModel {
                     name: r.name.clone(),
                     rate,
+                    interval,
                     handle: r.handle_time.sampler(),
                     mean_handle: r.handle_time.mean(),
                     patience: r.patience.sampler(),
@@ -195,7 +225,20 @@ impl Model {
                 regions: t.region.map_or_else(|| (0..n).collect(), |r| vec![r]),
                 boundaries: judged_periods(&calendar, t.per, s.warmup, s.horizon),
             })
-            .collect();
+            .collect::<Vec<TargetModel>>();
+        let user_targets = targets.len();
+        let mut targets = targets;
+        for r in 0..n {
+            for kind in [CalendarPeriod::Week, CalendarPeriod::Month] {
+                targets.push(TargetModel {
+                    metric: TargetMetric::AnsweredWithin,
+                    within: SERIES_WITHIN,
+                    bound: Bound::AtLeast(0.0),
+                    regions: vec![r],
+                    boundaries: series_boundaries(&calendar, kind, s.warmup, s.horizon),
+                });
+            }
+        }
         let months = calendar.period_starts(CalendarPeriod::Month, s.warmup, s.horizon);
         Model {
             calendar,
@@ -208,7 +251,29 @@ impl Model {
             targets,
             months,
             chart_within: s.chart_within().1,
+            user_targets,
         }
+    }
+
+    /// The scenario's own targets (without the time series).
+    pub fn user_targets(&self) -> &[TargetModel] {
+        &self.targets[..self.user_targets]
+    }
+
+    /// The boundaries of a time series' periods (the first and last clipped to
+    /// the measured window), and the index of region `r`'s series in `targets`.
+    pub fn series(&self, r: usize, period: SeriesPeriod) -> (usize, &[Time]) {
+        let k = self.user_targets + 2 * r + (period == SeriesPeriod::Month) as usize;
+        (k, &self.targets[k].boundaries)
+    }
+
+    /// The boundaries of a time series' periods (without a region).
+    pub fn series_boundaries(&self, period: SeriesPeriod) -> Vec<Time> {
+        let kind = match period {
+            SeriesPeriod::Week => CalendarPeriod::Week,
+            SeriesPeriod::Month => CalendarPeriod::Month,
+        };
+        series_boundaries(&self.calendar, kind, self.warmup, self.horizon)
     }
 
     /// The shifts in force for shifts starting on `day` in region `r`.
@@ -273,8 +338,9 @@ impl Model {
         let days = self.horizon.div_euclid(DAY) + 1;
         // Calls on each weekday (holidays count as Sundays), before surges.
         let mut per_weekday = [0.0f64; 7];
+        let per_day = region.rate.len() / 7;
         for (i, rate) in region.rate.iter().enumerate() {
-            per_weekday[i / 24] += rate * HOUR as f64;
+            per_weekday[i / per_day] += rate * region.interval as f64;
         }
         let (mut first_calls, mut shift_steps) = (0.0, 0.0);
         for day in 0..days {
@@ -421,6 +487,23 @@ fn judged_periods(calendar: &Calendar, per: Period, warmup: Time, horizon: Time)
     }
     let mut b: Vec<Time> = complete.iter().map(|p| p.0).collect();
     b.push(complete.last().unwrap().1);
+    b
+}
+
+/// Every period of `kind` touching `[warmup, horizon)`, the first starting at
+/// the warmup and the last ending at the horizon (partial periods included):
+/// start of each, then the horizon.
+fn series_boundaries(calendar: &Calendar, kind: CalendarPeriod, warmup: Time, horizon: Time) -> Vec<Time> {
+    let mut b: Vec<Time> = calendar
+        .period_starts(kind, warmup, horizon)
+        .into_iter()
+        .map(|t| t.max(warmup))
+        .collect();
+    b.dedup();
+    if b.is_empty() {
+        b.push(warmup);
+    }
+    b.push(horizon);
     b
 }
 

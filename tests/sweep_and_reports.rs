@@ -43,7 +43,7 @@ fn read(path: &Path) -> Vec<u8> {
     std::fs::read(path).unwrap_or_else(|_| panic!("{} missing", path.display()))
 }
 
-const ASSEMBLED: [&str; 3] = ["sweep.csv", "sweep.json", "report.html"];
+const ASSEMBLED: [&str; 4] = ["sweep.csv", "sweep_regions.csv", "sweep.json", "report.html"];
 
 #[test]
 fn a_sweep_is_the_same_on_one_or_two_threads_and_in_shards() {

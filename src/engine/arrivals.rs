@@ -6,7 +6,7 @@ use rand::SeedableRng;
 use rand_distr::{Distribution, Exp1, Gamma};
 
 use super::{splitmix, stream_seed, Simulation, DAILY_VOLUME};
-use crate::calendar::{Time, DAY, HOUR};
+use crate::calendar::{Time, DAY};
 
 impl Simulation<'_> {
     /// A stream for one (region, purpose, key) that does not depend on the order
@@ -43,16 +43,19 @@ impl Simulation<'_> {
         }
         let mut need: f64 = Exp1.sample(&mut self.streams[r].arrivals);
         let mut t = self.next_arrival[r];
+        // Pieces of constant rate: hours, or a file's half or quarter hours.
+        let piece = model.regions[r].interval;
         loop {
             // t ≥ 0, so truncation is the floor.
-            let hour = (t / HOUR as f64) as i64;
+            let hour = (t / piece as f64) as i64;
             if self.rate_piece[r].0 != hour {
-                let start = hour * HOUR;
-                let rate = model.regions[r].rate[model.calendar.hour_of_week(start)] * self.volume_factor(r, start.div_euclid(DAY));
+                let start = hour * piece;
+                let index = model.regions[r].rate_index(&model.calendar, start);
+                let rate = model.regions[r].rate[index] * self.volume_factor(r, start.div_euclid(DAY));
                 self.rate_piece[r] = (hour, rate);
             }
             let rate = self.rate_piece[r].1;
-            let hour_end = ((hour + 1) * HOUR) as f64;
+            let hour_end = ((hour + 1) * piece) as f64;
             let available = rate * (hour_end - t);
             if need <= available {
                 t += need / rate;

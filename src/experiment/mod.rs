@@ -4,7 +4,7 @@
 //! folds their paired differences.
 
 use crate::engine::Simulation;
-use crate::model::{Model, TargetModel};
+use crate::model::{Model, SeriesPeriod, TargetModel};
 use crate::runner::{Runner, Stopped};
 use crate::scenario::{Bound, Scenario, TargetMetric};
 use crate::stats::{group_values, metric_set, Accumulator, Estimate, HourCell, Metric, PeriodCounts, StaffingSample, Tally};
@@ -56,6 +56,8 @@ pub struct Observation {
     pub staffing: Vec<StaffingSample>,
     /// Calls generated, warmup included.
     pub calls_simulated: u64,
+    /// Per series period (weeks, then months): the calls of each region, then of all.
+    pub series: [Vec<Vec<PeriodCounts>>; 2],
 }
 
 /// The groups a summary reports: each region, each agreement's members, all regions.
@@ -80,11 +82,12 @@ pub fn observe(model: &Model, groups: &[Vec<usize>], tally: &Tally) -> Observati
         flows: tally.flows.clone(),
         by_hour: tally.calls.iter().flat_map(|c| c.by_hour.iter().copied()).collect(),
         targets: model
-            .targets
+            .user_targets()
             .iter()
             .zip(&tally.target_periods)
             .map(|(t, periods)| judge(t, periods))
             .collect(),
+        series: [SeriesPeriod::Week, SeriesPeriod::Month].map(|kind| series_counts(model, tally, kind)),
         settlement: settlement(model, tally),
         wait_curve: tally
             .calls
@@ -94,6 +97,47 @@ pub fn observe(model: &Model, groups: &[Vec<usize>], tally: &Tally) -> Observati
         staffing: tally.staffing.clone(),
         calls_simulated: tally.calls_simulated,
     }
+}
+
+/// Per period of a time series: the counts of each region, then of all regions.
+fn series_counts(model: &Model, tally: &Tally, kind: SeriesPeriod) -> Vec<Vec<PeriodCounts>> {
+    let n = model.regions.len();
+    let periods = model.series_boundaries(kind).len() - 1;
+    (0..periods)
+        .map(|p| {
+            let mut row: Vec<PeriodCounts> = (0..n)
+                .map(|r| tally.target_periods.get(model.series(r, kind).0).and_then(|c| c.get(p)).copied().unwrap_or_default())
+                .collect();
+            let mut all = PeriodCounts::default();
+            for c in &row {
+                add_counts(&mut all, c);
+            }
+            row.push(all);
+            row
+        })
+        .collect()
+}
+
+fn add_counts(all: &mut PeriodCounts, p: &PeriodCounts) {
+    all.offered += p.offered;
+    all.answered += p.answered;
+    all.abandoned += p.abandoned;
+    all.answered_within += p.answered_within;
+    all.wait_answered_ms += p.wait_answered_ms;
+}
+
+/// The figures of a time series per period and group, in the order of
+/// [`SERIES_METRICS`]; `NaN` with an empty denominator.
+pub fn series_values(c: &PeriodCounts) -> [f64; 6] {
+    let ratio = |a: f64, b: u64| if b > 0 { a / b as f64 } else { f64::NAN };
+    [
+        c.offered as f64,
+        c.answered as f64,
+        ratio(c.answered as f64, c.offered),
+        ratio(c.answered_within as f64, c.offered),
+        ratio(c.wait_answered_ms / 60_000.0, c.answered),
+        ratio(c.abandoned as f64, c.offered),
+    ]
 }
 
 /// The value of a target's metric over some calls, `NaN` with an empty denominator.
@@ -119,11 +163,7 @@ fn judge(target: &TargetModel, periods: &[PeriodCounts]) -> (f64, f64, u64, u64)
     let mut all = PeriodCounts::default();
     let (mut met, mut judged) = (0u64, 0u64);
     for p in periods {
-        all.offered += p.offered;
-        all.answered += p.answered;
-        all.abandoned += p.abandoned;
-        all.answered_within += p.answered_within;
-        all.wait_answered_ms += p.wait_answered_ms;
+        add_counts(&mut all, p);
         let v = target_value(target.metric, p);
         if !v.is_nan() {
             judged += 1;
@@ -181,6 +221,8 @@ pub struct Fold {
     pub staffing: Vec<StaffingSample>,
     /// Calls generated over all replications.
     pub calls_simulated: u64,
+    /// Per series period (weeks, months), period and group (regions, then all): each figure.
+    pub series: [Vec<Vec<[Accumulator; 6]>>; 2],
 }
 
 impl Fold {
@@ -191,11 +233,13 @@ impl Fold {
             groups: vec![vec![Accumulator::default(); metrics]; groups(model).len()],
             flows: vec![Accumulator::default(); n * n],
             by_hour: vec![HourCell::default(); n * 168],
-            targets: vec![(Accumulator::default(), Accumulator::default(), 0, 0); model.targets.len()],
+            targets: vec![(Accumulator::default(), Accumulator::default(), 0, 0); model.user_targets().len()],
             settlement: vec![[Accumulator::default(); 3]; (model.months.len() + 1) * n],
             wait_curve: vec![0; n * (CURVE_MINUTES + 2)],
             staffing: vec![StaffingSample::default(); n * 168],
             calls_simulated: 0,
+            series: [SeriesPeriod::Week, SeriesPeriod::Month]
+                .map(|kind| vec![vec![[Accumulator::default(); 6]; n + 1]; model.series_boundaries(kind).len() - 1]),
         }
     }
 
@@ -228,6 +272,11 @@ impl Fold {
             a.calls_waiting += b.calls_waiting;
         }
         self.calls_simulated += o.calls_simulated;
+        for (fold, obs) in self.series.iter_mut().zip(&o.series) {
+            for (accs, counts) in fold.iter_mut().flatten().zip(obs.iter().flatten()) {
+                accs.iter_mut().zip(series_values(counts)).for_each(|(a, v)| a.add(v));
+            }
+        }
     }
 }
 
@@ -295,6 +344,7 @@ pub fn summarize(scenario: &Scenario, model: &Model, fold: Fold, replications: u
     let total = groups.pop().expect("total group");
     let agreements = groups.split_off(n);
     let region_names: Vec<String> = scenario.regions.iter().map(|r| r.name.clone()).collect();
+    let region_names_all: Vec<String> = region_names.iter().cloned().chain(["total".to_string()]).collect();
     let targets = scenario
         .targets
         .iter()
@@ -386,6 +436,8 @@ pub fn summarize(scenario: &Scenario, model: &Model, fold: Fold, replications: u
                 }
             })
             .collect(),
+        by_week: series_rows(model, &fold.series[0], SeriesPeriod::Week, &region_names_all),
+        by_month: series_rows(model, &fold.series[1], SeriesPeriod::Month, &region_names_all),
         chart_within: scenario.chart_within(),
         run: RunInfo {
             calls_simulated: fold.calls_simulated,
@@ -393,6 +445,37 @@ pub fn summarize(scenario: &Scenario, model: &Model, fold: Fold, replications: u
             threads,
         },
     }
+}
+
+/// The rows of `by_week.csv` or `by_month.csv`: per period, each region then the total.
+fn series_rows(model: &Model, fold: &[Vec<[Accumulator; 6]>], kind: SeriesPeriod, groups: &[String]) -> Vec<PeriodRow> {
+    let bounds = model.series_boundaries(kind);
+    let day = crate::calendar::DAY;
+    fold.iter()
+        .enumerate()
+        .flat_map(|(p, accs)| {
+            let (from, to) = (bounds[p], bounds[p + 1]);
+            let first = model.calendar.date_of_day(from.div_euclid(day));
+            // The last day touched: `to` is exclusive.
+            let last = model.calendar.date_of_day((to - 1).div_euclid(day));
+            let label = match kind {
+                SeriesPeriod::Week => {
+                    let iso = first.iso_week_date();
+                    format!("{:04}-W{:02}", iso.year(), iso.week())
+                }
+                SeriesPeriod::Month => model.calendar.month_label(from.div_euclid(day)),
+            };
+            let days = (to - from) as f64 / day as f64;
+            groups.iter().zip(accs).map(move |(g, a)| PeriodRow {
+                period: label.clone(),
+                first_day: first.to_string(),
+                last_day: last.to_string(),
+                days,
+                group: g.clone(),
+                values: a.map(|acc| acc.estimate()),
+            })
+        })
+        .collect()
 }
 
 fn runner(threads: usize) -> Result<Runner, RunError> {

@@ -203,6 +203,36 @@ pub struct SettlementRow {
     pub region: String,
 }
 
+/// The figures of a time series row, in order: their keys.
+pub const SERIES_METRICS: [&str; 6] = [
+    "offered",
+    "answered",
+    "answered_share",
+    "answered_within_5m",
+    "mean_wait_answered",
+    "abandoned_share",
+];
+
+/// One row of `by_week.csv` or `by_month.csv`: a region (or `total`) in one
+/// week or month of arrival. Not part of `summary.json`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PeriodRow {
+    /// `2024-W10` or `2024-03`.
+    pub period: String,
+    /// The first day of the period inside the measured window (`2024-03-04`).
+    pub first_day: String,
+    /// The last day of the period inside the measured window.
+    pub last_day: String,
+    /// Days of the period inside the measured window (fewer than 7 or a
+    /// month's days at the ends of the window, where the period is clipped).
+    pub days: f64,
+    /// A region's name, or `total`.
+    pub group: String,
+    /// The figures of [`SERIES_METRICS`], in that order, per replication
+    /// (counts are per replication; shares of offered calls; the wait in minutes).
+    pub values: [Estimate; 6],
+}
+
 /// How a result was computed, apart from the result itself: it differs
 /// between identical runs (wall time, threads), so results compare without it.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -252,6 +282,11 @@ pub struct Summary {
     pub wait_curve: Vec<Vec<f64>>,
     /// Per region and hour of the week: mean nurses on the phones and calls waiting.
     pub staffing: Vec<(f64, f64)>,
+    /// Per week of arrival (Monday-based, clipped to the measured window), each
+    /// region then the total. Not in the JSON.
+    pub by_week: Vec<PeriodRow>,
+    /// Per calendar month of arrival, each region then the total. Not in the JSON.
+    pub by_month: Vec<PeriodRow>,
     /// The first target threshold, or 5 minutes: the service level the charts show.
     pub chart_within: (String, crate::calendar::Time),
     /// Wall time, threads and calls simulated: not part of the result.
@@ -484,6 +519,8 @@ impl<'de> Deserialize<'de> for Summary {
             price_per_call,
             wait_curve: vec![vec![f64::NAN; 61]; n],
             staffing: vec![(f64::NAN, f64::NAN); n * 168],
+            by_week: vec![],
+            by_month: vec![],
             chart_within,
             run: f.run,
         })

@@ -1,9 +1,9 @@
 //! The CSV tables of `--out`: `regions.csv`, `by_hour.csv`, `flows.csv`,
-//! `targets.csv`, `settlement.csv`. Text cells that a spreadsheet would read
+//! `targets.csv`, `settlement.csv`, `by_week.csv`, `by_month.csv`. Text cells that a spreadsheet would read
 //! as a formula are neutralised (see [`cell`]); numbers stay numbers.
 
 use crate::calendar::WEEKDAYS;
-use crate::experiment::Summary;
+use crate::experiment::{PeriodRow, Summary, SERIES_METRICS};
 use crate::scenario::Bound;
 use crate::stats::Estimate;
 
@@ -20,6 +20,24 @@ pub fn cell(text: &str) -> String {
     } else {
         text.to_string()
     }
+}
+
+/// A table's header and rows of text cells, as written into CSV before
+/// [`cell`] (the workbook writes the same cells, numbers as numbers).
+pub type Table = (Vec<String>, Vec<Vec<String>>);
+
+/// Every table of a run, by name (`regions` for `regions.csv`), in the order
+/// of the workbook's sheets.
+pub fn tables(s: &Summary) -> Vec<(&'static str, Table)> {
+    vec![
+        ("regions", regions_table(s)),
+        ("targets", targets_table(s)),
+        ("flows", flows_table(s)),
+        ("settlement", settlement_table(s)),
+        ("by_hour", by_hour_table(s)),
+        ("by_week", series_table(&s.by_week)),
+        ("by_month", series_table(&s.by_month)),
+    ]
 }
 
 /// A CSV document: a header and rows, every cell passed through [`cell`].
@@ -46,6 +64,12 @@ fn strings<const N: usize>(names: [&str; N]) -> Vec<String> {
 
 /// `targets.csv`: one row per target.
 pub fn targets_csv(s: &Summary) -> Vec<u8> {
+    let (header, rows) = targets_table(s);
+    document(&header, &rows)
+}
+
+/// The cells of the same table (text, before [`cell`]).
+pub fn targets_table(s: &Summary) -> Table {
     let header = strings([
         "metric",
         "region",
@@ -82,12 +106,18 @@ pub fn targets_csv(s: &Summary) -> Vec<u8> {
             ]
         })
         .collect();
-    document(&header, &rows)
+    (header, rows)
 }
 
 /// `settlement.csv`: per region and month (and the horizon), calls answered
 /// for and by other regions, the net balance, and money when priced.
 pub fn settlement_csv(s: &Summary) -> Vec<u8> {
+    let (header, rows) = settlement_table(s);
+    document(&header, &rows)
+}
+
+/// The cells of the same table (text, before [`cell`]).
+pub fn settlement_table(s: &Summary) -> Table {
     let header = strings([
         "region",
         "period",
@@ -114,12 +144,18 @@ pub fn settlement_csv(s: &Summary) -> Vec<u8> {
             ]
         })
         .collect();
-    document(&header, &rows)
+    (header, rows)
 }
 
 /// `regions.csv`: one row per region, agreement and the total; for each metric
 /// its mean and 95 % interval (empty where undefined).
 pub fn regions_csv(s: &Summary) -> Vec<u8> {
+    let (header, rows) = regions_table(s);
+    document(&header, &rows)
+}
+
+/// The cells of the same table (text, before [`cell`]).
+pub fn regions_table(s: &Summary) -> Table {
     let mut header = strings(["kind", "name"]);
     for m in &s.metrics {
         header.extend([m.key.clone(), format!("{}_ci_low", m.key), format!("{}_ci_high", m.key)]);
@@ -134,11 +170,17 @@ pub fn regions_csv(s: &Summary) -> Vec<u8> {
     let mut rows: Vec<Vec<String>> = s.region_names.iter().zip(&s.regions).map(|(n, v)| row("region", n, v)).collect();
     rows.extend(s.agreement_names.iter().zip(&s.agreements).map(|(n, v)| row("agreement", n, v)));
     rows.push(row("total", "total", &s.total));
-    document(&header, &rows)
+    (header, rows)
 }
 
 /// `flows.csv`: calls of `from` answered by nurses of `to`, mean per replication.
 pub fn flows_csv(s: &Summary) -> Vec<u8> {
+    let (header, rows) = flows_table(s);
+    document(&header, &rows)
+}
+
+/// The cells of the same table (text, before [`cell`]).
+pub fn flows_table(s: &Summary) -> Table {
     let n = s.region_names.len();
     let header = strings(["from", "to", "answered", "answered_ci_low", "answered_ci_high"]);
     let rows: Vec<Vec<String>> = (0..n * n)
@@ -153,12 +195,18 @@ pub fn flows_csv(s: &Summary) -> Vec<u8> {
             ]
         })
         .collect();
-    document(&header, &rows)
+    (header, rows)
 }
 
 /// `by_hour.csv`: per region and hour of the week (by arrival time), offered
 /// calls per replication and shares pooled over replications.
 pub fn by_hour_csv(s: &Summary) -> Vec<u8> {
+    let (header, rows) = by_hour_table(s);
+    document(&header, &rows)
+}
+
+/// The cells of the same table (text, before [`cell`]).
+pub fn by_hour_table(s: &Summary) -> Table {
     let header = strings([
         "region",
         "hour_of_week",
@@ -190,7 +238,39 @@ pub fn by_hour_csv(s: &Summary) -> Vec<u8> {
             ]);
         }
     }
+    (header, rows)
+}
+
+/// `by_week.csv` or `by_month.csv`: per period of arrival and region (then
+/// `total`), each figure of [`SERIES_METRICS`] with its 95 % interval.
+pub fn series_csv(rows: &[PeriodRow]) -> Vec<u8> {
+    let (header, rows) = series_table(rows);
     document(&header, &rows)
+}
+
+/// The cells of the same table (text, before [`cell`]).
+pub fn series_table(rows: &[PeriodRow]) -> Table {
+    let mut header = strings(["period", "first_day", "last_day", "days", "region"]);
+    for key in SERIES_METRICS {
+        header.extend([key.to_string(), format!("{key}_ci_low"), format!("{key}_ci_high")]);
+    }
+    let rows: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            let mut row = vec![
+                r.period.clone(),
+                r.first_day.clone(),
+                r.last_day.clone(),
+                num(Some(r.days)),
+                r.group.clone(),
+            ];
+            for e in &r.values {
+                row.extend([num(e.mean), num(e.ci95.map(|c| c.0)), num(e.ci95.map(|c| c.1))]);
+            }
+            row
+        })
+        .collect();
+    (header, rows)
 }
 
 #[cfg(test)]

@@ -7,7 +7,8 @@
 //! | --- | --- |
 //! | `text.rs` | the readable tables on standard output |
 //! | `json.rs` | `summary.json`, `comparison.json`, `--format json` |
-//! | `csv.rs` | `regions.csv`, `by_hour.csv`, `flows.csv`, `targets.csv`, `settlement.csv` |
+//! | `csv.rs` | `regions.csv`, `by_hour.csv`, `flows.csv`, `targets.csv`, `settlement.csv`, `by_week.csv`, `by_month.csv` |
+//! | `xlsx.rs` | `results.xlsx`: the CSV tables as one workbook |
 //! | `charts.rs` | charts as PNG and SVG |
 //! | `html.rs` | `report.html` |
 
@@ -19,6 +20,7 @@ pub mod html;
 pub mod io;
 pub mod json;
 pub mod text;
+pub mod xlsx;
 
 use crate::experiment::{Comparison, Summary};
 
@@ -38,6 +40,8 @@ pub trait Export {
 pub struct Json;
 /// The CSV tables.
 pub struct Csv;
+/// `results.xlsx`.
+pub struct Xlsx;
 /// The charts, PNG and SVG.
 pub struct Charts;
 /// `report.html`.
@@ -64,7 +68,18 @@ impl Export for Csv {
             ("flows.csv".into(), csv::flows_csv(s)),
             ("targets.csv".into(), csv::targets_csv(s)),
             ("settlement.csv".into(), csv::settlement_csv(s)),
+            ("by_week.csv".into(), csv::series_csv(&s.by_week)),
+            ("by_month.csv".into(), csv::series_csv(&s.by_month)),
         ])
+    }
+    fn comparison(&self, _: &Comparison, _: &[String]) -> Result<Vec<File>, String> {
+        Ok(vec![])
+    }
+}
+
+impl Export for Xlsx {
+    fn run(&self, s: &Summary, _: &str) -> Result<Vec<File>, String> {
+        Ok(vec![("results.xlsx".into(), xlsx::workbook(s)?)])
     }
     fn comparison(&self, _: &Comparison, _: &[String]) -> Result<Vec<File>, String> {
         Ok(vec![])
@@ -94,16 +109,17 @@ impl Export for Html {
 /// The files of `run --out`: tables, charts and `report.html`.
 pub fn run_files(s: &Summary, source: &str) -> Result<Vec<File>, String> {
     let mut files = vec![];
-    for format in [&Json as &dyn Export, &Csv, &Charts, &Html] {
+    for format in [&Json as &dyn Export, &Csv, &Xlsx, &Charts, &Html] {
         files.extend(format.run(s, source)?);
     }
     Ok(files)
 }
 
-/// The tables of one run (`summary.json` and the CSV files).
+/// The tables of one run (`summary.json`, the CSV files and `results.xlsx`).
 pub fn table_files(s: &Summary) -> Result<Vec<File>, String> {
     let mut files = Json.run(s, "")?;
     files.extend(Csv.run(s, "")?);
+    files.extend(Xlsx.run(s, "")?);
     Ok(files)
 }
 

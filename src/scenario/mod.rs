@@ -2,6 +2,7 @@
 //! validation that reports every problem at once with its line and column.
 
 pub mod diagnostic;
+pub mod files;
 pub mod keys;
 mod read;
 pub(crate) use read::clean_name;
@@ -75,6 +76,13 @@ pub struct Region {
     pub name: String,
     /// Expected calls per hour for each hour of the week, Monday 00:00–01:00 first.
     pub calls_per_hour: Vec<f64>,
+    /// Expected calls per interval of the week, Monday 00:00 first:
+    /// `168 × intervals_per_hour` values (the hours themselves unless read from
+    /// a half- or quarter-hourly `calls_file`). The arrival rate is constant
+    /// within each interval.
+    pub calls_per_interval: Vec<f64>,
+    /// Intervals per hour of `calls_per_interval`: 1, 2 or 4.
+    pub intervals_per_hour: usize,
     pub handle_time: Dist,
     pub patience: Dist,
     pub shifts: Vec<Shift>,
@@ -181,7 +189,9 @@ pub fn load_str(file_name: &str, text: &str, overrides: &[String]) -> Result<Sce
             });
             tree::apply_override(&mut root, sources.len() - 1, flag, &mut problems);
         }
-        read::scenario(&root, default_name(file_name), &mut problems)
+        // Files named in the scenario (`calls_file`) are found beside it.
+        let base = std::path::Path::new(file_name).parent().unwrap_or(std::path::Path::new(""));
+        read::scenario(&root, default_name(file_name), base, &mut problems)
     });
     let scenario = scenario.map(|s| Scenario {
         source: text.to_string(),

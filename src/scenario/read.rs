@@ -224,7 +224,7 @@ fn weights(n: &Node, what: &str, len: usize, p: &mut Problems) -> Option<Vec<f64
     Some(values)
 }
 
-pub(super) fn scenario(root: &Node, default_name: String, p: &mut Problems) -> Option<Scenario> {
+pub(super) fn scenario(root: &Node, default_name: String, base: &std::path::Path, p: &mut Problems) -> Option<Scenario> {
     let mut top = Table::of(root, "the scenario", keys::SCENARIO, p)?;
     let name = top
         .get("name")
@@ -283,7 +283,7 @@ pub(super) fn scenario(root: &Node, default_name: String, p: &mut Problems) -> O
                 .hint("is this a generated file gone wrong?");
                 vec![None]
             } else {
-                items.iter().map(|r| read_region(r, &defaults, p)).collect()
+                items.iter().map(|r| read_region(r, &defaults, base, p)).collect()
             }
         }
         None => vec![],
@@ -789,7 +789,7 @@ fn example_for(kind: &str) -> &'static str {
     }
 }
 
-fn read_region(n: &Node, defaults: &Defaults, p: &mut Problems) -> Option<Region> {
+fn read_region(n: &Node, defaults: &Defaults, base: &std::path::Path, p: &mut Problems) -> Option<Region> {
     let mut t = Table::of(n, "a [[region]]", keys::REGION, p)?;
     let name = t.required("name", "\"Kalmar\"", p).and_then(|n| name_text(n, "name", p));
     if let Some(name) = &name {
@@ -801,6 +801,26 @@ fn read_region(n: &Node, defaults: &Defaults, p: &mut Problems) -> Option<Region
     let per_week = t.get("calls_per_week");
     let per_day = t.get("calls_per_day");
     let table = t.get("calls_per_hour");
+    let calls_file = t.get("calls_file");
+    let calls_sheet = t.get("calls_sheet");
+    let sheet = calls_sheet.and_then(|n| text(n, "calls_sheet", p));
+    if let (Some(sn), None) = (calls_sheet, calls_file) {
+        p.at(sn.span, format!("{what}: calls_sheet without calls_file"))
+            .hint("name the workbook with calls_file = \"calls.xlsx\"");
+    }
+    let grid = calls_file.and_then(|n| {
+        let name = text(n, "calls_file", p)?;
+        match super::files::read_grid(&base.join(name), sheet) {
+            Ok(g) => Some(g),
+            Err(e) => {
+                p.at(n.span, format!("{what}: calls_file: {e}")).hint(
+                    "a grid of calls per interval: a header row Mon…Sun and one row per interval (00:00, 00:30, …), \
+                     or transposed; 24, 48 or 96 intervals a day (see the README, \"Interval data from files\")",
+                );
+                None
+            }
+        }
+    });
     let hourly = t
         .get("hourly_rate")
         .and_then(|n| weights(n, "hourly_rate", 24, p))
@@ -816,7 +836,44 @@ fn read_region(n: &Node, defaults: &Defaults, p: &mut Problems) -> Option<Region
         .and_then(|n| share(n, "absence", p))
         .or(defaults.absence)
         .unwrap_or(0.0);
-    let shifts = t.get("shifts").map(|n| read_shifts(n, absence, p));
+    let mut shifts = t.get("shifts").map(|n| read_shifts(n, absence, p));
+    let shifts_sheet = t.get("shifts_sheet");
+    let shifts_sheet_name = shifts_sheet.and_then(|n| text(n, "shifts_sheet", p));
+    match (t.get("shifts_file"), shifts_sheet) {
+        (Some(f), _) => {
+            if shifts.is_some() {
+                p.at(f.span, format!("{what}: give shifts or shifts_file, not both"));
+            }
+            let from_file = text(f, "shifts_file", p).and_then(|name| {
+                match super::files::read_shifts(&base.join(name), shifts_sheet_name, MAX_NURSES_PER_SHIFT) {
+                    Ok(rows) => rows
+                        .into_iter()
+                        .map(|row| match Window::new(row.days, row.from, row.to) {
+                            Ok(window) => Some(Shift {
+                                window,
+                                nurses: row.nurses,
+                                absence,
+                            }),
+                            Err(e) => {
+                                p.at(f.span, format!("{what}: shifts_file: {e}"));
+                                None
+                            }
+                        })
+                        .collect::<Option<Vec<Shift>>>(),
+                    Err(e) => {
+                        p.at(f.span, format!("{what}: shifts_file: {e}"))
+                            .hint("a header row days, from, to, nurses and one shift per row (see the README, \"Interval data from files\")");
+                        None
+                    }
+                }
+            });
+            shifts = Some(from_file);
+        }
+        (None, Some(sn)) => {
+            p.at(sn.span, format!("{what}: shifts_sheet without shifts_file"));
+        }
+        (None, None) => {}
+    }
     let schedules = t.get("schedules").map(|n| {
         let items = list(n, "schedules", p).unwrap_or(&[]);
         items
@@ -843,7 +900,18 @@ fn read_region(n: &Node, defaults: &Defaults, p: &mut Problems) -> Option<Region
     let span = t.span_start();
     t.finish(p);
 
+    let other_volume = per_week.or(per_day).or(table);
+    if let (Some(f), Some(_)) = (calls_file, other_volume) {
+        p.at(
+            f.span,
+            format!("{what}: give calls_file or a volume (calls_per_week, calls_per_day, calls_per_hour), not both"),
+        );
+    }
     let calls_per_hour = match (per_week, per_day, table) {
+        _ if calls_file.is_some() => grid
+            .as_ref()
+            .filter(|_| other_volume.is_none())
+            .map(|g| g.calls.chunks(g.per_hour).map(|c| c.iter().sum()).collect()),
         (None, None, None) => {
             p.at(span, format!("{what} has no call volume"))
                 .hint("add calls_per_week, calls_per_day or a 168-value calls_per_hour (0 for a region without calls)");
@@ -882,6 +950,10 @@ fn read_region(n: &Node, defaults: &Defaults, p: &mut Problems) -> Option<Region
         }
     };
     let calls_per_hour: Vec<f64> = calls_per_hour?.into_iter().map(|c| c * factor.unwrap_or(1.0)).collect();
+    let (calls_per_interval, intervals_per_hour) = match &grid {
+        Some(g) => (g.calls.iter().map(|c| c * factor.unwrap_or(1.0)).collect(), g.per_hour),
+        None => (calls_per_hour.clone(), 1),
+    };
     let weekly: f64 = calls_per_hour.iter().sum();
     if !(weekly <= MAX_CALLS_PER_WEEK) {
         let at = factor_node.or(per_week).or(per_day).or(table).map_or(span, |n| n.span);
@@ -899,6 +971,8 @@ fn read_region(n: &Node, defaults: &Defaults, p: &mut Problems) -> Option<Region
     Some(Region {
         name: name?,
         calls_per_hour,
+        calls_per_interval,
+        intervals_per_hour,
         handle_time: handle_time?,
         patience: patience?,
         shifts: shifts.unwrap_or(Some(vec![]))?,

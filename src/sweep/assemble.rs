@@ -94,9 +94,43 @@ fn chart_metrics(total: &Value) -> Vec<(String, String, bool)> {
 /// Layout of the columns, taken from the first point.
 struct Layout {
     metrics: Vec<String>,
+    /// Metrics of a region (`sweep_regions.csv`).
+    region_metrics: Vec<String>,
     targets: usize,
+    /// Per target, the stem of its columns (see [`target_columns`]).
+    target_names: Vec<String>,
     charted: Vec<(String, String, bool)>,
     target_list: Vec<Value>,
+}
+
+/// The stem of each target's columns in `sweep.csv`, named after the target:
+/// `target_<metric>_<region or all>_<per>` (`target_answered_within_5m_Kalmar_month`),
+/// with any character of a region name other than a letter or digit written
+/// `_`; a second target with the same stem gets `_2`, and so on.
+pub fn target_columns(targets: &[Value]) -> Vec<String> {
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    targets
+        .iter()
+        .map(|t| {
+            let part = |v: &Value, default: &str| {
+                let s = v.as_str().unwrap_or(default);
+                s.chars().map(|c| if c.is_alphanumeric() { c } else { '_' }).collect::<String>()
+            };
+            let stem = format!(
+                "target_{}_{}_{}",
+                part(&t["metric"], "metric"),
+                part(&t["region"], "all"),
+                part(&t["per"], "horizon")
+            );
+            let k = seen.entry(stem.clone()).or_insert(0);
+            *k += 1;
+            if *k == 1 {
+                stem
+            } else {
+                format!("{stem}_{k}")
+            }
+        })
+        .collect()
 }
 
 /// Streams the points (in index order) into `sweep.csv` and `sweep.json` in
@@ -122,6 +156,7 @@ pub fn assemble(
             Some((
                 tempfile::NamedTempFile::new_in(d).map_err(io)?,
                 tempfile::NamedTempFile::new_in(d).map_err(io)?,
+                tempfile::NamedTempFile::new_in(d).map_err(io)?,
             ))
         }
         None => None,
@@ -131,12 +166,13 @@ pub fn assemble(
     // Charted means per point, in the order of `layout.charted`.
     let mut charted: Vec<Vec<f64>> = vec![];
     {
-        let (mut csv_w, mut json_w) = match &mut files {
-            Some((c, j)) => (
+        let (mut csv_w, mut json_w, mut regions_w) = match &mut files {
+            Some((c, j, r)) => (
                 Some(csv::Writer::from_writer(BufWriter::new(c.as_file_mut()))),
                 Some(BufWriter::new(j.as_file_mut())),
+                Some(csv::Writer::from_writer(BufWriter::new(r.as_file_mut()))),
             ),
-            None => (None, None),
+            None => (None, None, None),
         };
         let mut sinks: Vec<&mut dyn Write> = vec![];
         if let Some(w) = json_w.as_mut() {
@@ -159,7 +195,12 @@ pub fn assemble(
                     .as_object()
                     .map(|o| o.keys().filter(|k| *k != "region").cloned().collect())
                     .unwrap_or_default(),
+                region_metrics: p["summary"]["regions"][0]
+                    .as_object()
+                    .map(|o| o.keys().filter(|k| *k != "region").cloned().collect())
+                    .unwrap_or_default(),
                 targets: p["summary"]["targets"].as_array().map_or(0, |a| a.len()),
+                target_names: target_columns(p["summary"]["targets"].as_array().map_or(&[], |a| a.as_slice())),
                 charted: chart_metrics(total),
                 target_list: p["summary"]["targets"].as_array().cloned().unwrap_or_default(),
             });
@@ -170,8 +211,8 @@ pub fn assemble(
                     for m in &l.metrics {
                         header.extend([m.clone(), format!("{m}_ci_low"), format!("{m}_ci_high")]);
                     }
-                    for k in 0..l.targets {
-                        header.extend([format!("target_{}_met", k + 1), format!("target_{}_share_of_periods_met", k + 1)]);
+                    for name in &l.target_names {
+                        header.extend([format!("{name}_met"), format!("{name}_share_of_periods_met")]);
                     }
                     w.write_record(header.iter().map(|c| crate::output::csv::cell(c))).map_err(|e| io(e.into()))?;
                 }
@@ -187,6 +228,27 @@ pub fn assemble(
                 }
                 w.write_record(row.iter().map(|c| crate::output::csv::cell(c)))
                     .map_err(|e| io(e.into()))?;
+            }
+            if let Some(w) = regions_w.as_mut() {
+                if n == 0 {
+                    let mut header: Vec<String> = vec!["point".into()];
+                    header.extend(keys.iter().cloned());
+                    header.push("region".into());
+                    for m in &l.region_metrics {
+                        header.extend([m.clone(), format!("{m}_ci_low"), format!("{m}_ci_high")]);
+                    }
+                    w.write_record(header.iter().map(|c| crate::output::csv::cell(c))).map_err(|e| io(e.into()))?;
+                }
+                for region in p["summary"]["regions"].as_array().map_or(&[][..], |a| a.as_slice()) {
+                    let mut row = vec![p["index"].to_string()];
+                    row.extend(keys.iter().map(|k| text(&p["values"][k])));
+                    row.push(text(&region["region"]));
+                    for m in &l.region_metrics {
+                        let e = &region[m];
+                        row.extend([text(&e["mean"]), text(&e["ci95"][0]), text(&e["ci95"][1])]);
+                    }
+                    w.write_record(row.iter().map(|c| crate::output::csv::cell(c))).map_err(|e| io(e.into()))?;
+                }
             }
             json.put(if n == 0 { "\n    " } else { ",\n    " }).map_err(io)?;
             json.put(&pretty_at(&p, 4)).map_err(io)?;
@@ -207,12 +269,16 @@ pub fn assemble(
             w.flush().map_err(io)?;
         }
         drop(csv_w);
+        if let Some(w) = regions_w.as_mut() {
+            w.flush().map_err(io)?;
+        }
+        drop(regions_w);
         if let Some(mut w) = json_w {
             w.flush().map_err(io)?;
         }
     }
     let assembled = Assembled { keys, rows };
-    if let (Some(d), Some((csv_tmp, json_tmp))) = (dir, files) {
+    if let (Some(d), Some((csv_tmp, json_tmp, regions_tmp))) = (dir, files) {
         let charts = match &layout {
             Some(l) => sweep_charts(plan, l, &charted),
             None => vec![],
@@ -225,7 +291,7 @@ pub fn assemble(
             crate::html::sweep_report(&title, &table, &charts, source).as_bytes(),
         )
         .map_err(io)?;
-        for (tmp, name) in [(json_tmp, "sweep.json"), (csv_tmp, "sweep.csv")] {
+        for (tmp, name) in [(json_tmp, "sweep.json"), (regions_tmp, "sweep_regions.csv"), (csv_tmp, "sweep.csv")] {
             #[cfg(unix)]
             {
                 use std::os::unix::fs::PermissionsExt;

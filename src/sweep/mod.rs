@@ -506,7 +506,7 @@ fn remove_temporary_files(dir: &Path) {
 fn clear_results(run: &SweepRun, out: &Path) -> Result<(), SweepError> {
     let files: Vec<String> = match run.shard {
         Some(s) => vec![store::part_name(s)],
-        None => ["sweep.csv", "sweep.json", "report.html"].map(String::from).to_vec(),
+        None => ["sweep.csv", "sweep_regions.csv", "sweep.json", "report.html"].map(String::from).to_vec(),
     };
     for f in files {
         let p = out.join(f);
