@@ -326,8 +326,18 @@ impl Model {
         // Statistics: by hour, flows between regions, targets' periods, hourly samples.
         let n = self.regions.len() as f64;
         let groups = n + self.agreements.len() as f64 + 1.0;
-        let periods: f64 = self.targets.iter().map(|t| t.boundaries.len() as f64).sum();
-        total.memory_bytes += groups * GROUP_BYTES + n * n * 64.0 + periods * n * 64.0 + (self.months.len() as f64 + 1.0) * n * 96.0;
+        let periods: f64 = self.user_targets().iter().map(|t| t.boundaries.len() as f64).sum();
+        // The weekly and monthly series: per period and region, counts in the
+        // tally and the observation and six accumulators in the fold.
+        let series: f64 = [SeriesPeriod::Week, SeriesPeriod::Month]
+            .map(|k| self.series_boundaries(k).len() as f64)
+            .iter()
+            .sum();
+        total.memory_bytes += groups * GROUP_BYTES
+            + n * n * 64.0
+            + periods * n * 64.0
+            + series * n * 256.0
+            + (self.months.len() as f64 + 1.0) * n * 96.0;
         total.events += (self.horizon / HOUR + 1) as f64 * (1.0 + self.agreements.len() as f64);
         total
     }

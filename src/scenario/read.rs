@@ -859,7 +859,18 @@ fn read_region(n: &Node, defaults: &Defaults, base: &std::path::Path, p: &mut Pr
                                 None
                             }
                         })
-                        .collect::<Option<Vec<Shift>>>(),
+                        .collect::<Option<Vec<Shift>>>()
+                        .filter(|list| {
+                            let nurses: u64 = list.iter().map(|s| s.nurses as u64).sum();
+                            let ok = nurses <= MAX_NURSES_PER_REGION;
+                            if !ok {
+                                p.at(
+                                    f.span,
+                                    format!("{what}: the shifts of shifts_file add up to {nurses} nurses: at most {MAX_NURSES_PER_REGION} in one region"),
+                                );
+                            }
+                            ok
+                        }),
                     Err(e) => {
                         p.at(f.span, format!("{what}: shifts_file: {e}"))
                             .hint("a header row days, from, to, nurses and one shift per row (see the README, \"Interval data from files\")");
