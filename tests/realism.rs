@@ -296,3 +296,32 @@ fn conservation_holds_with_redials_blocking_and_breaks() {
         assert!(c.blocked > 0 && c.offered > c.unique_callers && c.callers_answered <= c.unique_callers);
     }
 }
+
+/// `met_in = q`: "met in q of the periods". The verdict then judges the share
+/// of periods met, not the estimate, so it flips between a required share
+/// below and above the share the run reached.
+#[test]
+fn met_in_judges_the_share_of_periods_met() {
+    let target = |bound: f64, met_in: &str| {
+        format!("[[target]]\nmetric = \"answered_within\"\nwithin = \"5m\"\nat_least = {bound}\nper = \"day\"\n{met_in}\n")
+    };
+    // First the daily level itself, so that some days meet it and others do not.
+    let plain = summarize(&base(&target(0.5, ""), ""));
+    let level = plain.targets[0].estimate.mean.unwrap();
+    let s = summarize(&base(&target(level, ""), ""));
+    let reached = s.targets[0].share_of_periods_met.unwrap();
+    assert!(0.2 < reached && reached < 0.8, "days should straddle their own mean level: {reached}");
+    assert_eq!(s.targets[0].met_in, None);
+    for (q, met) in [(reached / 2.0, true), ((1.0 + reached) / 2.0, false)] {
+        let s = summarize(&base(&target(level, &format!("met_in = {q}")), ""));
+        let t = &s.targets[0];
+        assert_eq!(t.share_of_periods_met, Some(reached), "met_in must not change what is counted");
+        assert_eq!(t.met, Some(met), "met_in = {q}, {reached} of days met");
+        assert_eq!(t.met_in, Some(q));
+    }
+    // Out of range: refused with its place.
+    let e = nursequeue::scenario::load_str("t.toml", &base(&target(0.5, "met_in = 1.5"), ""), &[])
+        .expect_err("met_in above 1")
+        .to_string();
+    assert!(e.contains("t.toml:") && e.contains("met_in"), "{e}");
+}

@@ -151,6 +151,11 @@ fn target_value(metric: TargetMetric, c: &PeriodCounts) -> f64 {
     }
 }
 
+/// Periods met over periods judged, `None` when none was judged.
+fn share_of_periods(met: u64, judged: u64) -> Option<f64> {
+    (judged > 0).then(|| met as f64 / judged as f64)
+}
+
 /// Whether a value meets a target's bound.
 pub fn meets(bound: Bound, value: f64) -> bool {
     match bound {
@@ -361,9 +366,14 @@ pub fn summarize(scenario: &Scenario, model: &Model, fold: Fold, replications: u
                 region: t.region.map(|r| region_names[r].clone()),
                 per: t.per.into(),
                 bound: t.bound,
-                met: estimate.mean.map(|m| meets(t.bound, m)),
+                met: match t.met_in {
+                    // "Met in 90 % of months": judged on the share of periods, not the mean.
+                    Some(q) => share_of_periods(*met, *judged).map(|s| s >= q),
+                    None => estimate.mean.map(|m| meets(t.bound, m)),
+                },
+                met_in: t.met_in,
                 estimate,
-                share_of_periods_met: (*judged > 0).then(|| *met as f64 / *judged as f64),
+                share_of_periods_met: share_of_periods(*met, *judged),
                 share_of_periods_met_by_replication: share.estimate(),
                 periods_judged: *judged,
             }

@@ -110,6 +110,10 @@ pub struct TargetResult {
     pub estimate: Estimate,
     /// Whether the estimate meets the bound (`None`: undefined, no calls).
     pub met: Option<bool>,
+    /// The share of periods in which the target must be met; `met` then
+    /// judges the share of periods met instead of the estimate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub met_in: Option<f64>,
     /// The metric's key: `answered_share`, `answered_within_5m`, `mean_wait`, `abandoned_share`.
     pub metric: String,
     /// How often the target is judged.

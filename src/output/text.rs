@@ -243,8 +243,12 @@ pub fn target_words(t: &TargetResult) -> TargetWords {
         (crate::experiment::Per::Horizon, _) | (_, None) => None,
         (per, Some(share)) => Some(format!("met in {:.0} % of {} {}s", 100.0 * share, t.periods_judged, per)),
     };
+    let required = t
+        .met_in
+        .map(|q| format!(" in at least {:.0} % of {}s", 100.0 * q, t.per))
+        .unwrap_or_default();
     TargetWords {
-        rule: format!("{} {op} {}", t.metric, show(limit)),
+        rule: format!("{} {op} {}{required}", t.metric, show(limit)),
         estimate,
         periods,
     }

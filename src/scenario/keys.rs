@@ -248,6 +248,11 @@ pub const TARGET: &[KeyDef] = &[
     key("at_most", Kind::Bound, "upper bound: a share, or a duration for mean_wait"),
     key("region", Kind::Name, "judge one region (default: all)"),
     key(
+        "met_in",
+        Kind::Number { min: 0.0, max: Some(1.0) },
+        "share of periods in which the target must be met (0.9: in 90 % of months); default: judged on its estimate",
+    ),
+    key(
         "per",
         Kind::OneOf(&["horizon", "month", "week", "day"]),
         "how often the target is judged",

@@ -132,6 +132,9 @@ pub enum NurseOrder {
 
 #[derive(Clone, Debug)]
 pub struct Target {
+    /// The share of periods in which the target must be met (`met_in = 0.9`:
+    /// met in 90 % of months); without it the target is judged on its estimate.
+    pub met_in: Option<f64>,
     pub metric: TargetMetric,
     pub within: Option<Time>,
     pub bound: Bound,

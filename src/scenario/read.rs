@@ -1189,7 +1189,20 @@ fn read_target(n: &Node, regions: &[&str], p: &mut Problems) -> Option<Target> {
     let at_most = t.get("at_most");
     let region_node = t.get("region");
     let per_node = t.get("per");
+    let met_in_node = t.get("met_in");
     t.finish(p);
+    let met_in = match met_in_node {
+        None => Some(None),
+        Some(q) => number(q, "met_in", p).and_then(|x| {
+            if x > 0.0 && x <= 1.0 {
+                Some(Some(x))
+            } else {
+                p.at(q.span, format!("met_in must be above 0 and at most 1, found {}", N(x)))
+                    .hint("the share of periods in which the target must be met: 0.9 for 90 % of months");
+                None
+            }
+        }),
+    };
     let metric = metric_node.and_then(|m| match text(m, "metric", p)? {
         "answered_share" => Some(TargetMetric::AnsweredShare),
         "answered_within" => Some(TargetMetric::AnsweredWithin),
@@ -1279,6 +1292,7 @@ fn read_target(n: &Node, regions: &[&str], p: &mut Problems) -> Option<Target> {
         bound: bound?,
         region: region?,
         per: per?,
+        met_in: met_in?,
     })
 }
 
