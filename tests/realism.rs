@@ -325,3 +325,28 @@ fn met_in_judges_the_share_of_periods_met() {
         .to_string();
     assert!(e.contains("t.toml:") && e.contains("met_in"), "{e}");
 }
+
+/// `of = "answered"`: a service level over answered calls. Judged over the
+/// horizon it is exactly the summary's `answered_within_T_of_answered`, and it
+/// is higher than the same level over offered calls when callers hang up.
+#[test]
+fn a_service_level_over_answered_calls() {
+    let target = |of: &str| format!("[[target]]\nmetric = \"answered_within\"\nwithin = \"3m\"\nat_least = 0.5\n{of}\n");
+    let s = summarize(&base(&format!("{}{}", target("of = \"answered\""), target("")), ""));
+    let (answered, offered) = (&s.targets[0], &s.targets[1]);
+    assert_eq!(answered.metric, "answered_within_3m_of_answered");
+    assert_eq!(offered.metric, "answered_within_3m");
+    let summary = mean(&s, &s.total, "answered_within_3m_of_answered");
+    assert!((answered.estimate.mean.unwrap() - summary).abs() < 1e-12, "{answered:?} vs {summary}");
+    assert!(answered.estimate.mean.unwrap() > offered.estimate.mean.unwrap() + 0.01);
+    for (of, says) in [("of = \"callers\"", "unknown denominator"), ("", "")] {
+        let text = base(&format!("[[target]]\nmetric = \"answered_share\"\nat_least = 0.5\n{of}\n"), "");
+        let r = nursequeue::scenario::load_str("t.toml", &text, &[]);
+        if of.is_empty() {
+            assert!(r.is_ok());
+        } else {
+            let e = r.expect_err("`of` on answered_share").to_string();
+            assert!(e.contains("only applies") || e.contains(says), "{e}");
+        }
+    }
+}

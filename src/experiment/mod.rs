@@ -146,6 +146,7 @@ fn target_value(metric: TargetMetric, c: &PeriodCounts) -> f64 {
     match metric {
         TargetMetric::AnsweredShare => ratio(c.answered as f64, c.offered),
         TargetMetric::AnsweredWithin => ratio(c.answered_within as f64, c.offered),
+        TargetMetric::AnsweredWithinOfAnswered => ratio(c.answered_within as f64, c.answered),
         TargetMetric::AbandonedShare => ratio(c.abandoned as f64, c.offered),
         TargetMetric::MeanWait => ratio(c.wait_answered_ms / 60_000.0, c.answered),
     }
@@ -360,6 +361,9 @@ pub fn summarize(scenario: &Scenario, model: &Model, fold: Fold, replications: u
                 metric: match t.metric {
                     TargetMetric::AnsweredShare => "answered_share".into(),
                     TargetMetric::AnsweredWithin => format!("answered_within_{}", t.within_text.clone().unwrap_or_default()),
+                    TargetMetric::AnsweredWithinOfAnswered => {
+                        format!("answered_within_{}_of_answered", t.within_text.clone().unwrap_or_default())
+                    }
                     TargetMetric::MeanWait => "mean_wait".into(),
                     TargetMetric::AbandonedShare => "abandoned_share".into(),
                 },

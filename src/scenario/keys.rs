@@ -244,6 +244,11 @@ pub const TARGET: &[KeyDef] = &[
         "what is judged",
     ),
     key("within", Kind::Duration, "threshold of answered_within"),
+    key(
+        "of",
+        Kind::OneOf(&["offered", "answered"]),
+        "denominator of answered_within: offered calls (default) or answered calls",
+    ),
     key("at_least", Kind::Bound, "lower bound: a share, or a duration for mean_wait"),
     key("at_most", Kind::Bound, "upper bound: a share, or a duration for mean_wait"),
     key("region", Kind::Name, "judge one region (default: all)"),

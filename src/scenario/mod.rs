@@ -147,7 +147,10 @@ pub struct Target {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TargetMetric {
     AnsweredShare,
+    /// Answered within `within`, over offered calls.
     AnsweredWithin,
+    /// Answered within `within`, over answered calls (`of = "answered"`).
+    AnsweredWithinOfAnswered,
     MeanWait,
     AbandonedShare,
 }

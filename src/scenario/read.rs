@@ -1190,6 +1190,7 @@ fn read_target(n: &Node, regions: &[&str], p: &mut Problems) -> Option<Target> {
     let region_node = t.get("region");
     let per_node = t.get("per");
     let met_in_node = t.get("met_in");
+    let of_node = t.get("of");
     t.finish(p);
     let met_in = match met_in_node {
         None => Some(None),
@@ -1214,12 +1215,27 @@ fn read_target(n: &Node, regions: &[&str], p: &mut Problems) -> Option<Target> {
             None
         }
     })?;
+    // `of` picks the denominator of a service level: offered (default) or answered calls.
+    let metric = match (metric, of_node.map(|n| (text(n, "of", p), n.span))) {
+        (_, None) | (_, Some((None, _))) => metric,
+        (TargetMetric::AnsweredWithin, Some((Some("offered"), _))) => metric,
+        (TargetMetric::AnsweredWithin, Some((Some("answered"), _))) => TargetMetric::AnsweredWithinOfAnswered,
+        (TargetMetric::AnsweredWithin, Some((Some(other), span))) => {
+            p.at(span, format!("unknown denominator `{other}`"))
+                .hint("use of = \"offered\" (default) or of = \"answered\"");
+            metric
+        }
+        (_, Some((Some(_), span))) => {
+            p.at(span, "`of` only applies to metric = \"answered_within\"");
+            metric
+        }
+    };
     // Some(None): no threshold (other metrics); None: a problem was reported.
     let within = match (metric, within_node) {
-        (TargetMetric::AnsweredWithin, Some(w)) => {
+        (TargetMetric::AnsweredWithin | TargetMetric::AnsweredWithinOfAnswered, Some(w)) => {
             duration(w, "within", p).map(|d| Some((d, w.as_text().unwrap_or_default().trim().to_string())))
         }
-        (TargetMetric::AnsweredWithin, None) => {
+        (TargetMetric::AnsweredWithin | TargetMetric::AnsweredWithinOfAnswered, None) => {
             p.at(metric_node?.span, "answered_within needs `within`")
                 .hint("add within = \"5m\"");
             None
