@@ -407,7 +407,7 @@ fn cases() -> Vec<Case> {
             region(&format!(
                 "hourly_rate = [{}]\nweekday_rate = [{}]",
                 vec!["1e-160"; 24].join(", "),
-                vec!["1e-160"; 7].join(", ")
+                ["1e-160"; 7].join(", ")
             )),
             Runs,
         ),

@@ -239,7 +239,7 @@ fn targets(s: &Summary) -> String {
         let mut words = super::text::target_words(t);
         // The rule in the catalogue's words, not the metric key.
         if let Some(m) = s.metrics.iter().find(|m| m.key == t.metric) {
-            words.rule = words.rule.replacen(&t.metric, &m.title.trim_end_matches(" (minutes)"), 1);
+            words.rule = words.rule.replacen(&t.metric, m.title.trim_end_matches(" (minutes)"), 1);
         }
         let verdict = match t.met {
             Some(true) => "<span class=\"met\">met</span>",

@@ -485,7 +485,7 @@ fn regions_names(top: &[(Key, Node)], regions: &[Option<Region>]) -> Vec<Option<
             let text = clean_name(name.as_text()?);
             // A name refused by `name_text` (reported there) names nothing.
             let valid = !text.trim().is_empty() && !text.chars().any(bad_name_char) && text.chars().count() <= MAX_NAME_CHARS;
-            valid.then(|| (text, name.span))
+            valid.then_some((text, name.span))
         })
         .collect()
 }
