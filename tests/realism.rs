@@ -350,3 +350,28 @@ fn a_service_level_over_answered_calls() {
         }
     }
 }
+
+/// The inverse of a target: the level reached in the required share of
+/// periods. Used as the bound, that level is met in that share of periods;
+/// a bound a little stricter is not.
+#[test]
+fn the_level_reached_in_the_required_share_of_periods() {
+    let target = |metric: &str, bound: &str| format!("[[target]]\n{metric}\n{bound}\nper = \"day\"\nmet_in = 0.8\n");
+    for (metric, bound, stricter) in [
+        ("metric = \"answered_within\"\nwithin = \"5m\"", "at_least", 0.002),
+        ("metric = \"mean_wait\"", "at_most", -0.002),
+    ] {
+        let first = if bound == "at_least" { "at_least = 0.5" } else { "at_most = \"5m\"" };
+        let s = summarize(&base(&target(metric, first), ""));
+        let reached = s.targets[0].reached.expect("a level over judged days");
+        assert_eq!(reached.share, 0.8);
+        let as_bound = |level: f64| {
+            let value = if bound == "at_least" { format!("{level}") } else { format!("\"{}ms\"", (level * 60_000.0).ceil()) };
+            summarize(&base(&target(metric, &format!("{bound} = {value}")), "")).targets[0].clone()
+        };
+        let at = as_bound(reached.level);
+        assert_eq!(at.met, Some(true), "{bound}: the reached level {} must be met in 80 % of days: {:?}", reached.level, at.share_of_periods_met);
+        let stricter = as_bound(reached.level + stricter);
+        assert_eq!(stricter.met, Some(false), "{bound}: a stricter bound must miss: {:?}", stricter.share_of_periods_met);
+    }
+}

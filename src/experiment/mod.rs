@@ -47,6 +47,9 @@ pub struct Observation {
     pub by_hour: Vec<HourCell>,
     /// Per target: (value over the judged periods, share of judged periods met, met, judged).
     pub targets: Vec<(f64, f64, u64, u64)>,
+    /// Per target: its value in each judged period (for the level reached in
+    /// a share of periods).
+    pub target_periods: Vec<Vec<f64>>,
     /// Per settlement period (each month, then the horizon) and region:
     /// calls answered for others, by others, and the net.
     pub settlement: Vec<[f64; 3]>,
@@ -86,6 +89,12 @@ pub fn observe(model: &Model, groups: &[Vec<usize>], tally: &Tally) -> Observati
             .iter()
             .zip(&tally.target_periods)
             .map(|(t, periods)| judge(t, periods))
+            .collect(),
+        target_periods: model
+            .user_targets()
+            .iter()
+            .zip(&tally.target_periods)
+            .map(|(t, periods)| periods.iter().map(|p| target_value(t.metric, p)).filter(|v| !v.is_nan()).collect())
             .collect(),
         series: [SeriesPeriod::Week, SeriesPeriod::Month].map(|kind| series_counts(model, tally, kind)),
         settlement: settlement(model, tally),
@@ -157,6 +166,26 @@ fn share_of_periods(met: u64, judged: u64) -> Option<f64> {
     (judged > 0).then(|| met as f64 / judged as f64)
 }
 
+/// The share of periods a target's level is read at when it has no `met_in`.
+pub const DEFAULT_REACH_SHARE: f64 = 0.9;
+
+/// The level a target reaches in at least the share `q` of its periods:
+/// the highest level that `q` of the period values reach (at least), or the
+/// lowest they stay under (at most) — exact on the simulated periods.
+pub fn reached_level(bound: Bound, q: f64, values: &[f64]) -> Option<f64> {
+    if values.is_empty() {
+        return None;
+    }
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let n = sorted.len();
+    let needed = ((q * n as f64).ceil() as usize).clamp(1, n);
+    Some(match bound {
+        Bound::AtLeast(_) => sorted[n - needed],
+        Bound::AtMost(_) => sorted[needed - 1],
+    })
+}
+
 /// Whether a value meets a target's bound.
 pub fn meets(bound: Bound, value: f64) -> bool {
     match bound {
@@ -219,6 +248,8 @@ pub struct Fold {
     pub by_hour: Vec<HourCell>,
     /// Per target: value, share of periods met; and periods met / judged in all.
     pub targets: Vec<(Accumulator, Accumulator, u64, u64)>,
+    /// Per target: its value in every judged period of every replication.
+    pub target_periods: Vec<Vec<f64>>,
     /// Per settlement period and region: for others, by others, net.
     pub settlement: Vec<[Accumulator; 3]>,
     /// Sums of the observations' wait curves.
@@ -240,6 +271,7 @@ impl Fold {
             flows: vec![Accumulator::default(); n * n],
             by_hour: vec![HourCell::default(); n * 168],
             targets: vec![(Accumulator::default(), Accumulator::default(), 0, 0); model.user_targets().len()],
+            target_periods: vec![vec![]; model.user_targets().len()],
             settlement: vec![[Accumulator::default(); 3]; (model.months.len() + 1) * n],
             wait_curve: vec![0; n * (CURVE_MINUTES + 2)],
             staffing: vec![StaffingSample::default(); n * 168],
@@ -267,6 +299,9 @@ impl Fold {
             acc.1.add(share);
             acc.2 += met;
             acc.3 += judged;
+        }
+        for (all, values) in self.target_periods.iter_mut().zip(&o.target_periods) {
+            all.extend_from_slice(values);
         }
         for (acc, values) in self.settlement.iter_mut().zip(&o.settlement) {
             acc.iter_mut().zip(values).for_each(|(a, &v)| a.add(v));
@@ -354,8 +389,8 @@ pub fn summarize(scenario: &Scenario, model: &Model, fold: Fold, replications: u
     let targets = scenario
         .targets
         .iter()
-        .zip(&fold.targets)
-        .map(|(t, (value, share, met, judged))| {
+        .zip(fold.targets.iter().zip(&fold.target_periods))
+        .map(|(t, ((value, share, met, judged), periods))| {
             let estimate = value.estimate();
             TargetResult {
                 metric: match t.metric {
@@ -376,6 +411,10 @@ pub fn summarize(scenario: &Scenario, model: &Model, fold: Fold, replications: u
                     None => estimate.mean.map(|m| meets(t.bound, m)),
                 },
                 met_in: t.met_in,
+                reached: {
+                    let share = t.met_in.unwrap_or(DEFAULT_REACH_SHARE);
+                    reached_level(t.bound, share, periods).map(|level| Reached { share, level })
+                },
                 estimate,
                 share_of_periods_met: share_of_periods(*met, *judged),
                 share_of_periods_met_by_replication: share.estimate(),

@@ -114,6 +114,10 @@ pub struct TargetResult {
     /// judges the share of periods met instead of the estimate.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub met_in: Option<f64>,
+    /// The level the target reaches in the share of periods it must be met
+    /// in (`met_in`, else 90 %): "90 % of months reach 62 % within 5 minutes".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reached: Option<Reached>,
     /// The metric's key: `answered_share`, `answered_within_5m`, `mean_wait`, `abandoned_share`.
     pub metric: String,
     /// How often the target is judged.
@@ -127,6 +131,15 @@ pub struct TargetResult {
     pub share_of_periods_met: Option<f64>,
     /// The same as a mean over replications with a confidence interval.
     pub share_of_periods_met_by_replication: Estimate,
+}
+
+/// A level a target's metric reaches in a share of its periods.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Reached {
+    /// The share of periods.
+    pub share: f64,
+    /// The level (a share, or minutes for `mean_wait`).
+    pub level: f64,
 }
 
 impl TargetResult {

@@ -243,6 +243,18 @@ pub fn target_words(t: &TargetResult) -> TargetWords {
         (crate::experiment::Per::Horizon, _) | (_, None) => None,
         (per, Some(share)) => Some(format!("met in {:.0} % of {} {}s", 100.0 * share, t.periods_judged, per)),
     };
+    // The inverse: the level this staffing reaches in the required share of periods.
+    let reached = t.reached.map(|r| {
+        let periods = match t.per {
+            crate::experiment::Per::Horizon => "replications".to_string(),
+            per => format!("{per}s"),
+        };
+        format!("reached in {:.0} % of {periods}: {op} {}", 100.0 * r.share, show(r.level))
+    });
+    let periods = match (periods, reached) {
+        (Some(p), Some(r)) => Some(format!("{p}; {r}")),
+        (p, r) => p.or(r),
+    };
     let required = t
         .met_in
         .map(|q| format!(" in at least {:.0} % of {}s", 100.0 * q, t.per))
