@@ -319,7 +319,9 @@ pub fn main() -> ExitCode {
         Err(f) if f.code == 0 => ExitCode::SUCCESS,
         Err(f) => {
             let newline = if f.message.ends_with('\n') { "" } else { "\n" };
-            output::io::eprint(&format!("{}{newline}", f.message));
+            // Scenario diagnostics carry their own `error:` per problem.
+            let prefix = if f.message.starts_with("error") { "" } else { "error: " };
+            output::io::eprint(&format!("{prefix}{}{newline}", f.message));
             ExitCode::from(f.code)
         }
     }

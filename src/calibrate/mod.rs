@@ -334,10 +334,16 @@ fn simulate_all<M: Model + ?Sized>(
                 )));
             }
             if let Some(k) = v.iter().position(|x| !x.is_finite()) {
+                let at: Vec<String> = model
+                    .parameters()
+                    .iter()
+                    .zip(&thetas[i])
+                    .map(|(p, x)| format!("{}={x:.4}", p.key))
+                    .collect();
                 return Err(CalibrateError::Invalid(format!(
-                    "the simulation returned a non-finite value of observed metric #{} at θ = {:?}",
+                    "observation #{} has no simulated value at {} (an empty denominator, such as no answered calls)\n  = help: narrow the --free ranges so that every observed metric is defined across them",
                     k + 1,
-                    thetas[i]
+                    at.join(" ")
                 )));
             }
             Ok(v)
