@@ -636,7 +636,18 @@ fn erlang(args: ErlangArgs) -> Result<(), Failure> {
         .map(|w| Ok((w.trim().to_string(), minutes("within", w)?)))
         .collect::<Result<_, Failure>>()?;
     let lambda = args.calls / per;
-    let rows: Vec<output::erlang::ErlangRow> = nurse_range(&args.nurses)?
+    check_erlang_range(lambda * handle, theta * handle)?;
+    let nurses = nurse_range(&args.nurses)?;
+    if nurses.len() as f64 * lambda * handle > ERLANG_TABLE_WORK {
+        return Err(invalid(format!(
+            "{} rows at an offered load of {:.0} Erlang would take minutes\n  = help: ask --nurses for a narrower range around the load (e.g. {}..{})",
+            nurses.len(),
+            lambda * handle,
+            (lambda * handle).floor(),
+            (lambda * handle * 1.2).ceil()
+        )));
+    }
+    let rows: Vec<output::erlang::ErlangRow> = nurses
         .into_iter()
         .map(|n| {
             output::erlang::ErlangRow::new(
@@ -654,6 +665,31 @@ fn erlang(args: ErlangArgs) -> Result<(), Failure> {
         Format::Json => out(&(output::erlang::json(&rows) + "\n")),
         Format::Text => out(&output::erlang::text(lambda, handle, theta, &within, &rows)),
     }
+}
+
+/// The offered loads and patience ratios the exact formulas compute in a
+/// moment and to full precision; beyond them the sums run for a very long
+/// time or lose every digit.
+const ERLANG_LOAD: (f64, f64) = (1e-6, 1e3);
+/// Rows × offered load a staffing table may ask for (the cost of a row grows with the load).
+const ERLANG_TABLE_WORK: f64 = 1e5;
+const ERLANG_PATIENCE_RATIO: (f64, f64) = (1e-6, 1e6);
+
+/// Refuses queues outside the range the exact formulas handle.
+fn check_erlang_range(load: f64, patience_ratio: f64) -> Result<(), Failure> {
+    if !(ERLANG_LOAD.0..=ERLANG_LOAD.1).contains(&load) {
+        return Err(invalid(format!(
+            "an offered load of {load:.3e} Erlang (calls per minute × handle time in minutes) is outside {:.0e}–{:.0e}, the range `erlang` computes exactly\n  = help: check --calls, --per and --handle-time; for larger systems, simulate with `nursequeue run`",
+            ERLANG_LOAD.0, ERLANG_LOAD.1
+        )));
+    }
+    if patience_ratio > 0.0 && !(ERLANG_PATIENCE_RATIO.0..=ERLANG_PATIENCE_RATIO.1).contains(&patience_ratio) {
+        return Err(invalid(format!(
+            "handle time / patience = {patience_ratio:.3e} is outside {:.0e}–{:.0e}, the range `erlang` computes exactly\n  = help: check --handle-time and --patience (or use --patience none)",
+            ERLANG_PATIENCE_RATIO.0, ERLANG_PATIENCE_RATIO.1
+        )));
+    }
+    Ok(())
 }
 
 fn sweep_failure(e: crate::sweep::SweepError) -> Failure {

@@ -678,3 +678,23 @@ fn check_diagnostic_snapshot() {
     assert_eq!(out.status.code(), Some(2));
     insta::assert_snapshot!(String::from_utf8(out.stderr).unwrap());
 }
+
+/// `erlang` on loads its exact sums cannot do in a moment: refused, not hung.
+#[test]
+fn erlang_refuses_loads_it_cannot_compute() {
+    for args in [
+        "--calls 1e4 --per 1m --handle-time 12m --patience 8m --nurses 24 --within 20s",
+        "--calls 5e-324 --per 1m --handle-time 12m --patience 8m --nurses 24",
+        "--calls 1e9 --per 1ms --handle-time 3660d --patience 1ms --nurses 1 --within 0s",
+        "--calls 1 --per 1m --handle-time 1000m --patience 1ms --nurses 1",
+        "--calls 83 --per 1m --handle-time 12m --patience 8m --nurses 1..2000",
+    ] {
+        let out = std::process::Command::new(assert_cmd::cargo::cargo_bin("nursequeue"))
+            .arg("erlang")
+            .args(args.split(' '))
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(String::from_utf8_lossy(&out.stderr).contains("help:"), "{args}");
+    }
+}
