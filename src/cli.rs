@@ -692,6 +692,28 @@ fn check_erlang_range(load: f64, patience_ratio: f64) -> Result<(), Failure> {
     Ok(())
 }
 
+/// Keys a sweep cannot vary: every point runs the base's seed and
+/// replications (common random numbers), so varying them would label rows
+/// with values that were never used; and a key given twice would too.
+fn check_varied_keys(varies: &[crate::sweep::Vary]) -> Result<(), Failure> {
+    let mut seen = std::collections::HashSet::new();
+    for v in varies {
+        if v.key == "seed" || v.key == "replications" {
+            return Err(invalid(format!(
+                "--vary {}: every point of a sweep runs the scenario's seed and replications, so that points see the same callers\n  = help: use --seed or --replications for the whole sweep",
+                v.key
+            )));
+        }
+        if !seen.insert(v.key.as_str()) {
+            return Err(invalid(format!(
+                "--vary {} is given twice\n  = help: list all its values in one --vary {}=V1,V2,…",
+                v.key, v.key
+            )));
+        }
+    }
+    Ok(())
+}
+
 fn sweep_failure(e: crate::sweep::SweepError) -> Failure {
     use crate::sweep::SweepError;
     match e {
@@ -720,6 +742,7 @@ fn sweep(args: SweepArgs, cancel: &Cancel) -> Result<(), Failure> {
         .map(|v| sw::parse_vary(v))
         .collect::<Result<Vec<_>, _>>()
         .map_err(invalid)?;
+    check_varied_keys(&varies)?;
     let shard = args.shard.as_deref().map(sw::parse_shard).transpose().map_err(invalid)?;
     if (shard.is_some() || args.resume) && args.out.is_none() {
         return Err(invalid("--shard and --resume need --out DIR"));

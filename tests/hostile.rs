@@ -698,3 +698,21 @@ fn erlang_refuses_loads_it_cannot_compute() {
         assert!(String::from_utf8_lossy(&out.stderr).contains("help:"), "{args}");
     }
 }
+
+/// A sweep cannot vary what every point shares, nor one key twice: the rows
+/// would be labelled with values that were never simulated.
+#[test]
+fn sweep_refuses_seed_replications_and_repeated_keys() {
+    for vary in [
+        &["--vary", "seed=1,2,3"][..],
+        &["--vary", "replications=1,5"][..],
+        &["--vary", "region.*.shifts.0.nurses=20..21", "--vary", "region.*.shifts.0.nurses=22..23"][..],
+    ] {
+        let out = std::process::Command::new(assert_cmd::cargo::cargo_bin("nursequeue"))
+            .args(["sweep", "scenarios/single-region.toml", "--set", "horizon=1d", "--progress", "none"])
+            .args(vary)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{vary:?}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+}
