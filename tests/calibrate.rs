@@ -124,3 +124,33 @@ fn bad_observations_and_free_keys_are_refused_with_their_place() {
         assert!(err.contains(says), "{free}: {err}");
     }
 }
+
+/// An observation no value in the box can reproduce is reported as a poor
+/// fit, not as a confident estimate; impossible values are refused.
+#[test]
+fn an_unreachable_observation_is_a_poor_fit_and_impossible_values_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let observed = dir.path().join("low.toml");
+    std::fs::write(&observed, "[[observed]]\nmetric = \"answered_share\"\nvalue = 0.1\n").unwrap();
+    let out = nursequeue()
+        .args(["calibrate", SCENARIO, "--set", "horizon=2d", "--replications", "2", "--observed"])
+        .arg(&observed)
+        .args(["--free", "defaults.patience.mean=3m..60m", "--format", "json", "--progress", "none"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["fits"], false, "{v}");
+    assert!(v["notes"][0].as_str().unwrap().starts_with("POOR FIT"), "{v}");
+    for text in ["value = -1", "value = 1.0\nsd = 1e200", "value = 1e308"] {
+        std::fs::write(&observed, format!("[[observed]]\nmetric = \"mean_wait_answered\"\n{text}\n")).unwrap();
+        let out = nursequeue()
+            .args(["calibrate", SCENARIO, "--observed"])
+            .arg(&observed)
+            .args(["--free", "defaults.patience.mean=3m..60m"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{text}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(String::from_utf8_lossy(&out.stderr).contains("low.toml:"), "{text}");
+    }
+}

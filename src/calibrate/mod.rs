@@ -198,10 +198,17 @@ pub struct FitRow {
     pub simulated: Simulated,
 }
 
+/// Standard deviations between an observation and the simulated value at
+/// the estimate beyond which the fit is reported as poor.
+pub const MISFIT_Z: f64 = 4.0;
+
 /// The result of a calibration.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Calibration {
     pub parameters: Vec<Estimate>,
+    /// False when an observation lies far (more than [`MISFIT_Z`] standard
+    /// deviations) from the simulated value at the estimate.
+    pub fits: bool,
     pub fit: Vec<FitRow>,
     /// False when any parameter is not identifiable.
     pub identifiable: bool,
@@ -660,7 +667,7 @@ pub fn calibrate<M: Model + ?Sized>(
     let fresh = r..r + options.fit_replications as u64;
     let reps = simulate_all(model, std::slice::from_ref(&theta), fresh, k, &done, total, progress)?.remove(0);
     let t = t975(reps.len() - 1);
-    let fit = observations
+    let fit: Vec<FitRow> = observations
         .iter()
         .zip(&rules)
         .enumerate()
@@ -686,9 +693,30 @@ pub fn calibrate<M: Model + ?Sized>(
         })
         .collect();
 
+    // An observation the estimate cannot reproduce means the box holds no
+    // value that explains it: the estimate is then the least bad, not a fit.
+    let misfits: Vec<String> = fit
+        .iter()
+        .filter_map(|f| {
+            let sim_sd = (f.simulated.ci95[1] - f.simulated.ci95[0]) / (2.0 * 1.96);
+            let z = (f.observed - f.simulated.mean).abs() / (f.sd * f.sd + sim_sd * sim_sd).sqrt();
+            (z > MISFIT_Z).then(|| format!("{} ({z:.0} sd away)", f.metric))
+        })
+        .collect();
+    let fits = misfits.is_empty();
+    if !fits {
+        notes.insert(
+            0,
+            format!(
+                "POOR FIT: {} cannot be reproduced anywhere near the estimate; the --free box may not contain values that explain the observations, or they contradict each other",
+                misfits.join(", ")
+            ),
+        );
+    }
     let simulations = done.load(Ordering::Relaxed);
     progress(total, total);
     Ok(Calibration {
+        fits,
         identifiable: estimates.iter().all(|e| e.identifiable),
         parameters: estimates,
         fit,

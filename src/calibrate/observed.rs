@@ -35,6 +35,10 @@ struct Entry {
     to: Option<Spanned<toml::Value>>,
 }
 
+/// The largest value or sd an observation may give (a year of the whole
+/// country's calls is below 10⁸).
+const MAX_OBSERVED: f64 = 1e12;
+
 /// An observation and where the simulator finds it: the metric's position in
 /// a group's values, and the group (a region, or the total).
 #[derive(Clone, Debug)]
@@ -117,9 +121,20 @@ pub fn read(name: &str, text: &str, scenario: &Scenario, metric_names: &[String]
         let value = number(&e.value, "value", &mut problems);
         let sd = e.sd.as_ref().and_then(|v| number(v, "sd", &mut problems));
         let count = e.count.as_ref().and_then(|v| number(v, "count", &mut problems));
+        // Every output metric is a count, share, wait or hours: never negative,
+        // and squares of values and sds must stay finite in the likelihood.
+        if let Some(v) = value {
+            if v < 0.0 {
+                problems
+                    .at(at(e.value.span()), format!("`value` cannot be negative, found {v}"))
+                    .hint("counts, shares, waits and hours are all at least 0");
+            } else if v > MAX_OBSERVED {
+                problems.at(at(e.value.span()), format!("`value` {v:e} is implausibly large (at most {MAX_OBSERVED:e})"));
+            }
+        }
         if let (Some(sd), Some(v)) = (sd, &e.sd) {
-            if sd <= 0.0 {
-                problems.at(at(v.span()), "`sd` must be above 0");
+            if !(sd > 0.0 && sd <= MAX_OBSERVED) {
+                problems.at(at(v.span()), format!("`sd` must be above 0 and at most {MAX_OBSERVED:e}"));
             }
         }
         if let (Some(n), Some(v)) = (count, &e.count) {

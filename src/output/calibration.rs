@@ -52,7 +52,9 @@ pub fn text(c: &Calibration, value: &dyn Fn(usize, f64) -> String) -> String {
         "\n{} replications simulated in {} waves.{}\n",
         c.simulations,
         c.waves,
-        if c.identifiable {
+        if !c.fits {
+            " POOR FIT: see the note below; do not read the estimates above as fitted values."
+        } else if c.identifiable {
             ""
         } else {
             " NOT IDENTIFIABLE: the observations do not pin down every parameter; do not read the estimates above as fitted values."
