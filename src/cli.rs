@@ -575,7 +575,7 @@ impl ProgressReport {
 fn runner(flags: &RunFlags, cancel: &Cancel) -> Result<Runner, Failure> {
     Runner::new(flags.threads)
         .map(|r| r.with_cancel(cancel.clone()))
-        .map_err(|e| failed(format!("cannot start worker threads: {e}")))
+        .map_err(|e| invalid(format!("cannot start worker threads: {e}\n  = help: give a smaller --threads (0: one per core)")))
 }
 
 fn run_failure(e: experiment::RunError) -> Failure {
@@ -692,6 +692,17 @@ fn check_erlang_range(load: f64, patience_ratio: f64) -> Result<(), Failure> {
     Ok(())
 }
 
+/// Refuses an output folder that is a file, before any work.
+fn not_a_file(out: &std::path::Path) -> Result<(), Failure> {
+    if out.exists() && !out.is_dir() {
+        return Err(invalid(format!(
+            "--out {}: this is a file, not a folder; give a folder (it is created if missing), or move the file away\n  = nothing was simulated or written",
+            out.display()
+        )));
+    }
+    Ok(())
+}
+
 /// Keys a sweep cannot vary: every point runs the base's seed and
 /// replications (common random numbers), so varying them would label rows
 /// with values that were never used; and a key given twice would too.
@@ -744,6 +755,9 @@ fn sweep(args: SweepArgs, cancel: &Cancel) -> Result<(), Failure> {
         .map_err(invalid)?;
     check_varied_keys(&varies)?;
     let shard = args.shard.as_deref().map(sw::parse_shard).transpose().map_err(invalid)?;
+    if let Some(out) = &args.out {
+        not_a_file(out)?;
+    }
     if (shard.is_some() || args.resume) && args.out.is_none() {
         return Err(invalid("--shard and --resume need --out DIR"));
     }
@@ -804,6 +818,7 @@ fn sweep(args: SweepArgs, cancel: &Cancel) -> Result<(), Failure> {
 }
 
 fn merge(args: MergeArgs, cancel: &Cancel) -> Result<(), Failure> {
+    not_a_file(&args.out)?;
     let merged = crate::sweep::read_parts(&args.parts, cancel).map_err(sweep_failure)?;
     crate::sweep::assemble(Some(&args.out), &merged.plan, &merged.source, merged.points(), None, cancel)
         .map_err(sweep_failure)?;
@@ -835,7 +850,7 @@ fn calibrate(args: CalibrateArgs, cancel: &Cancel) -> Result<(), Failure> {
     };
     let observations: Vec<calibrate::Observation> = located.iter().map(|l| l.observation.clone()).collect();
     let progress = std::sync::Mutex::new(ProgressReport::new(args.progress, "calibrate"));
-    let runner = Runner::new(args.threads).map_err(|e| failed(format!("cannot start worker threads: {e}")))?;
+    let runner = Runner::new(args.threads).map_err(|e| invalid(format!("cannot start worker threads: {e}\n  = help: give a smaller --threads (0: one per core)")))?;
     let result = runner
         .install(|| {
             calibrate::calibrate(&model, &observations, &options, &|done, total| {

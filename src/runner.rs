@@ -60,10 +60,17 @@ pub struct Runner {
     cancel: Cancel,
 }
 
+/// Worker threads a run may ask for: far more than any machine's cores, and
+/// few enough that starting them takes no noticeable time.
+pub const MAX_THREADS: usize = 1024;
+
 impl Runner {
     /// A runner on `threads` worker threads (0: one per core), never cancelled
     /// unless a token is given with [`Runner::with_cancel`].
     pub fn new(threads: usize) -> Result<Runner, String> {
+        if threads > MAX_THREADS {
+            return Err(format!("{threads} threads are more than the {MAX_THREADS} a run may use"));
+        }
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
             .thread_name(|i| format!("nursequeue-{i}"))

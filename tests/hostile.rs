@@ -716,3 +716,18 @@ fn sweep_refuses_seed_replications_and_repeated_keys() {
         assert_eq!(out.status.code(), Some(2), "{vary:?}: {}", String::from_utf8_lossy(&out.stderr));
     }
 }
+
+/// A sweep or merge whose `--out` is a file, and an absurd thread count, are
+/// bad input (exit 2), found before any work.
+#[test]
+fn a_file_as_sweep_or_merge_out_and_absurd_threads_are_bad_input() {
+    let nq = || std::process::Command::new(assert_cmd::cargo::cargo_bin("nursequeue"));
+    for args in [
+        &["sweep", "scenarios/single-region.toml", "--vary", "region.*.calls_per_day=1..3", "--out", "README.md"][..],
+        &["merge", "Cargo.toml", "--out", "README.md"][..],
+        &["run", "scenarios/single-region.toml", "--set", "horizon=2d", "--threads", "100000"][..],
+    ] {
+        let out = nq().args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+}
