@@ -573,9 +573,11 @@ impl ProgressReport {
 
 /// The runner of a command: its `--threads`, stopped by `cancel`.
 fn runner(flags: &RunFlags, cancel: &Cancel) -> Result<Runner, Failure> {
-    Runner::new(flags.threads)
-        .map(|r| r.with_cancel(cancel.clone()))
-        .map_err(|e| invalid(format!("cannot start worker threads: {e}\n  = help: give a smaller --threads (0: one per core)")))
+    Runner::new(flags.threads).map(|r| r.with_cancel(cancel.clone())).map_err(|e| {
+        invalid(format!(
+            "cannot start worker threads: {e}\n  = help: give a smaller --threads (0: one per core)"
+        ))
+    })
 }
 
 fn run_failure(e: experiment::RunError) -> Failure {
@@ -766,7 +768,11 @@ fn sweep(args: SweepArgs, cancel: &Cancel) -> Result<(), Failure> {
     if plan.count > sw::MAX_POINTS {
         return Err(invalid(format!(
             "the grid has {} points; at most {}",
-            if plan.count == usize::MAX { "more than 2^64".to_string() } else { plan.count.to_string() },
+            if plan.count == usize::MAX {
+                "more than 2^64".to_string()
+            } else {
+                plan.count.to_string()
+            },
             sw::MAX_POINTS
         )));
     }
@@ -820,8 +826,7 @@ fn sweep(args: SweepArgs, cancel: &Cancel) -> Result<(), Failure> {
 fn merge(args: MergeArgs, cancel: &Cancel) -> Result<(), Failure> {
     not_a_file(&args.out)?;
     let merged = crate::sweep::read_parts(&args.parts, cancel).map_err(sweep_failure)?;
-    crate::sweep::assemble(Some(&args.out), &merged.plan, &merged.source, merged.points(), None, cancel)
-        .map_err(sweep_failure)?;
+    crate::sweep::assemble(Some(&args.out), &merged.plan, &merged.source, merged.points(), None, cancel).map_err(sweep_failure)?;
     eprintln!("merged {} points into {}", merged.len(), args.out.display());
     Ok(())
 }
@@ -829,8 +834,8 @@ fn merge(args: MergeArgs, cancel: &Cancel) -> Result<(), Failure> {
 fn calibrate(args: CalibrateArgs, cancel: &Cancel) -> Result<(), Failure> {
     use crate::calibrate::{self, calibrated, observed, scenario_model};
     let base = load(&args.scenario)?;
-    let observed_text = std::fs::read_to_string(&args.observed)
-        .map_err(|e| invalid(format!("cannot read {}: {e}", args.observed.display())))?;
+    let observed_text =
+        std::fs::read_to_string(&args.observed).map_err(|e| invalid(format!("cannot read {}: {e}", args.observed.display())))?;
     let names = crate::stats::metric_names(&base.within_thresholds().into_iter().map(|(_, l)| l).collect::<Vec<_>>());
     let located = observed::read(&args.observed.display().to_string(), &observed_text, &base, &names).map_err(invalid)?;
     let free = args
@@ -840,8 +845,8 @@ fn calibrate(args: CalibrateArgs, cancel: &Cancel) -> Result<(), Failure> {
         .collect::<Result<Vec<_>, _>>()
         .map_err(invalid)?;
     let file_name = args.scenario.scenario.display().to_string();
-    let model = scenario_model::ScenarioModel::new(&file_name, &base.source, &args.scenario.set, free, &located, cancel.flag())
-        .map_err(invalid)?;
+    let model =
+        scenario_model::ScenarioModel::new(&file_name, &base.source, &args.scenario.set, free, &located, cancel.flag()).map_err(invalid)?;
     let set = output_set(&args.out)?;
     let options = calibrate::Options {
         seed: args.seed.unwrap_or(base.seed),
@@ -850,7 +855,11 @@ fn calibrate(args: CalibrateArgs, cancel: &Cancel) -> Result<(), Failure> {
     };
     let observations: Vec<calibrate::Observation> = located.iter().map(|l| l.observation.clone()).collect();
     let progress = std::sync::Mutex::new(ProgressReport::new(args.progress, "calibrate"));
-    let runner = Runner::new(args.threads).map_err(|e| invalid(format!("cannot start worker threads: {e}\n  = help: give a smaller --threads (0: one per core)")))?;
+    let runner = Runner::new(args.threads).map_err(|e| {
+        invalid(format!(
+            "cannot start worker threads: {e}\n  = help: give a smaller --threads (0: one per core)"
+        ))
+    })?;
     let result = runner
         .install(|| {
             calibrate::calibrate(&model, &observations, &options, &|done, total| {
@@ -886,12 +895,20 @@ fn calibrate(args: CalibrateArgs, cancel: &Cancel) -> Result<(), Failure> {
     if let Some(set) = set {
         let mut header = format!(
             "# Calibrated by `nursequeue calibrate` against {}: {}.\n",
-            args.observed.file_name().map_or(String::new(), |n| n.to_string_lossy().into_owned()),
+            args.observed
+                .file_name()
+                .map_or(String::new(), |n| n.to_string_lossy().into_owned()),
             result
                 .parameters
                 .iter()
                 .enumerate()
-                .map(|(k, p)| format!("{} = {} (95 % interval {} – {})", p.key, model.value_shown(k, p.estimate), model.value_shown(k, p.ci95[0]), model.value_shown(k, p.ci95[1])))
+                .map(|(k, p)| format!(
+                    "{} = {} (95 % interval {} – {})",
+                    p.key,
+                    model.value_shown(k, p.estimate),
+                    model.value_shown(k, p.ci95[0]),
+                    model.value_shown(k, p.ci95[1])
+                ))
                 .collect::<Vec<_>>()
                 .join("; ")
         );
@@ -899,7 +916,10 @@ fn calibrate(args: CalibrateArgs, cancel: &Cancel) -> Result<(), Failure> {
             header += "# NOT IDENTIFIABLE: the observations do not pin down every parameter.\n";
         }
         if !args.scenario.set.is_empty() {
-            header += &format!("# Calibrated with --set {}: run it with the same flags.\n", args.scenario.set.join(" --set "));
+            header += &format!(
+                "# Calibrated with --set {}: run it with the same flags.\n",
+                args.scenario.set.join(" --set ")
+            );
         }
         let text = header + &calibrated::with_values(&base.source, &values).map_err(failed)?;
         // What is written must run as it is.
@@ -919,4 +939,3 @@ fn calibrate(args: CalibrateArgs, cancel: &Cancel) -> Result<(), Failure> {
         Format::Text => out(&crate::output::calibration::text(&result, &|k, x| model.value_shown(k, x))),
     }
 }
-

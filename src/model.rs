@@ -333,11 +333,8 @@ impl Model {
             .map(|k| self.series_boundaries(k).len() as f64)
             .iter()
             .sum();
-        total.memory_bytes += groups * GROUP_BYTES
-            + n * n * 64.0
-            + periods * n * 64.0
-            + series * n * 256.0
-            + (self.months.len() as f64 + 1.0) * n * 96.0;
+        total.memory_bytes +=
+            groups * GROUP_BYTES + n * n * 64.0 + periods * n * 64.0 + series * n * 256.0 + (self.months.len() as f64 + 1.0) * n * 96.0;
         total.events += (self.horizon / HOUR + 1) as f64 * (1.0 + self.agreements.len() as f64);
         total
     }

@@ -197,7 +197,10 @@ impl Runner {
                         break;
                     }
                     delivered += 1;
-                    progress(Progress { done: delivered, total: jobs });
+                    progress(Progress {
+                        done: delivered,
+                        total: jobs,
+                    });
                 }
                 if failure.is_some() {
                     pending.clear();
@@ -319,12 +322,7 @@ mod tests {
     #[test]
     fn a_failing_sink_stops_the_run() {
         let runner = Runner::new(2).unwrap();
-        let r = runner.run(
-            1000,
-            |i, _| Some(i),
-            |i, _| if i == 5 { Err("disk full") } else { Ok(()) },
-            |_| {},
-        );
+        let r = runner.run(1000, |i, _| Some(i), |i, _| if i == 5 { Err("disk full") } else { Ok(()) }, |_| {});
         assert!(matches!(r, Err(Stopped::Failed("disk full"))));
     }
 }

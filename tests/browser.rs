@@ -58,7 +58,6 @@ fn coloured_pixels(png: &Path) -> usize {
         .count()
 }
 
-
 #[test]
 #[ignore = "needs Chromium; run by .ci/run"]
 fn report_renders_in_a_browser_with_charts_and_no_console_errors() {

@@ -41,7 +41,15 @@ fn a_known_patience_is_recovered_and_the_calibrated_scenario_runs() {
     let out = nursequeue()
         .args(["calibrate", SCENARIO, "--set", "horizon=1w", "--observed"])
         .arg(&observed)
-        .args(["--free", "defaults.patience.mean=3m..60m", "--format", "json", "--progress", "none", "--out"])
+        .args([
+            "--free",
+            "defaults.patience.mean=3m..60m",
+            "--format",
+            "json",
+            "--progress",
+            "none",
+            "--out",
+        ])
         .arg(&out_dir)
         .output()
         .unwrap();
@@ -50,8 +58,14 @@ fn a_known_patience_is_recovered_and_the_calibrated_scenario_runs() {
     let p = &v["parameters"][0];
     assert_eq!(p["key"], "defaults.patience.mean");
     let (low, high) = (p["ci95"][0].as_f64().unwrap(), p["ci95"][1].as_f64().unwrap());
-    assert!(low <= 15.0 && 15.0 <= high, "the 95 % interval {low}–{high} misses the true 15 minutes");
-    assert!(high - low < 0.5 * (60.0 - 3.0), "a two-metric fit should narrow the box: {low}–{high}");
+    assert!(
+        low <= 15.0 && 15.0 <= high,
+        "the 95 % interval {low}–{high} misses the true 15 minutes"
+    );
+    assert!(
+        high - low < 0.5 * (60.0 - 3.0),
+        "a two-metric fit should narrow the box: {low}–{high}"
+    );
     assert_eq!(v["identifiable"], true);
     assert_eq!(v["fit"].as_array().unwrap().len(), 2);
     assert!(v["fit"][0]["simulated"]["ci95"][1].is_number());
@@ -59,11 +73,7 @@ fn a_known_patience_is_recovered_and_the_calibrated_scenario_runs() {
     let calibrated = std::fs::read_to_string(out_dir.join("calibrated.toml")).unwrap();
     assert!(calibrated.starts_with("# Calibrated by `nursequeue calibrate`"), "{calibrated}");
     assert!(calibrated.contains("mean = \"1"), "{calibrated}");
-    nursequeue()
-        .arg("check")
-        .arg(out_dir.join("calibrated.toml"))
-        .assert()
-        .success();
+    nursequeue().arg("check").arg(out_dir.join("calibrated.toml")).assert().success();
     assert!(out_dir.join("calibration.json").exists());
 }
 
@@ -75,7 +85,12 @@ fn a_parameter_the_observations_do_not_depend_on_is_flagged() {
     let out = nursequeue()
         .args(["calibrate", SCENARIO, "--set", "horizon=1w", "--observed"])
         .arg(&observed)
-        .args(["--free", "defaults.patience.mean=3m..60m", "--free", "settlement.price_per_call=100..1000"])
+        .args([
+            "--free",
+            "defaults.patience.mean=3m..60m",
+            "--free",
+            "settlement.price_per_call=100..1000",
+        ])
         .args(["--format", "json", "--progress", "none", "--replications", "4"])
         .output()
         .unwrap();
@@ -103,7 +118,10 @@ fn bad_observations_and_free_keys_are_refused_with_their_place() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("observed.toml:2:10") && err.contains("did you mean `answered_share`"), "{err}");
+    assert!(
+        err.contains("observed.toml:2:10") && err.contains("did you mean `answered_share`"),
+        "{err}"
+    );
     assert!(err.contains("observed.toml:7:9") && err.contains("between 0 and 1"), "{err}");
     assert!(err.contains("observed.toml:8:10") && err.contains("no region `Nowhere`"), "{err}");
     let good = observed_week(dir.path());

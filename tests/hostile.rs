@@ -706,7 +706,12 @@ fn sweep_refuses_seed_replications_and_repeated_keys() {
     for vary in [
         &["--vary", "seed=1,2,3"][..],
         &["--vary", "replications=1,5"][..],
-        &["--vary", "region.*.shifts.0.nurses=20..21", "--vary", "region.*.shifts.0.nurses=22..23"][..],
+        &[
+            "--vary",
+            "region.*.shifts.0.nurses=20..21",
+            "--vary",
+            "region.*.shifts.0.nurses=22..23",
+        ][..],
     ] {
         let out = std::process::Command::new(assert_cmd::cargo::cargo_bin("nursequeue"))
             .args(["sweep", "scenarios/single-region.toml", "--set", "horizon=1d", "--progress", "none"])
@@ -723,7 +728,14 @@ fn sweep_refuses_seed_replications_and_repeated_keys() {
 fn a_file_as_sweep_or_merge_out_and_absurd_threads_are_bad_input() {
     let nq = || std::process::Command::new(assert_cmd::cargo::cargo_bin("nursequeue"));
     for args in [
-        &["sweep", "scenarios/single-region.toml", "--vary", "region.*.calls_per_day=1..3", "--out", "README.md"][..],
+        &[
+            "sweep",
+            "scenarios/single-region.toml",
+            "--vary",
+            "region.*.calls_per_day=1..3",
+            "--out",
+            "README.md",
+        ][..],
         &["merge", "Cargo.toml", "--out", "README.md"][..],
         &["run", "scenarios/single-region.toml", "--set", "horizon=2d", "--threads", "100000"][..],
     ] {

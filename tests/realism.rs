@@ -310,7 +310,10 @@ fn met_in_judges_the_share_of_periods_met() {
     let level = plain.targets[0].estimate.mean.unwrap();
     let s = summarize(&base(&target(level, ""), ""));
     let reached = s.targets[0].share_of_periods_met.unwrap();
-    assert!(0.2 < reached && reached < 0.8, "days should straddle their own mean level: {reached}");
+    assert!(
+        0.2 < reached && reached < 0.8,
+        "days should straddle their own mean level: {reached}"
+    );
     assert_eq!(s.targets[0].met_in, None);
     for (q, met) in [(reached / 2.0, true), ((1.0 + reached) / 2.0, false)] {
         let s = summarize(&base(&target(level, &format!("met_in = {q}")), ""));
@@ -337,7 +340,10 @@ fn a_service_level_over_answered_calls() {
     assert_eq!(answered.metric, "answered_within_3m_of_answered");
     assert_eq!(offered.metric, "answered_within_3m");
     let summary = mean(&s, &s.total, "answered_within_3m_of_answered");
-    assert!((answered.estimate.mean.unwrap() - summary).abs() < 1e-12, "{answered:?} vs {summary}");
+    assert!(
+        (answered.estimate.mean.unwrap() - summary).abs() < 1e-12,
+        "{answered:?} vs {summary}"
+    );
     assert!(answered.estimate.mean.unwrap() > offered.estimate.mean.unwrap() + 0.01);
     for (of, says) in [("of = \"callers\"", "unknown denominator"), ("", "")] {
         let text = base(&format!("[[target]]\nmetric = \"answered_share\"\nat_least = 0.5\n{of}\n"), "");
@@ -361,17 +367,36 @@ fn the_level_reached_in_the_required_share_of_periods() {
         ("metric = \"answered_within\"\nwithin = \"5m\"", "at_least", 0.002),
         ("metric = \"mean_wait\"", "at_most", -0.002),
     ] {
-        let first = if bound == "at_least" { "at_least = 0.5" } else { "at_most = \"5m\"" };
+        let first = if bound == "at_least" {
+            "at_least = 0.5"
+        } else {
+            "at_most = \"5m\""
+        };
         let s = summarize(&base(&target(metric, first), ""));
         let reached = s.targets[0].reached.expect("a level over judged days");
         assert_eq!(reached.share, 0.8);
         let as_bound = |level: f64| {
-            let value = if bound == "at_least" { format!("{level}") } else { format!("\"{}ms\"", (level * 60_000.0).ceil()) };
+            let value = if bound == "at_least" {
+                format!("{level}")
+            } else {
+                format!("\"{}ms\"", (level * 60_000.0).ceil())
+            };
             summarize(&base(&target(metric, &format!("{bound} = {value}")), "")).targets[0].clone()
         };
         let at = as_bound(reached.level);
-        assert_eq!(at.met, Some(true), "{bound}: the reached level {} must be met in 80 % of days: {:?}", reached.level, at.share_of_periods_met);
+        assert_eq!(
+            at.met,
+            Some(true),
+            "{bound}: the reached level {} must be met in 80 % of days: {:?}",
+            reached.level,
+            at.share_of_periods_met
+        );
         let stricter = as_bound(reached.level + stricter);
-        assert_eq!(stricter.met, Some(false), "{bound}: a stricter bound must miss: {:?}", stricter.share_of_periods_met);
+        assert_eq!(
+            stricter.met,
+            Some(false),
+            "{bound}: a stricter bound must miss: {:?}",
+            stricter.share_of_periods_met
+        );
     }
 }

@@ -252,7 +252,6 @@ fn run_and_compare_write_charts_and_a_self_contained_report() {
     assert!(cmp.join("comparison.json").exists() && cmp.join("compare_answered_share.png").exists());
 }
 
-
 #[test]
 fn the_report_of_hundreds_of_regions_stays_small() {
     let dir = tempfile::tempdir().unwrap();

@@ -96,7 +96,9 @@ fn resume_refuses_points_that_do_not_belong() {
 
     // A point of another sweep (another grid, same scenario).
     let other = dir.path().join("other");
-    sweep_cmd(&other, "agreement.overflow.overflow_after=1m,2m,3m", &[]).assert().success();
+    sweep_cmd(&other, "agreement.overflow.overflow_after=1m,2m,3m", &[])
+        .assert()
+        .success();
     std::fs::copy(point(&other, 2), point(&out, 2)).unwrap();
     resume_refused(&out, "another sweep");
     restore();
@@ -109,7 +111,11 @@ fn resume_refuses_points_that_do_not_belong() {
     let reference = dir.path().join("reference");
     sweep_cmd(&reference, GRID, &[]).assert().success();
     for f in ["sweep.csv", "sweep.json", "report.html"] {
-        assert_eq!(std::fs::read(out.join(f)).unwrap(), std::fs::read(reference.join(f)).unwrap(), "{f}");
+        assert_eq!(
+            std::fs::read(out.join(f)).unwrap(),
+            std::fs::read(reference.join(f)).unwrap(),
+            "{f}"
+        );
     }
 }
 
@@ -119,10 +125,16 @@ fn a_new_sweep_in_an_old_folder_never_mixes_with_it() {
     // started there (stopped early), then resumed: only the new sweep's points.
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("s");
-    sweep_cmd(&out, "agreement.overflow.overflow_after=1m,2m,3m,5m", &[]).assert().success();
+    sweep_cmd(&out, "agreement.overflow.overflow_after=1m,2m,3m,5m", &[])
+        .assert()
+        .success();
     // The new sweep starts afresh: the old points are cleared, the old results removed.
     sweep_cmd(&out, GRID, &[]).assert().success();
-    let names: Vec<_> = std::fs::read_dir(out.join("points")).unwrap().flatten().map(|e| e.file_name()).collect();
+    let names: Vec<_> = std::fs::read_dir(out.join("points"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
     assert_eq!(names.len(), 6, "only the new sweep's 6 points: {names:?}");
     let csv = std::fs::read_to_string(out.join("sweep.csv")).unwrap();
     assert_eq!(csv.lines().count(), 7);
@@ -180,7 +192,10 @@ fn two_sweeps_cannot_write_one_folder_at_once() {
     assert!(running, "the first sweep finished too early for the test");
     let stderr = String::from_utf8_lossy(&second.stderr);
     assert_eq!(second.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("another sweep is writing into") && stderr.contains(".sweep.lock"), "{stderr}");
+    assert!(
+        stderr.contains("another sweep is writing into") && stderr.contains(".sweep.lock"),
+        "{stderr}"
+    );
     // The first was killed (SIGKILL): the system released its lock, so a new
     // sweep can use the folder without any manual clean-up.
     sweep_cmd(&out, GRID, &[]).assert().success();
@@ -252,9 +267,13 @@ fn merge_refuses_parts_that_do_not_belong() {
     // A part of another sweep.
     let other = dir.path().join("other");
     for k in 0..3 {
-        sweep_cmd(&other, "agreement.overflow.overflow_after=1m,2m,3m", &["--shard", &format!("{k}/3")])
-            .assert()
-            .success();
+        sweep_cmd(
+            &other,
+            "agreement.overflow.overflow_after=1m,2m,3m",
+            &["--shard", &format!("{k}/3")],
+        )
+        .assert()
+        .success();
     }
     std::fs::copy(part(&other, 1), part(&parts, 1)).unwrap();
     merge_refused(&parts, "different sweep");
@@ -299,12 +318,7 @@ fn absurd_sizes_are_refused_before_anything_is_allocated() {
 
     // Each point's own work is counted: one point with an absurd volume is caught.
     nursequeue()
-        .args([
-            "sweep",
-            "scenarios/single-region.toml",
-            "--vary",
-            "region.*.volume_factor=1,1e300",
-        ])
+        .args(["sweep", "scenarios/single-region.toml", "--vary", "region.*.volume_factor=1,1e300"])
         .assert()
         .code(2)
         .stderr(predicate::str::contains("calls"));

@@ -97,7 +97,10 @@ calls_per_day = 100
         .unwrap();
         assert!(out.starts_with("# assumptions: …"), "{out}");
         assert!(out.contains(r#"mean = "12.5m""#) && out.contains("# assumed"), "{out}");
-        assert!(out.contains("calls_per_day = 388.5") && out.contains("calls_per_day = 100"), "{out}");
+        assert!(
+            out.contains("calls_per_day = 388.5") && out.contains("calls_per_day = 100"),
+            "{out}"
+        );
         assert_eq!(out.matches("shrinkage = 0.2").count(), 2, "{out}");
         assert!(out.contains("nurses = 6"), "{out}");
         assert!(with_values(source, &[("region.Nowhere.calls_per_day".into(), Value::from(1.0))]).is_err());

@@ -65,14 +65,16 @@ pub fn read(name: &str, text: &str, scenario: &Scenario, metric_names: &[String]
         Ok(f) => f,
         Err(e) => {
             let span = e.span().unwrap_or(0..0);
-            problems.at(at(span), e.message().to_string()).hint(
-                "each entry is [[observed]] with metric, value and optionally region, count, sd",
-            );
+            problems
+                .at(at(span), e.message().to_string())
+                .hint("each entry is [[observed]] with metric, value and optionally region, count, sd");
             return Err(problems.render(&sources));
         }
     };
     if file.observed.is_empty() {
-        problems.general(format!("{name}: no [[observed]] entries")).hint("add at least one observation");
+        problems
+            .general(format!("{name}: no [[observed]] entries"))
+            .hint("add at least one observation");
     }
     let mut located = vec![];
     for e in &file.observed {
@@ -80,7 +82,9 @@ pub fn read(name: &str, text: &str, scenario: &Scenario, metric_names: &[String]
         if metric.is_none() {
             let p = problems.at(at(e.metric.span()), format!("unknown metric `{}`", e.metric.get_ref()));
             match did_you_mean(e.metric.get_ref(), metric_names.iter().map(String::as_str)) {
-                Some(m) => p.hint(format!("did you mean `{m}`? (answered_within_<T> needs a target with that `within` in the scenario)")),
+                Some(m) => p.hint(format!(
+                    "did you mean `{m}`? (answered_within_<T> needs a target with that `within` in the scenario)"
+                )),
                 None => p.hint("any metric `run` reports, e.g. answered_share, wait_p75, mean_wait_answered"),
             };
         }
@@ -129,7 +133,10 @@ pub fn read(name: &str, text: &str, scenario: &Scenario, metric_names: &[String]
                     .at(at(e.value.span()), format!("`value` cannot be negative, found {v}"))
                     .hint("counts, shares, waits and hours are all at least 0");
             } else if v > MAX_OBSERVED {
-                problems.at(at(e.value.span()), format!("`value` {v:e} is implausibly large (at most {MAX_OBSERVED:e})"));
+                problems.at(
+                    at(e.value.span()),
+                    format!("`value` {v:e} is implausibly large (at most {MAX_OBSERVED:e})"),
+                );
             }
         }
         if let (Some(sd), Some(v)) = (sd, &e.sd) {

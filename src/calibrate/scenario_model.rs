@@ -22,7 +22,9 @@ pub enum FreeUnit {
 pub fn parse_free(text: &str) -> Result<(Parameter, FreeUnit), String> {
     let help = "write --free KEY=LOW..HIGH, e.g. --free region.Norrbotten.calls_per_day=300..500 or --free defaults.patience.mean=5m..60m";
     let (key, range) = text.split_once('=').ok_or_else(|| format!("--free {text}: no `=`; {help}"))?;
-    let (low, high) = range.split_once("..").ok_or_else(|| format!("--free {text}: no `..` in the range; {help}"))?;
+    let (low, high) = range
+        .split_once("..")
+        .ok_or_else(|| format!("--free {text}: no `..` in the range; {help}"))?;
     let (low, high, unit) = match (low.trim().parse::<f64>(), high.trim().parse::<f64>()) {
         (Ok(l), Ok(h)) => (l, h, FreeUnit::Number),
         _ => {
@@ -74,7 +76,10 @@ impl<'a> ScenarioModel<'a> {
         for at in [0.0, 0.37, 1.0] {
             let theta: Vec<f64> = model.parameters.iter().map(|p| p.low + at * (p.high - p.low)).collect();
             model.scenario_at(&theta).map_err(|e| {
-                format!("the scenario does not load with the free keys at {}:\n{e}", model.sets_at(&theta)[model.sets.len()..].join(" "))
+                format!(
+                    "the scenario does not load with the free keys at {}:\n{e}",
+                    model.sets_at(&theta)[model.sets.len()..].join(" ")
+                )
             })?;
         }
         Ok(model)

@@ -169,13 +169,8 @@ impl Simulation<'_> {
                 // A caller whose patience equals the overflow delay hangs up
                 // then: she never becomes eligible for partners.
                 if d < patience {
-                    self.events.schedule(
-                        self.now.saturating_add(d),
-                        What::Overflow {
-                            region: r as u32,
-                            index,
-                        },
-                    );
+                    self.events
+                        .schedule(self.now.saturating_add(d), What::Overflow { region: r as u32, index });
                 }
             }
         }
@@ -256,7 +251,10 @@ mod tests {
     fn a_waiting_call_takes_16_bytes_and_keeps_its_fields() {
         assert_eq!(std::mem::size_of::<WaitingCall>(), 16);
         let c = WaitingCall::new(123_456, 789, 3, 167, true);
-        assert_eq!((c.arrival, c.handle(), c.attempt(), c.hour_of_week(), c.caller_counted()), (123_456, 789, 3, 167, true));
+        assert_eq!(
+            (c.arrival, c.handle(), c.attempt(), c.hour_of_week(), c.caller_counted()),
+            (123_456, 789, 3, 167, true)
+        );
         // A handle time beyond 40 bits saturates: still far past any horizon.
         assert_eq!(WaitingCall::new(0, Time::MAX, 1, 0, false).handle(), HANDLE_MAX);
         assert!(HANDLE_MAX > super::super::queue::MAX_HORIZON);

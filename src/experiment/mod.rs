@@ -115,7 +115,14 @@ fn series_counts(model: &Model, tally: &Tally, kind: SeriesPeriod) -> Vec<Vec<Pe
     (0..periods)
         .map(|p| {
             let mut row: Vec<PeriodCounts> = (0..n)
-                .map(|r| tally.target_periods.get(model.series(r, kind).0).and_then(|c| c.get(p)).copied().unwrap_or_default())
+                .map(|r| {
+                    tally
+                        .target_periods
+                        .get(model.series(r, kind).0)
+                        .and_then(|c| c.get(p))
+                        .copied()
+                        .unwrap_or_default()
+                })
                 .collect();
             let mut all = PeriodCounts::default();
             for c in &row {

@@ -39,10 +39,7 @@ pub fn text(c: &Calibration, value: &dyn Fn(usize, f64) -> String) -> String {
         })
         .collect();
     let mut out = String::from("Free parameters (posterior median and 95 % interval)\n");
-    out += &align(
-        &["key", "estimate", "95 % interval", "identifiable"].map(String::from),
-        &parameters,
-    );
+    out += &align(&["key", "estimate", "95 % interval", "identifiable"].map(String::from), &parameters);
     out += "\nFit at the estimate (fresh replications)\n";
     out += &align(
         &["metric", "region", "observed", "sd used", "simulated", "95 % interval"].map(String::from),

@@ -15,7 +15,20 @@ use crate::stats::Unit;
 /// Columns that always hold text, even when a value looks like a number
 /// (a region named `2024`).
 const TEXT_COLUMNS: [&str; 14] = [
-    "kind", "name", "region", "from", "to", "metric", "per", "bound", "met", "period", "first_day", "last_day", "weekday", "group",
+    "kind",
+    "name",
+    "region",
+    "from",
+    "to",
+    "metric",
+    "per",
+    "bound",
+    "met",
+    "period",
+    "first_day",
+    "last_day",
+    "weekday",
+    "group",
 ];
 
 /// Columns of `targets` whose values are in the target's own unit.

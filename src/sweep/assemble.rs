@@ -214,7 +214,8 @@ pub fn assemble(
                     for name in &l.target_names {
                         header.extend([format!("{name}_met"), format!("{name}_share_of_periods_met")]);
                     }
-                    w.write_record(header.iter().map(|c| crate::output::csv::cell(c))).map_err(|e| io(e.into()))?;
+                    w.write_record(header.iter().map(|c| crate::output::csv::cell(c)))
+                        .map_err(|e| io(e.into()))?;
                 }
                 let mut row = vec![p["index"].to_string()];
                 row.extend(keys.iter().map(|k| text(&p["values"][k])));
@@ -237,7 +238,8 @@ pub fn assemble(
                     for m in &l.region_metrics {
                         header.extend([m.clone(), format!("{m}_ci_low"), format!("{m}_ci_high")]);
                     }
-                    w.write_record(header.iter().map(|c| crate::output::csv::cell(c))).map_err(|e| io(e.into()))?;
+                    w.write_record(header.iter().map(|c| crate::output::csv::cell(c)))
+                        .map_err(|e| io(e.into()))?;
                 }
                 for region in p["summary"]["regions"].as_array().map_or(&[][..], |a| a.as_slice()) {
                     let mut row = vec![p["index"].to_string()];
@@ -247,7 +249,8 @@ pub fn assemble(
                         let e = &region[m];
                         row.extend([text(&e["mean"]), text(&e["ci95"][0]), text(&e["ci95"][1])]);
                     }
-                    w.write_record(row.iter().map(|c| crate::output::csv::cell(c))).map_err(|e| io(e.into()))?;
+                    w.write_record(row.iter().map(|c| crate::output::csv::cell(c)))
+                        .map_err(|e| io(e.into()))?;
                 }
             }
             json.put(if n == 0 { "\n    " } else { ",\n    " }).map_err(io)?;

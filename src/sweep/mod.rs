@@ -200,7 +200,11 @@ impl Plan {
         if varies.is_empty() || count > MAX_POINTS || claimed != count as u64 {
             return Err(format!(
                 "its plan claims {claimed} points for a grid of {} (at most {MAX_POINTS})",
-                if count == usize::MAX { "more than 2^64".to_string() } else { count.to_string() }
+                if count == usize::MAX {
+                    "more than 2^64".to_string()
+                } else {
+                    count.to_string()
+                }
             ));
         }
         Ok(Plan {
@@ -302,7 +306,11 @@ pub fn estimate(run: &SweepRun, runner: &Runner) -> Result<Work, SweepError> {
     if run.plan.count > MAX_POINTS {
         return Err(SweepError::Invalid(format!(
             "the grid has {} points; at most {MAX_POINTS}",
-            if run.plan.count == usize::MAX { "more than 2^64".to_string() } else { run.plan.count.to_string() }
+            if run.plan.count == usize::MAX {
+                "more than 2^64".to_string()
+            } else {
+                run.plan.count.to_string()
+            }
         )));
     }
     let mine: Vec<usize> = shard_points(run.plan.count, run.shard).collect();
@@ -506,7 +514,9 @@ fn remove_temporary_files(dir: &Path) {
 fn clear_results(run: &SweepRun, out: &Path) -> Result<(), SweepError> {
     let files: Vec<String> = match run.shard {
         Some(s) => vec![store::part_name(s)],
-        None => ["sweep.csv", "sweep_regions.csv", "sweep.json", "report.html"].map(String::from).to_vec(),
+        None => ["sweep.csv", "sweep_regions.csv", "sweep.json", "report.html"]
+            .map(String::from)
+            .to_vec(),
     };
     for f in files {
         let p = out.join(f);
@@ -599,9 +609,7 @@ pub fn execute_with(run: &SweepRun, runner: &Runner) -> Result<Finished, SweepEr
             let o = o.map_err(SweepError::Invalid)?;
             let p = setup(k).map_err(SweepError::Invalid)?;
             let f = fold.get_or_insert_with(|| {
-                let names = crate::stats::metric_names(
-                    &p.scenario.within_thresholds().into_iter().map(|(_, l)| l).collect::<Vec<_>>(),
-                );
+                let names = crate::stats::metric_names(&p.scenario.within_thresholds().into_iter().map(|(_, l)| l).collect::<Vec<_>>());
                 Fold::new(&p.model, names.len())
             });
             f.add(&o);
@@ -609,7 +617,14 @@ pub fn execute_with(run: &SweepRun, runner: &Runner) -> Result<Finished, SweepEr
                 return Ok(());
             }
             let f = fold.take().expect("an open point");
-            let summary = experiment::summarize(&p.scenario, &p.model, f, plan.replications, started.elapsed().as_secs_f64(), threads);
+            let summary = experiment::summarize(
+                &p.scenario,
+                &p.model,
+                f,
+                plan.replications,
+                started.elapsed().as_secs_f64(),
+                threads,
+            );
             let i = todo[k];
             let body = serde_json::to_string(&point_json(plan, i, &summary)).expect("json");
             let line = store::point_line(&plan_id, &body);
@@ -715,13 +730,7 @@ impl Reporter {
 /// Writes `part-I-of-N.jsonl` into `dir`: a header (plan, scenario text,
 /// fixed flags, shard), this shard's point lines, and an end line with the
 /// count and the checksum of everything before it.
-pub fn write_part(
-    dir: &Path,
-    finished: &mut Finished,
-    shard: (usize, usize),
-    source: &str,
-    sets: &[String],
-) -> Result<PathBuf, String> {
+pub fn write_part(dir: &Path, finished: &mut Finished, shard: (usize, usize), source: &str, sets: &[String]) -> Result<PathBuf, String> {
     let path = dir.join(store::part_name(shard));
     let count = finished.len();
     // Written in the shard's own folder (which this run has locked), then renamed.
@@ -760,7 +769,8 @@ pub fn write_part(
         use std::os::unix::fs::PermissionsExt;
         let _ = tmp.as_file().set_permissions(std::fs::Permissions::from_mode(0o644));
     }
-    tmp.persist(&path).map_err(|e| format!("cannot write {}: {}", path.display(), e.error))?;
+    tmp.persist(&path)
+        .map_err(|e| format!("cannot write {}: {}", path.display(), e.error))?;
     Ok(path)
 }
 
@@ -826,7 +836,8 @@ fn read_parts_checked(paths: &[PathBuf], cancel: &crate::runner::Cancel) -> Resu
             .ok_or_else(|| refuse("is empty".into()))?;
         hasher.update(&line);
         offset += line.len() as u64;
-        let header: Value = serde_json::from_slice(&line).map_err(|_| refuse("is not a part of a nursequeue sweep (or is damaged)".into()))?;
+        let header: Value =
+            serde_json::from_slice(&line).map_err(|_| refuse("is not a part of a nursequeue sweep (or is damaged)".into()))?;
         if header["format"] != "nursequeue-sweep-part" || header["version"] != 1 {
             return Err(refuse("is not a part of a nursequeue sweep of this version".into()));
         }
@@ -838,7 +849,9 @@ fn read_parts_checked(paths: &[PathBuf], cancel: &crate::runner::Cancel) -> Resu
             .map(|a| a.iter().filter_map(|s| s.as_str().map(String::from)).collect())
             .ok_or_else(|| refuse("has no --set list".into()))?;
         if header["plan_id"] != plan_id.as_str() || fingerprint(source, &sets) != plan.fingerprint {
-            return Err(refuse("was edited: its plan or scenario text does not match its fingerprint".into()));
+            return Err(refuse(
+                "was edited: its plan or scenario text does not match its fingerprint".into(),
+            ));
         }
         let shard = match (header["shard"][0].as_u64(), header["shard"][1].as_u64()) {
             (Some(k), Some(n)) if k < n && n as usize <= MAX_POINTS => (k as usize, n as usize),
@@ -925,7 +938,11 @@ fn read_parts_checked(paths: &[PathBuf], cancel: &crate::runner::Cancel) -> Resu
         return Err(format!(
             "the parts do not cover the sweep: missing {}{}",
             missing.join(", "),
-            if by_shard.iter().filter(|s| s.is_none()).count() > 10 { ", …" } else { "" }
+            if by_shard.iter().filter(|s| s.is_none()).count() > 10 {
+                ", …"
+            } else {
+                ""
+            }
         ));
     }
     Ok(Merged {
@@ -1023,7 +1040,10 @@ mod tests {
     #[test]
     fn grids_are_counted_without_overflow() {
         let big: Vec<String> = (0..100_000).map(|v| v.to_string()).collect();
-        let v = Vary { key: "k".into(), values: big };
+        let v = Vary {
+            key: "k".into(),
+            values: big,
+        };
         assert_eq!(count_points(&[v.clone(), v.clone()]), 10_000_000_000);
         assert_eq!(count_points(&[v.clone(), v.clone(), v.clone(), v.clone()]), usize::MAX);
         let mut json = Plan {
