@@ -146,6 +146,25 @@ fn ctrl_c_stops_a_sweep_in_the_middle_of_a_long_replication() {
     assert_eq!(written, vec![out.join("sweep-plan.json")], "no point and no result files");
 }
 
+/// Runs a command to its end (it must succeed) and returns the CPU ticks it
+/// was last seen to use.
+fn run_measuring_cpu(args: Vec<String>) -> u64 {
+    let mut child = Command::new(bin())
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut ticks = 0;
+    while child.try_wait().unwrap().is_none() {
+        ticks = cpu_ticks(child.id()).unwrap_or(ticks).max(ticks);
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    let o = child.wait_with_output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    ticks
+}
+
 /// A small random generator (splitmix64) so that the moments are reproducible.
 struct Moments(u64);
 
@@ -199,8 +218,7 @@ fn results(out: &Path) -> Vec<(String, Vec<u8>)> {
 fn sweeps_killed_or_interrupted_at_random_moments_resume_to_the_same_bytes() {
     let dir = tempfile::tempdir().unwrap();
     let reference = dir.path().join("reference");
-    let o = Command::new(bin()).args(sweep_args(&reference, &[])).output().unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let reference_ticks = run_measuring_cpu(sweep_args(&reference, &[]));
     let expected = results(&reference);
     assert!(expected.iter().any(|(n, _)| n == "sweep.csv"));
     let mut moments = Moments(20261203);
@@ -218,7 +236,9 @@ fn sweeps_killed_or_interrupted_at_random_moments_resume_to_the_same_bytes() {
                 .stderr(Stdio::piped())
                 .spawn()
                 .unwrap();
-            let at = 1 + moments.next(60);
+            // Within the first two thirds of a whole sweep's CPU time, so that
+            // every first attempt is really stopped, however fast the machine.
+            let at = 1 + moments.next((reference_ticks * 2 / 3).max(2));
             if wait_for_cpu(&mut child, at) {
                 if kill {
                     child.kill().unwrap();
