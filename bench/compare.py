@@ -7,6 +7,7 @@ from getrusage) of:
 
 - nursequeue on the single-region model (bench/single-region.toml, one thread);
 - nursequeue on scenarios/national-10.toml for one year (one replication, one thread);
+- nursequeue on all 21 regions for a year (bench/regions-21.toml, ≈ 5.5 M calls, one thread);
 - a minimal exact FCFS recursion of the same single-region model (bench/src/bin/fcfs.rs);
 - SimPy 4 on the same model (bench/simpy_mmn.py; fewer calls: it is slow);
 
@@ -14,6 +15,9 @@ then instructions per call with valgrind's callgrind (the difference between
 two run lengths, so start-up and output do not count: 4 and 8 weeks of the
 single region, 2 and 4 weeks of national-10.toml, 200,000 and 400,000 calls of
 the FCFS recursion).
+
+With --sweep-scaling it also times (wall clock, median of the rounds) a
+64-point sweep of scenarios/overflow-3-after-4m.toml on 1 and on 2 threads.
 
 usage (from the repository root): python3 bench/compare.py [--rounds 5] [--no-callgrind]
 needs: cargo, python3 with simpy (pip install simpy), valgrind (for callgrind).
@@ -27,6 +31,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 NQ = os.path.join(ROOT, "target", "release", "nursequeue")
@@ -34,6 +39,11 @@ FCFS = os.path.join(ROOT, "target", "release", "fcfs")
 SINGLE = "bench/single-region.toml"
 NATIONAL = "scenarios/national-10.toml"
 NATIONAL_YEAR = ["--set", "horizon=52w", "--set", "warmup=0m", "--set", "replications=1"]
+REGIONS_21 = "bench/regions-21.toml"
+SWEEP = ["sweep", "scenarios/overflow-3-after-4m.toml", "--progress", "none", "--format", "json",
+         "--replications", "2", "--set", "horizon=2w",
+         "--vary", "region.*.volume_factor=0.7,0.8,0.9,1.0,1.1,1.2,1.3,1.4",
+         "--vary", "agreement.overflow.overflow_after=0m,1m,2m,3m,4m,6m,8m,never"]
 FCFS_CALLS = 10_000_000
 SIMPY_CALLS = 100_000
 
@@ -68,6 +78,9 @@ def contenders(baseline=None):
         "nursequeue, national-10.toml one year": (
             [NQ, "run", NATIONAL, *NATIONAL_YEAR, "--threads", "1", "--format", "json"], nq_calls,
             f"target/release/nursequeue run {NATIONAL} {' '.join(NATIONAL_YEAR)} --threads 1 --format json"),
+        "nursequeue, all 21 regions one year": (
+            [NQ, "run", REGIONS_21, "--threads", "1", "--format", "json"], nq_calls,
+            f"target/release/nursequeue run {REGIONS_21} --threads 1 --format json"),
         "minimal exact FCFS recursion (Rust), single region": (
             [FCFS, str(FCFS_CALLS)], lambda out: FCFS_CALLS,
             f"target/release/fcfs {FCFS_CALLS}"),
@@ -110,16 +123,25 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--no-callgrind", action="store_true")
+    ap.add_argument("--sweep-scaling", action="store_true", help="also time a 64-point sweep on 1 and 2 threads")
     ap.add_argument("--baseline", help="another nursequeue binary to measure side by side (e.g. an older build)")
     args = ap.parse_args()
     subprocess.run(["cargo", "build", "--release", "-p", "nursequeue", "--bin", "nursequeue"], cwd=ROOT, check=True)
     subprocess.run(["cargo", "build", "--release", "-p", "nursequeue-bench", "--bin", "fcfs"], cwd=ROOT, check=True)
     runs = contenders(args.baseline and os.path.abspath(args.baseline))
     rates = {name: [] for name in runs}
+    cpu_seconds = {name: [] for name in runs}
+    sweep_wall = {1: [], 2: []}
     for k in range(args.rounds):
         for name, (cmd, calls_of, _) in runs.items():
             cpu, out = cpu_run(cmd)
             rates[name].append(calls_of(out) / cpu)
+            cpu_seconds[name].append(cpu)
+        if args.sweep_scaling:
+            for threads in (1, 2):
+                started = time.monotonic()
+                subprocess.run([NQ, *SWEEP, "--threads", str(threads)], cwd=ROOT, check=True, capture_output=True)
+                sweep_wall[threads].append(time.monotonic() - started)
         print(f"round {k + 1}/{args.rounds}: " + ", ".join(f"{statistics.median(v) / 1e6:.2f}" for v in rates.values()),
               file=sys.stderr)
     med = {name: statistics.median(v) for name, v in rates.items()}
@@ -135,6 +157,8 @@ def main():
             shown = f"{rate / 1e6:.2f} million"
             if "single region" in name:
                 shown += f" ({rate / simpy:.0f}× SimPy)"
+            if "21 regions" in name:
+                shown += f" ({statistics.median(cpu_seconds[name]):.2f} s CPU)"
         ins = ""
         if ipc and name == "baseline binary, single region":
             ins = f"{ipc['baseline']:,.0f}"
@@ -147,6 +171,10 @@ def main():
         elif ipc and name.startswith("minimal"):
             ins = f"{ipc['fcfs']:,.0f}"
         print(f"| {name} | {shown} | {ins} | `{command}` |")
+    if args.sweep_scaling:
+        one, two = statistics.median(sweep_wall[1]), statistics.median(sweep_wall[2])
+        print(f"\n64-point sweep, wall clock: {one:.2f} s on 1 thread, {two:.2f} s on 2: {one / two:.2f}× "
+              f"(`target/release/nursequeue {' '.join(SWEEP)} --threads N`)")
 
 
 if __name__ == "__main__":
