@@ -193,7 +193,7 @@ pub struct CalibrateArgs {
     /// Output format on standard output.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
-    /// Write calibration.json and calibrated.toml (the scenario with the estimates set) here.
+    /// Write calibration.json, calibrated.toml (the scenario with the estimates set) and report.html here.
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Progress on standard error.
@@ -926,11 +926,24 @@ fn calibrate(args: CalibrateArgs, cancel: &Cancel) -> Result<(), Failure> {
         crate::scenario::load_str(&file_name, &text, &args.scenario.set)
             .map_err(|e| failed(format!("the calibrated scenario does not load (a bug; please report it):\n{e}")))?;
         debug_assert!(model.scenario_at(&estimates).is_ok());
+        use crate::calibrate::Model as _;
+        let ranges: Vec<(f64, f64)> = model.parameters().iter().map(|p| (p.low, p.high)).collect();
+        let report = crate::output::calibration::html(
+            &result,
+            &crate::output::calibration::ReportInput {
+                scenario: &base.name,
+                source: &base.source,
+                observed_source: &observed_text,
+                ranges: &ranges,
+            },
+            &|k, x| model.value_shown(k, x),
+        );
         write_set(
             set,
             Ok(vec![
                 ("calibration.json".to_string(), json.clone().into_bytes()),
                 ("calibrated.toml".to_string(), text.into_bytes()),
+                ("report.html".to_string(), report.into_bytes()),
             ]),
         )?;
     }

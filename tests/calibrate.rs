@@ -75,6 +75,13 @@ fn a_known_patience_is_recovered_and_the_calibrated_scenario_runs() {
     assert!(calibrated.contains("mean = \"1"), "{calibrated}");
     nursequeue().arg("check").arg(out_dir.join("calibrated.toml")).assert().success();
     assert!(out_dir.join("calibration.json").exists());
+    // The report names every parameter and observation, with the verdict.
+    let report = std::fs::read_to_string(out_dir.join("report.html")).unwrap();
+    assert!(report.contains("defaults.patience.mean"), "the parameter is in the report");
+    assert!(report.contains("Share of calls answered"), "observations are labelled: {report}");
+    assert!(report.contains("mean_wait_all"));
+    assert!(report.contains("pinned down by the observations"), "the verdict is stated");
+    assert!(report.contains("3.000m – 60.00m"), "the range searched is shown");
 }
 
 #[test]

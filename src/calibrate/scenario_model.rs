@@ -95,6 +95,12 @@ impl<'a> ScenarioModel<'a> {
 
     /// The value of parameter `k` for reading: four significant digits.
     pub fn value_shown(&self, k: usize, x: f64) -> String {
+        if x == 0.0 {
+            return match self.units[k] {
+                FreeUnit::Number => "0".into(),
+                FreeUnit::Minutes => "0m".into(),
+            };
+        }
         let digits = (3 - x.abs().max(1e-9).log10().floor() as i32).clamp(0, 6) as usize;
         match self.units[k] {
             FreeUnit::Number => format!("{x:.digits$}"),

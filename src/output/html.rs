@@ -41,7 +41,7 @@ pub fn escape(text: &str) -> String {
         .replace('"', "&quot;")
 }
 
-fn page(title: &str, body: &str) -> String {
+pub(crate) fn page(title: &str, body: &str) -> String {
     format!("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><title>{}</title><style>{STYLE}</style></head><body>\n{body}\n</body></html>\n", escape(title))
 }
 
@@ -122,7 +122,7 @@ fn rows_note(n: usize, file: &str) -> String {
     }
 }
 
-fn wrap(table: String) -> String {
+pub(crate) fn wrap(table: String) -> String {
     format!("<div class=\"tablewrap\">{table}</div>")
 }
 
@@ -379,7 +379,7 @@ fn charts(list: &[NamedChart]) -> String {
 }
 
 /// The leading comment block of a scenario file: where its figures come from.
-fn assumptions(source: &str) -> String {
+pub(crate) fn assumptions(source: &str) -> String {
     let lines: Vec<&str> = source
         .lines()
         .take_while(|l| l.trim_start().starts_with('#') || l.trim().is_empty())
