@@ -213,34 +213,78 @@ at_most = "3m"
         ("by_month", "by_month.csv"),
     ] {
         let csv_bytes = &files.iter().find(|f| f.0 == csv_name).unwrap().1;
-        let mut reader = csv::ReaderBuilder::new().has_headers(false).from_reader(csv_bytes.as_slice());
-        let records: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
-        let range = sheet(bytes, name);
-        assert_eq!(range.height(), records.len(), "{name}: rows");
-        let mut numbers = 0;
-        for (r, record) in records.iter().enumerate() {
-            for (c, text) in record.iter().enumerate() {
-                let got = range.get((r, c)).cloned().unwrap_or(calamine::Data::Empty);
-                let number = text.parse::<f64>().ok().filter(|x| x.is_finite());
-                match (&got, number) {
-                    (calamine::Data::Float(x), Some(want)) => {
-                        assert_eq!(*x, want, "{name} row {r} column {c}");
-                        numbers += 1;
-                    }
-                    (calamine::Data::Int(x), Some(want)) => {
-                        assert_eq!(*x as f64, want, "{name} row {r} column {c}");
-                        numbers += 1;
-                    }
-                    (calamine::Data::Empty, None) => assert_eq!(text, "", "{name} row {r} column {c}"),
-                    (calamine::Data::String(t), _) => {
-                        assert_eq!(nursequeue::output::csv::cell(t), text, "{name} row {r} column {c}")
-                    }
-                    (other, _) => panic!("{name} row {r} column {c}: {other:?} for {text:?}"),
-                }
-            }
-        }
+        let numbers = assert_sheet_holds_the_csv(bytes, name, csv_bytes);
         assert!(numbers > 0 || name == "settlement", "{name}: numbers stored as numbers");
     }
+}
+
+/// Each cell of the sheet holds the CSV's cell: numbers as numbers, text as
+/// text (without the CSV's formula guard). Returns how many numbers it holds.
+fn assert_sheet_holds_the_csv(bytes: &[u8], name: &str, csv_bytes: &[u8]) -> usize {
+    let mut reader = csv::ReaderBuilder::new().has_headers(false).from_reader(csv_bytes);
+    let records: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    let range = sheet(bytes, name);
+    assert_eq!(range.height(), records.len(), "{name}: rows");
+    let mut numbers = 0;
+    for (r, record) in records.iter().enumerate() {
+        for (c, text) in record.iter().enumerate() {
+            let got = range.get((r, c)).cloned().unwrap_or(calamine::Data::Empty);
+            let number = text.parse::<f64>().ok().filter(|x| x.is_finite());
+            match (&got, number) {
+                (calamine::Data::Float(x), Some(want)) => {
+                    assert_eq!(*x, want, "{name} row {r} column {c}");
+                    numbers += 1;
+                }
+                (calamine::Data::Int(x), Some(want)) => {
+                    assert_eq!(*x as f64, want, "{name} row {r} column {c}");
+                    numbers += 1;
+                }
+                (calamine::Data::Empty, None) => assert_eq!(text, "", "{name} row {r} column {c}"),
+                (calamine::Data::String(t), _) => {
+                    assert_eq!(nursequeue::output::csv::cell(t), text, "{name} row {r} column {c}")
+                }
+                (other, _) => panic!("{name} row {r} column {c}: {other:?} for {text:?}"),
+            }
+        }
+    }
+    numbers
+}
+
+#[test]
+fn the_sweep_workbook_holds_the_sweep_tables() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = dir.path().join("s.toml");
+    std::fs::write(&scenario, SURGED.replace("name = \"Halland\"", "name = \"=HYPERLINK(x)\"")).unwrap();
+    let out = dir.path().join("sweep");
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_nursequeue"))
+        .arg("sweep")
+        .arg(&scenario)
+        .args([
+            "--vary",
+            "region.*.volume_factor=0.9,1.1",
+            "--vary",
+            "horizon=1w,2w",
+            "--progress",
+            "none",
+            "--out",
+        ])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let bytes = std::fs::read(out.join("sweep.xlsx")).unwrap();
+    for (name, csv_name) in [("points", "sweep.csv"), ("regions", "sweep_regions.csv")] {
+        let csv_bytes = std::fs::read(out.join(csv_name)).unwrap();
+        assert!(
+            assert_sheet_holds_the_csv(&bytes, name, &csv_bytes) > 0,
+            "{name}: numbers stored as numbers"
+        );
+    }
+    let regions = sheet(&bytes, "regions");
+    assert!(
+        (0..regions.height()).any(|r| regions.get((r, 3)) == Some(&calamine::Data::String("=HYPERLINK(x)".into()))),
+        "a formula-like name is text"
+    );
 }
 
 #[test]

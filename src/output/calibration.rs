@@ -181,24 +181,14 @@ fn notes(c: &Calibration) -> String {
         .collect()
 }
 
-/// The catalogue line of an observed metric key (`answered_within_9m`, …).
-fn catalogue_line(key: &str) -> Option<crate::stats::Metric> {
-    let threshold = key
-        .strip_prefix("answered_within_")
-        .map(|rest| rest.trim_end_matches("_of_answered").to_string());
-    crate::stats::metric_set(&threshold.into_iter().collect::<Vec<_>>())
-        .into_iter()
-        .find(|m| m.key == key)
-}
-
 fn title_of(key: &str) -> String {
-    catalogue_line(key).map_or_else(|| key.to_string(), |m| m.title)
+    crate::stats::metric_by_key(key).map_or_else(|| key.to_string(), |m| m.title)
 }
 
 /// Scale, decimals and unit suffix for showing a metric's values.
 fn display_of(key: &str) -> (f64, usize, &'static str) {
     use crate::stats::Unit;
-    match catalogue_line(key).map(|m| m.def.unit) {
+    match crate::stats::metric_by_key(key).map(|m| m.def.unit) {
         Some(Unit::Share) => (100.0, 1, " %"),
         Some(Unit::Minutes) => (1.0, 1, " min"),
         Some(Unit::Hours) => (1.0, 0, " h"),

@@ -86,3 +86,72 @@ pub fn workbook(s: &Summary) -> Result<Vec<u8>, String> {
     }
     book.save_to_buffer().map_err(err)
 }
+
+/// Excel's last row (a sheet holds at most 1,048,576 rows).
+const MAX_ROWS: u32 = 1_048_576;
+
+/// `sweep.xlsx`: `sweep.csv` and `sweep_regions.csv` as the sheets `points`
+/// and `regions`, read back from the CSV files and written row by row in
+/// constant memory, so a sweep of any size never holds its table.
+pub fn sweep_workbook(tables: &[(&str, &std::path::Path)], out: &std::path::Path) -> Result<(), String> {
+    let err = |e: XlsxError| format!("cannot write the workbook: {e}");
+    let mut book = Workbook::new();
+    let percent = Format::new().set_num_format("0.0%");
+    let bold = Format::new().set_bold();
+    for (name, csv_path) in tables {
+        let mut reader = ::csv::ReaderBuilder::new()
+            .has_headers(false)
+            .from_path(csv_path)
+            .map_err(|e| format!("cannot read {}: {e}", csv_path.display()))?;
+        let sheet = book.add_worksheet_with_constant_memory().map_err(err)?;
+        sheet.set_name(*name).map_err(err)?;
+        let mut header: Vec<String> = vec![];
+        for (r, record) in reader.records().enumerate() {
+            let record = record.map_err(|e| format!("cannot read {}: {e}", csv_path.display()))?;
+            let r = r as u32;
+            if r == 0 {
+                header = record.iter().map(String::from).collect();
+                for (c, h) in header.iter().enumerate() {
+                    sheet.write_string_with_format(0, c as u16, h, &bold).map_err(err)?;
+                }
+                continue;
+            }
+            if r == MAX_ROWS - 1 {
+                let note = format!("Excel holds no more rows: the CSV file {} has all of them.", csv_path.display());
+                sheet.write_string(r, 0, note).map_err(err)?;
+                break;
+            }
+            for (c, (text, h)) in record.iter().zip(&header).enumerate() {
+                let c = c as u16;
+                let number = (h != "region")
+                    .then(|| text.parse::<f64>().ok().filter(|x| x.is_finite()))
+                    .flatten();
+                match number {
+                    Some(x) if is_share_column(h) => sheet.write_number_with_format(r, c, x, &percent).map_err(err)?,
+                    Some(x) => sheet.write_number(r, c, x).map_err(err)?,
+                    None if text.is_empty() => sheet,
+                    // The CSV cell may carry the leading `'` that neutralises a formula.
+                    None => sheet.write_string(r, c, unneutralised(text)).map_err(err)?,
+                };
+            }
+        }
+        sheet.set_freeze_panes(1, 0).map_err(err)?;
+    }
+    book.save(out).map_err(err)
+}
+
+/// Whether a sweep column holds a share: a share metric, its interval ends,
+/// or a target's share of periods met.
+fn is_share_column(column: &str) -> bool {
+    let key = column.trim_end_matches("_ci_low").trim_end_matches("_ci_high");
+    key.ends_with("_share_of_periods_met") || crate::stats::metric_by_key(key).is_some_and(|m| m.def.unit == Unit::Share)
+}
+
+/// A CSV text cell without the `'` that [`super::csv::cell`] puts before a
+/// formula-like start: a workbook's text cell can never become a formula.
+fn unneutralised(text: &str) -> &str {
+    match text.strip_prefix('\'') {
+        Some(rest) if rest.starts_with(['=', '+', '-', '@', '\t', '\r']) => rest,
+        _ => text,
+    }
+}

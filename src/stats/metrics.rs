@@ -422,6 +422,17 @@ pub fn metric_set(within_labels: &[String]) -> Vec<Metric> {
     out
 }
 
+/// The metric a key names (`answered_share`, `answered_within_9m`,
+/// `answered_within_9m_of_answered`, …), whatever the scenario's thresholds.
+pub fn metric_by_key(key: &str) -> Option<Metric> {
+    let threshold = key
+        .strip_prefix("answered_within_")
+        .map(|rest| rest.trim_end_matches("_of_answered").to_string());
+    metric_set(&threshold.into_iter().collect::<Vec<_>>())
+        .into_iter()
+        .find(|m| m.key == key)
+}
+
 /// A threshold in a title: `5m` reads `5 minutes`; other forms stay as written.
 fn in_words(label: &str) -> String {
     match label.strip_suffix('m').and_then(|n| n.parse::<u32>().ok()) {

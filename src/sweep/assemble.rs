@@ -1,4 +1,4 @@
-//! `sweep.csv`, `sweep.json`, the KPI charts and `report.html`, assembled by
+//! `sweep.csv`, `sweep_regions.csv`, `sweep.xlsx`, `sweep.json`, the KPI charts and `report.html`, assembled by
 //! streaming the finished points in index order: each point is read, written
 //! out and dropped; only a small row per point (the table cells and the
 //! charted figures) stays in memory.
@@ -294,7 +294,15 @@ pub fn assemble(
             crate::html::sweep_report(&title, &table, &charts, source).as_bytes(),
         )
         .map_err(io)?;
-        for (tmp, name) in [(json_tmp, "sweep.json"), (regions_tmp, "sweep_regions.csv"), (csv_tmp, "sweep.csv")] {
+        let xlsx_tmp = tempfile::Builder::new().suffix(".xlsx").tempfile_in(d).map_err(io)?;
+        crate::output::xlsx::sweep_workbook(&[("points", csv_tmp.path()), ("regions", regions_tmp.path())], xlsx_tmp.path())
+            .map_err(SweepError::Failed)?;
+        for (tmp, name) in [
+            (json_tmp, "sweep.json"),
+            (regions_tmp, "sweep_regions.csv"),
+            (xlsx_tmp, "sweep.xlsx"),
+            (csv_tmp, "sweep.csv"),
+        ] {
             #[cfg(unix)]
             {
                 use std::os::unix::fs::PermissionsExt;

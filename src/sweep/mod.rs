@@ -514,7 +514,7 @@ fn remove_temporary_files(dir: &Path) {
 fn clear_results(run: &SweepRun, out: &Path) -> Result<(), SweepError> {
     let files: Vec<String> = match run.shard {
         Some(s) => vec![store::part_name(s)],
-        None => ["sweep.csv", "sweep_regions.csv", "sweep.json", "report.html"]
+        None => ["sweep.csv", "sweep_regions.csv", "sweep.xlsx", "sweep.json", "report.html"]
             .map(String::from)
             .to_vec(),
     };
