@@ -507,3 +507,13 @@ fn shifts_read_from_xlsx_and_csv_equal_the_scenario_shifts() {
         "{err}"
     );
 }
+
+/// The same summary writes the same workbook, whenever it is written (the
+/// "created" property would otherwise carry the clock, to the second).
+#[test]
+fn workbooks_are_the_same_bytes_whenever_written() {
+    let s = summarize(SURGED);
+    let first = nursequeue::output::xlsx::workbook(&s).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    assert!(first == nursequeue::output::xlsx::workbook(&s).unwrap());
+}

@@ -6,7 +6,7 @@
 //! region named `=HYPERLINK(…)` can never become a formula, and it needs no
 //! leading `'` (unlike CSV).
 
-use rust_xlsxwriter::{Format, Workbook, XlsxError};
+use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Workbook, XlsxError};
 
 use super::csv::tables;
 use crate::experiment::Summary;
@@ -47,10 +47,10 @@ pub fn workbook(s: &Summary) -> Result<Vec<u8>, String> {
         let key = column.trim_end_matches("_ci_low").trim_end_matches("_ci_high");
         shares.iter().any(|k| k == key)
     };
-    let mut book = Workbook::new();
+    let err = |e: XlsxError| format!("cannot write the workbook: {e}");
+    let mut book = reproducible_workbook().map_err(err)?;
     let percent = Format::new().set_num_format("0.0%");
     let bold = Format::new().set_bold();
-    let err = |e: XlsxError| format!("cannot write the workbook: {e}");
     for (name, (header, rows)) in tables(s) {
         let sheet = book.add_worksheet();
         sheet.set_name(name).map_err(err)?;
@@ -87,6 +87,15 @@ pub fn workbook(s: &Summary) -> Result<Vec<u8>, String> {
     book.save_to_buffer().map_err(err)
 }
 
+/// A workbook whose bytes depend only on its cells: its "created" property is
+/// fixed (1 January 1980, the ZIP format's own epoch) instead of the clock, so
+/// the same scenario and seed write the same file, as for every other output.
+fn reproducible_workbook() -> Result<Workbook, XlsxError> {
+    let mut book = Workbook::new();
+    book.set_properties(&DocProperties::new().set_creation_datetime(&ExcelDateTime::from_ymd(1980, 1, 1)?));
+    Ok(book)
+}
+
 /// Excel's last row (a sheet holds at most 1,048,576 rows).
 const MAX_ROWS: u32 = 1_048_576;
 
@@ -95,7 +104,7 @@ const MAX_ROWS: u32 = 1_048_576;
 /// constant memory, so a sweep of any size never holds its table.
 pub fn sweep_workbook(tables: &[(&str, &std::path::Path)], out: &std::path::Path) -> Result<(), String> {
     let err = |e: XlsxError| format!("cannot write the workbook: {e}");
-    let mut book = Workbook::new();
+    let mut book = reproducible_workbook().map_err(err)?;
     let percent = Format::new().set_num_format("0.0%");
     let bold = Format::new().set_bold();
     for (name, csv_path) in tables {
