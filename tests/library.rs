@@ -223,6 +223,7 @@ fn kalmar_2021_answers_about_8_percent_within_9_minutes() {
     assert!(ok, "Kalmar within 9 minutes: simulated {mean:.4} ± {band:.4}, reported 0.08 [001]");
     // National answered shares plausible against the published 78.5–81 % [004]:
     // the observation calibrate used, 0.785 with sd 0.02, at two sd.
+    let total = summary.value("total", "answered_share").unwrap().mean.unwrap();
     assert!((0.745..=0.825).contains(&total), "answered share {total}");
 }
 
@@ -244,4 +245,35 @@ fn the_norrbotten_months_reproduce_the_reported_answered_shares_and_p75_band() {
             assert!(p75.0 >= 13.0 && p75.1 <= 33.0, "{m}: p75 wait {p75:?} outside 13–33 minutes");
         }
     }
+}
+
+/// The value a month file carries as "fitted by calibrate" is what `calibrate`
+/// finds from the observed file next to it (its 95 % interval holds it), so
+/// the file cannot drift from its documented fit.
+#[test]
+fn the_fitted_norrbotten_staffing_is_what_calibrate_finds() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_nursequeue"))
+        .args([
+            "calibrate",
+            "scenarios/norrbotten-2020-10.toml",
+            "--observed",
+            "scenarios/observed/norrbotten-2020-10.toml",
+            "--free",
+            "region.Norrbotten.shrinkage=0..0.6",
+            "--format",
+            "json",
+            "--progress",
+            "none",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let fit: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(fit["fits"], true, "{fit}");
+    assert_eq!(fit["identifiable"], true, "{fit}");
+    let ci = &fit["parameters"][0]["ci95"];
+    let (lo, hi) = (ci[0].as_f64().unwrap(), ci[1].as_f64().unwrap());
+    let scenario = nursequeue::load_scenario("scenarios/norrbotten-2020-10.toml", &[]).unwrap();
+    let in_file = scenario.regions[0].shrinkage;
+    assert!((lo..=hi).contains(&in_file), "file has {in_file}, calibrate finds {lo}..{hi}");
 }
