@@ -225,6 +225,18 @@ fn kalmar_2021_answers_about_8_percent_within_9_minutes() {
     // the observation calibrate used, 0.785 with sd 0.02, at two sd.
     let total = summary.value("total", "answered_share").unwrap().mean.unwrap();
     assert!((0.745..=0.825).contains(&total), "answered share {total}");
+    // R8 [001]: the collaborating regions' queue times "ligger på ungefär samma
+    // nivåer" — not fitted, so a check: the ten regions' mean waits of answered
+    // calls lie within a factor 1.5 of each other.
+    let waits: Vec<f64> = summary
+        .region_names
+        .iter()
+        .filter(|r| r.as_str() != "National queue")
+        .map(|r| summary.value(r, "mean_wait_answered").unwrap().mean.unwrap())
+        .collect();
+    assert_eq!(waits.len(), 10);
+    let (lo, hi) = waits.iter().fold((f64::MAX, 0.0_f64), |(lo, hi), &w| (lo.min(w), hi.max(w)));
+    assert!(hi <= 1.5 * lo, "mean waits range {lo:.1}–{hi:.1} minutes");
 }
 
 #[test]
