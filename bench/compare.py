@@ -6,14 +6,15 @@ over rounds is reported), the CPU time (user + system, of the child process,
 from getrusage) of:
 
 - nursequeue on the single-region model (bench/single-region.toml, one thread);
-- nursequeue on scenarios/national-10.toml for one year (one replication, one thread);
+- nursequeue on bench/national-10-2023.toml (the national-10 scenario before calibration, frozen for
+  comparable figures) for one year (one replication, one thread);
 - nursequeue on all 21 regions for a year (bench/regions-21.toml, ≈ 5.5 M calls, one thread);
 - a minimal exact FCFS recursion of the same single-region model (bench/src/bin/fcfs.rs);
 - SimPy 4 on the same model (bench/simpy_mmn.py; fewer calls: it is slow);
 
 then instructions per call with valgrind's callgrind (the difference between
 two run lengths, so start-up and output do not count: 4 and 8 weeks of the
-single region, 2 and 4 weeks of national-10.toml, 200,000 and 400,000 calls of
+single region, 2 and 4 weeks of the national-10 benchmark, 200,000 and 400,000 calls of
 the FCFS recursion).
 
 With --sweep-scaling it also times (wall clock, median of the rounds) a
@@ -37,7 +38,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 NQ = os.path.join(ROOT, "target", "release", "nursequeue")
 FCFS = os.path.join(ROOT, "target", "release", "fcfs")
 SINGLE = "bench/single-region.toml"
-NATIONAL = "scenarios/national-10.toml"
+NATIONAL = "bench/national-10-2023.toml"
 NATIONAL_YEAR = ["--set", "horizon=52w", "--set", "warmup=0m", "--set", "replications=1"]
 REGIONS_21 = "bench/regions-21.toml"
 SWEEP = ["sweep", "scenarios/overflow-3-after-4m.toml", "--progress", "none", "--format", "json",
@@ -67,7 +68,7 @@ def contenders(baseline=None):
         extra = {
             "baseline binary, single region": (
                 [baseline, "run", SINGLE, "--threads", "1", "--format", "json"], nq_calls, f"BASELINE run {SINGLE} …"),
-            "baseline binary, national-10.toml one year": (
+            "baseline binary, national-10 benchmark one year": (
                 [baseline, "run", NATIONAL, *NATIONAL_YEAR, "--threads", "1", "--format", "json"], nq_calls,
                 f"BASELINE run {NATIONAL} …"),
         }
@@ -75,7 +76,7 @@ def contenders(baseline=None):
         "nursequeue, single region": (
             [NQ, "run", SINGLE, "--threads", "1", "--format", "json"], nq_calls,
             f"target/release/nursequeue run {SINGLE} --threads 1 --format json"),
-        "nursequeue, national-10.toml one year": (
+        "nursequeue, national-10 benchmark one year": (
             [NQ, "run", NATIONAL, *NATIONAL_YEAR, "--threads", "1", "--format", "json"], nq_calls,
             f"target/release/nursequeue run {NATIONAL} {' '.join(NATIONAL_YEAR)} --threads 1 --format json"),
         "nursequeue, all 21 regions one year": (
@@ -164,9 +165,9 @@ def main():
             ins = f"{ipc['baseline']:,.0f}"
         elif ipc and name == "nursequeue, single region":
             ins = f"{ipc['nursequeue']:,.0f}"
-        elif ipc and name == "nursequeue, national-10.toml one year":
+        elif ipc and name == "nursequeue, national-10 benchmark one year":
             ins = f"{ipc['nursequeue national']:,.0f}"
-        elif ipc and name == "baseline binary, national-10.toml one year":
+        elif ipc and name == "baseline binary, national-10 benchmark one year":
             ins = f"{ipc['baseline national']:,.0f}"
         elif ipc and name.startswith("minimal"):
             ins = f"{ipc['fcfs']:,.0f}"

@@ -3,9 +3,10 @@
 //!
 //! - `single_region`: one region, 2 calls/min, exponential handle time 12 min and
 //!   patience 8 min, 24 nurses around the clock (24 Erlang), 50 weeks ≈ 1 M calls.
-//! - `national_year`: `scenarios/national-10.toml` (10 regions, national hours,
-//!   overflow after 4 minutes, the 24/7 collaboration, night cover, a national
-//!   queue, redials) for one simulated year, one thread.
+//! - `national_year`: `bench/national-10-2023.toml` (the national-10 scenario as
+//!   it stood before calibration, frozen so figures stay comparable: 10 regions,
+//!   national hours, overflow after 4 minutes, the 24/7 collaboration, night
+//!   cover, a national queue, redials) for one simulated year, one thread.
 //! - `sweep_scaling`: a 64-point sweep of a 3-region scenario on 1 and 2 threads.
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
@@ -52,7 +53,7 @@ fn national_year(c: &mut Criterion) {
     one_replication(
         c,
         "national_year",
-        &scenario_file("scenarios/national-10.toml", &["horizon=52w", "warmup=0m"]),
+        &scenario_file("bench/national-10-2023.toml", &["horizon=52w", "warmup=0m"]),
     );
 }
 
