@@ -7,6 +7,7 @@ pub mod keys;
 mod read;
 pub(crate) use read::clean_name;
 pub mod tree;
+pub mod warnings;
 
 use crate::calendar::{Time, Window};
 use crate::dist::Dist;
@@ -34,6 +35,9 @@ pub struct Scenario {
     pub source: String,
     /// `[sweep] vary`: grid definitions (`KEY=V1,V2,…`) used when `sweep` gets no `--vary`.
     pub sweep: Vec<String>,
+    /// Warnings (valid, but probably not what was meant), each rendered with
+    /// its place in the file as `check` and `run` print them on standard error.
+    pub warnings: Vec<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -222,7 +226,13 @@ pub fn load_str(file_name: &str, text: &str, overrides: &[String]) -> Result<Sce
         }
         // Files named in the scenario (`calls_file`) are found beside it.
         let base = std::path::Path::new(file_name).parent().unwrap_or(std::path::Path::new(""));
-        read::scenario(&root, default_name(file_name), base, &mut problems)
+        let s = read::scenario(&root, default_name(file_name), base, &mut problems)?;
+        let warnings = if problems.is_empty() {
+            warnings::find(&s, &root).render_warnings(&sources)
+        } else {
+            vec![]
+        };
+        Some(Scenario { warnings, ..s })
     });
     let scenario = scenario.map(|s| Scenario {
         source: text.to_string(),

@@ -355,6 +355,7 @@ pub(super) fn scenario(root: &Node, default_name: String, base: &std::path::Path
         price_per_call: price_per_call.map_or(Some(None), |p| p.map(Some))?,
         source: String::new(),
         sweep: sweep.unwrap_or(Some(vec![]))?,
+        warnings: vec![],
     };
     if p.is_empty() {
         check_work(&scenario, &region_names, horizon?.1, p);
