@@ -324,3 +324,100 @@ fn bilateral_rows_add_up_to_the_net_balances() {
     let text = nursequeue::output::text::run_text(&scenario(&pair(AGREEMENT)), &s);
     assert!(text.contains("Who owes whom") && text.contains(" owes "), "{text}");
 }
+
+// ---------------------------------------------------------------- check
+
+fn check(text: &str) -> (i32, String, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.toml");
+    std::fs::write(&path, text).unwrap();
+    let out = assert_cmd::Command::cargo_bin("nursequeue")
+        .unwrap()
+        .arg("check")
+        .arg(&path)
+        .output()
+        .unwrap();
+    let text = |b: &[u8]| String::from_utf8_lossy(b).replace(&path.display().to_string(), "s.toml");
+    (out.status.code().unwrap(), text(&out.stdout), text(&out.stderr))
+}
+
+#[test]
+fn bad_dates_and_crisis_levels_are_refused_with_their_place() {
+    for (agreement, message, place) in [
+        (
+            "from = \"2024-04-02\"\nto = \"2024-04-01\"",
+            "ends (2024-04-01) before it starts (2024-04-02)",
+            "s.toml:17:1",
+        ),
+        ("from = \"2024-02-30\"", "from = `2024-02-30` is not a date", "s.toml:21:8"),
+        ("to = \"next week\"", "to = `next week` is not a date", "s.toml:21:6"),
+        (
+            "crisis = { waiting_at_least = 5, release_below = 9 }",
+            "release_below must not exceed waiting_at_least",
+            "s.toml:21:50",
+        ),
+        ("crisis = { release_below_wait = \"5m\" }", "has no trigger", "s.toml:21:10"),
+        (
+            "crisis = { longest_wait_over = \"5m\", release_below = 2 }",
+            "release_below is given without waiting_at_least",
+            "s.toml:21:54",
+        ),
+        ("crisis = { waiting_at_least = -1 }", "cannot be negative", "s.toml:21:31"),
+        ("crisis = { waiting = 3 }", "unknown key `waiting`", "s.toml:21:12"),
+        ("settled = \"no\"", "settled must be true or false", "s.toml:21:11"),
+    ] {
+        let (code, _, err) = check(&partner_only(agreement, "1w"));
+        assert_eq!(code, 2, "{agreement}: {err}");
+        assert!(err.contains(message), "{agreement}: {err}");
+        assert!(err.contains(place), "{agreement}: {place} in {err}");
+        assert!(
+            err.contains("help:") || message.contains("negative"),
+            "{agreement}: a hint in {err}"
+        );
+    }
+}
+
+#[test]
+fn warnings_are_printed_and_do_not_fail_check() {
+    // A's calls have no nurse of A's own and the agreement is never in force.
+    let (code, out, err) = check(&partner_only("from = \"2030-01-01\"", "1w"));
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("valid") && out.contains("dated agreement: help 2030-01-01 to …"),
+        "{out}"
+    );
+    assert!(err.contains("warning: agreement `help` is never in force"), "{err}");
+    assert!(err.contains("warning: calls of `A` arrive while it has no nurse on duty"), "{err}");
+    assert!(err.contains("every day 00:00-24:00 (on 7 days, 2024-03-18 to 2024-03-24)"), "{err}");
+    assert!(err.contains("s.toml:7:8"), "{err}");
+    // Covered by the agreement at night only: the days say so.
+    let (_, _, err) = check(&partner_only("hours = \"Mon-Fri 22:00-07:00\"", "1w"));
+    assert!(
+        err.contains("Mon 00:00-22:00 (on 2024-03-18); Tue-Fri 07:00-22:00 (on 4 days, 2024-03-19 to 2024-03-22); Sat 07:00-24:00 (on 2024-03-23); Sun 00:00-24:00 (on 2024-03-24)"),
+        "{err}"
+    );
+    // A typed-backwards day shift, in regular shifts and in a dated schedule.
+    let text = partner_only("", "1w").replace(
+        "shifts = [ { from = \"00:00\", to = \"24:00\", nurses = 5 } ]",
+        "shifts = [ { from = \"16:00\", to = \"07:00\", nurses = 5 }, { from = \"22:00\", to = \"07:00\", nurses = 1 } ]\nschedules = [ { from = \"2024-03-20\", to = \"2024-03-21\", shifts = [ { from = \"18:00\", to = \"07:00\", nurses = 2 } ] } ]",
+    );
+    let (code, _, err) = check(&text);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("warning: this shift runs overnight from 16:00 to 07:00 the next day (15h): did you mean from 07:00 to 16:00?"),
+        "{err}"
+    );
+    assert!(err.contains("from 18:00 to 07:00 the next day (13h)"), "{err}");
+    assert_eq!(err.matches("runs overnight").count(), 2, "a 9-hour night shift is fine: {err}");
+}
+
+#[test]
+fn the_example_scenarios_have_no_warnings() {
+    for entry in std::fs::read_dir("scenarios").unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "toml") {
+            let s = nursequeue::scenario::load_file(&path, &[]).unwrap();
+            assert!(s.warnings.is_empty(), "{}: {:?}", path.display(), s.warnings);
+        }
+    }
+}
