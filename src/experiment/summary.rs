@@ -374,6 +374,23 @@ impl Summary {
             .collect()
     }
 
+    /// Settled calls of region `from` answered by region `to` over the horizon,
+    /// per replication: the flow unless the settlement rules exclude it (a
+    /// summary read from JSON of an older version, without the bilateral
+    /// settlement, gives the flow).
+    pub fn settled_flow(&self, from: usize, to: usize) -> f64 {
+        let n = self.region_names.len();
+        let flow = self.flows[from * n + to].mean.unwrap_or(0.0);
+        let excluded = self.bilateral.iter().any(|b| {
+            !b.settled && b.period.is_horizon() && b.calls_of == self.region_names[from] && b.answered_by == self.region_names[to]
+        });
+        if excluded {
+            0.0
+        } else {
+            flow
+        }
+    }
+
     /// The rows of the bilateral settlement with calls (as published).
     pub fn bilateral_list(&self) -> Vec<&BilateralRow> {
         self.bilateral.iter().filter(|b| b.answered.mean.unwrap_or(0.0) > 0.0).collect()

@@ -214,18 +214,11 @@ fn settlement_text(s: &Summary) -> String {
 /// Who owes whom over the horizon: each pair of regions with settled calls
 /// answered one way or the other, the balance and who owes it.
 fn bilateral_text(s: &Summary) -> String {
-    let settled = |from: &str, to: &str| -> f64 {
-        s.bilateral
-            .iter()
-            .filter(|b| b.period.is_horizon() && b.settled && b.calls_of == from && b.answered_by == to)
-            .filter_map(|b| b.answered.mean)
-            .sum()
-    };
     let names = &s.region_names;
     let mut table = vec![];
     for (i, a) in names.iter().enumerate() {
-        for b in &names[i + 1..] {
-            let (a_for_b, b_for_a) = (settled(b, a), settled(a, b));
+        for (k, b) in names.iter().enumerate().skip(i + 1) {
+            let (a_for_b, b_for_a) = (s.settled_flow(k, i), s.settled_flow(i, k));
             if a_for_b == 0.0 && b_for_a == 0.0 {
                 continue;
             }
