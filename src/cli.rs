@@ -488,7 +488,10 @@ fn compare(args: CompareArgs, cancel: &Cancel) -> Result<(), Failure> {
     let mut scenarios = vec![];
     for path in &args.scenarios {
         match scenario::load_file(path, &args.set) {
-            Ok(s) => scenarios.push(s),
+            Ok(s) => {
+                s.warnings.iter().for_each(|w| output::io::eprint(w));
+                scenarios.push(s)
+            }
             Err(e) => problems += &e.to_string(),
         }
     }
