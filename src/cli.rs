@@ -365,19 +365,25 @@ fn man() -> Result<(), Failure> {
 }
 
 fn load(args: &ScenarioArgs) -> Result<Scenario, Failure> {
-    scenario::load_file(&args.scenario, &args.set).map_err(|e| invalid(e.to_string()))
+    let s = scenario::load_file(&args.scenario, &args.set).map_err(|e| invalid(e.to_string()))?;
+    // Warnings never change the exit code: they go to standard error.
+    for w in &s.warnings {
+        output::io::eprint(w);
+    }
+    Ok(s)
 }
 
 fn check(args: CheckArgs) -> Result<(), Failure> {
     let s = load(&args.scenario)?;
+    // Dated schedules count: their shifts replace the regular ones on their dates.
     let nurses: u32 = s
         .regions
         .iter()
-        .flat_map(|r| r.shifts.iter().map(|sh| sh.nurses))
+        .flat_map(|r| r.shifts.iter().chain(r.schedules.iter().flat_map(|sc| &sc.shifts)).map(|sh| sh.nurses))
         .max()
         .unwrap_or(0);
     out(&format!(
-        "{}: valid — {} region{}, {} agreement{}, {} target{}, {} replications of {} (largest shift: {} nurses)\n",
+        "{}: valid — {} region{}, {} agreement{}, {} target{}, {} replications of {} (largest shift: {} nurses){}\n",
         args.scenario.scenario.display(),
         s.regions.len(),
         plural(s.regions.len()),
@@ -387,8 +393,44 @@ fn check(args: CheckArgs) -> Result<(), Failure> {
         plural(s.targets.len()),
         s.replications,
         crate::calendar::format_duration(s.horizon),
-        nurses
+        nurses,
+        dated_summary(&s)
     ))
+}
+
+/// What `check` says about the dated parts of a scenario (empty without any).
+fn dated_summary(s: &Scenario) -> String {
+    let schedules: usize = s.regions.iter().map(|r| r.schedules.len()).sum();
+    let with: Vec<&str> = s.regions.iter().filter(|r| !r.schedules.is_empty()).map(|r| r.name.as_str()).collect();
+    let mut parts = vec![];
+    if schedules > 0 {
+        parts.push(format!(
+            "{schedules} dated schedule{} ({})",
+            plural(schedules),
+            with.join(", ")
+        ));
+    }
+    let dated: Vec<String> = s
+        .agreements
+        .iter()
+        .filter(|a| a.from.is_some() || a.to.is_some())
+        .map(|a| {
+            let day = |d: Option<jiff::civil::Date>| d.map_or("…".to_string(), |d| d.to_string());
+            format!("{} {} to {}", a.name, day(a.from), day(a.to))
+        })
+        .collect();
+    if !dated.is_empty() {
+        parts.push(format!("dated agreement{}: {}", plural(dated.len()), dated.join(", ")));
+    }
+    let crisis: Vec<&str> = s.agreements.iter().filter(|a| a.crisis.is_some()).map(|a| a.name.as_str()).collect();
+    if !crisis.is_empty() {
+        parts.push(format!("crisis routing: {}", crisis.join(", ")));
+    }
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!("; {}", parts.join("; "))
+    }
 }
 
 fn plural(n: usize) -> &'static str {
@@ -446,7 +488,10 @@ fn compare(args: CompareArgs, cancel: &Cancel) -> Result<(), Failure> {
     let mut scenarios = vec![];
     for path in &args.scenarios {
         match scenario::load_file(path, &args.set) {
-            Ok(s) => scenarios.push(s),
+            Ok(s) => {
+                s.warnings.iter().for_each(|w| output::io::eprint(w));
+                scenarios.push(s)
+            }
             Err(e) => problems += &e.to_string(),
         }
     }

@@ -2,7 +2,7 @@
 
 use crate::calendar::{Calendar, CalendarPeriod, Time, Window, DAY, HOUR};
 use crate::dist::Sampler;
-use crate::scenario::{Bound, Hours, NurseOrder, Period, Scenario, Shift, TargetMetric};
+use crate::scenario::{Bound, Crisis, Hours, NurseOrder, Period, Scenario, Shift, TargetMetric};
 
 #[derive(Clone, Debug)]
 pub struct Model {
@@ -25,6 +25,15 @@ pub struct Model {
     /// engine as targets are: per region `r`, the week series at
     /// `user_targets + 2 r` and the month series at `user_targets + 2 r + 1`.
     pub user_targets: usize,
+    /// For each region, the crisis agreements it is a member of: its queue
+    /// can switch them on and off.
+    pub crisis_of_region: Vec<Vec<usize>>,
+    /// `settled[r * n + j]`: whether calls of region r answered by nurses of
+    /// region j count in the settlement.
+    pub settled: Vec<bool>,
+    /// The ordered pairs `(r, j)` of regions that share an agreement: the rows
+    /// of the bilateral settlement.
+    pub settlement_pairs: Vec<(usize, usize)>,
 }
 
 /// Which calendar period a time series is kept per.
@@ -90,6 +99,24 @@ pub struct AgreementModel {
     pub hours: Hours,
     pub overflow_after: Option<Time>,
     pub nurse_order: NurseOrder,
+    /// First and last day in force (days since the start; open ends at the extremes).
+    pub first_day: i64,
+    pub last_day: i64,
+    /// Crisis routing: active only while the crisis is on.
+    pub crisis: Option<Crisis>,
+}
+
+impl AgreementModel {
+    /// Whether the agreement is in force on `day` (days since the start).
+    #[inline]
+    pub fn in_force(&self, day: i64) -> bool {
+        self.first_day <= day && day <= self.last_day
+    }
+
+    /// Whether the agreement has dates at all.
+    pub fn dated(&self) -> bool {
+        self.first_day != i64::MIN || self.last_day != i64::MAX
+    }
 }
 
 /// A target with the periods in which it is judged.
@@ -196,6 +223,9 @@ impl Model {
                 hours: a.hours.clone(),
                 overflow_after: a.overflow_after,
                 nurse_order: a.nurse_order,
+                first_day: a.from.map_or(i64::MIN, day_of),
+                last_day: a.to.map_or(i64::MAX, day_of),
+                crisis: a.crisis.clone(),
             })
             .collect();
         let n = regions.len();
@@ -214,7 +244,26 @@ impl Model {
             p.sort_unstable();
             p.dedup();
         });
+        // A crisis triggered by the longest wait is looked at when each call of
+        // a member has waited that long (the same timers as overflow delays).
+        for a in &agreements {
+            if let Some(d) = a.crisis.as_ref().and_then(|c| c.longest_wait_over).filter(|&d| d > 0) {
+                for &r in &a.members {
+                    if !regions[r].overflow_delays.contains(&d) {
+                        regions[r].overflow_delays.push(d);
+                    }
+                }
+            }
+        }
         regions.iter_mut().for_each(|r| r.overflow_delays.sort_unstable());
+        let crisis_of_region = (0..n)
+            .map(|r| {
+                (0..agreements.len())
+                    .filter(|&a| agreements[a].crisis.is_some() && agreements[a].members.contains(&r))
+                    .collect()
+            })
+            .collect();
+        let (settled, settlement_pairs) = settlement_rules(s, &partners);
         let targets = s
             .targets
             .iter()
@@ -252,6 +301,9 @@ impl Model {
             months,
             chart_within: s.chart_within().1,
             user_targets,
+            crisis_of_region,
+            settled,
+            settlement_pairs,
         }
     }
 
@@ -286,11 +338,21 @@ impl Model {
             .map_or(&region.shifts, |s| &s.2)
     }
 
-    /// Whether agreement `a` is active at time `t`.
+    /// Whether agreement `a` is in force at time `t` by its dates and hours
+    /// (a crisis agreement is active only while its crisis is on as well). A
+    /// window belongs to the day it starts on: one opening on the last day
+    /// runs to its end past midnight, one opening the day before the first
+    /// day does not.
     pub fn agreement_active(&self, a: usize, t: Time) -> bool {
-        match &self.agreements[a].hours {
-            Hours::Always => true,
-            Hours::Windows(ws) => ws.iter().any(|w| self.window_covers(w, t.div_euclid(DAY), t)),
+        let agreement = &self.agreements[a];
+        let day = t.div_euclid(DAY);
+        match &agreement.hours {
+            Hours::Always => agreement.in_force(day),
+            Hours::Windows(ws) => ws.iter().any(|w| {
+                [day, day - 1]
+                    .iter()
+                    .any(|&d| agreement.in_force(d) && self.occurrence_covers(w, d, t))
+            }),
         }
     }
 
@@ -518,6 +580,23 @@ fn series_boundaries(calendar: &Calendar, kind: CalendarPeriod, warmup: Time, ho
 fn calendar_end(kind: CalendarPeriod, calendar: &Calendar, start: Time) -> Time {
     let next = calendar.period_starts(kind, start + DAY, start + 40 * DAY);
     next.into_iter().find(|&t| t > start).unwrap_or(Time::MAX)
+}
+
+/// Which flows are settled, and the ordered pairs of the bilateral settlement.
+/// Calls of region r answered by region j are settled unless r has
+/// `settled = false`, or every agreement with both r and j has `settled = false`.
+fn settlement_rules(s: &Scenario, partners: &[Vec<usize>]) -> (Vec<bool>, Vec<(usize, usize)>) {
+    let n = s.regions.len();
+    let mut settled = vec![false; n * n];
+    for a in s.agreements.iter().filter(|a| a.settled) {
+        for &r in &a.members {
+            for &j in &a.members {
+                settled[r * n + j] = s.regions[r].settled;
+            }
+        }
+    }
+    let pairs = (0..n).flat_map(|r| partners[r].iter().map(move |&j| (r, j))).collect();
+    (settled, pairs)
 }
 
 /// FNV-1a: a fixed, portable hash (std's hasher is randomised per process).

@@ -234,6 +234,9 @@ impl Simulation<'_> {
                 self.waiting_mask &= !bit;
             }
         }
+        if self.crisis_watch[r] {
+            self.crisis_update(r);
+        }
     }
 
     /// Arrival time of the longest-waiting call of region `r`.

@@ -24,6 +24,7 @@
 mod accounting;
 mod arrivals;
 mod calls;
+mod crisis;
 mod nurses;
 pub mod queue;
 pub mod routing;
@@ -156,6 +157,10 @@ pub struct Simulation<'m> {
     /// state of the current instant are all applied (see [`nurses`]).
     dispatch_pending: Vec<bool>,
     any_dispatch_pending: bool,
+    /// Per agreement: whether its crisis is on (always true without crisis routing).
+    crisis_on: Vec<bool>,
+    /// Per region: whether its queue can switch a crisis agreement on or off.
+    crisis_watch: Vec<bool>,
     tally: Tally,
 }
 
@@ -219,6 +224,13 @@ impl<'m> Simulation<'m> {
                 .collect(),
             dispatch_pending: vec![false; n],
             any_dispatch_pending: false,
+            // With every queue empty, only a trigger of zero is reached.
+            crisis_on: model
+                .agreements
+                .iter()
+                .map(|a| a.crisis.as_ref().is_none_or(|c| c.waiting_at_least == Some(0) || c.longest_wait_over == Some(0)))
+                .collect(),
+            crisis_watch: model.crisis_of_region.iter().map(|a| !a.is_empty()).collect(),
             tally: Tally::new(n, model.within.len(), model.months.len(), &periods),
         }
     }
@@ -310,8 +322,13 @@ impl<'m> Simulation<'m> {
             } => self.attempt(region as usize, attempt, caller_counted),
             What::Abandon { region, index } => self.abandon(region as usize, index),
             What::Overflow { region, index } => {
-                if self.queues[region as usize].is_waiting(index) {
-                    self.offer_head(region as usize);
+                let r = region as usize;
+                if self.queues[r].is_waiting(index) {
+                    if self.crisis_watch[r] {
+                        // The call may have waited long enough to start a crisis.
+                        self.crisis_update(r);
+                    }
+                    self.offer_head(r);
                 }
             }
             What::ServiceEnd { nurse_region } => self.service_end(nurse_region as usize),

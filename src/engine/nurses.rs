@@ -286,7 +286,7 @@ impl Simulation<'_> {
     }
 
     pub(super) fn agreement_check(&mut self, a: usize) {
-        let active = self.model.agreement_active(a, self.now);
+        let active = self.crisis_on[a] && self.model.agreement_active(a, self.now);
         if active == self.routing.active[a] {
             return;
         }
@@ -326,6 +326,10 @@ impl Simulation<'_> {
             }
         }
         for (a, agreement) in model.agreements.iter().enumerate() {
+            // Dates start and end at midnight (windows are checked at their own ends).
+            if agreement.dated() && (day == agreement.first_day || day - 1 == agreement.last_day) && start >= now {
+                self.events.schedule(start, What::AgreementCheck { agreement: a as u32 });
+            }
             if let Hours::Windows(ws) = &agreement.hours {
                 for w in ws {
                     if let Some((from, to)) = w.occurrence(start, weekday) {

@@ -53,6 +53,9 @@ pub struct Observation {
     /// Per settlement period (each month, then the horizon) and region:
     /// calls answered for others, by others, and the net.
     pub settlement: Vec<[f64; 3]>,
+    /// Per settlement period and pair of `Model::settlement_pairs`: calls of
+    /// the first region answered by nurses of the second.
+    pub bilateral: Vec<u64>,
     /// Per region: calls answered within 0..=60 minutes (counts), then offered.
     pub wait_curve: Vec<u64>,
     /// Per region and hour of the week: samples of nurses on the phones and calls waiting.
@@ -98,6 +101,7 @@ pub fn observe(model: &Model, groups: &[Vec<usize>], tally: &Tally) -> Observati
             .collect(),
         series: [SeriesPeriod::Week, SeriesPeriod::Month].map(|kind| series_counts(model, tally, kind)),
         settlement: settlement(model, tally),
+        bilateral: bilateral(model, tally),
         wait_curve: tally
             .calls
             .iter()
@@ -216,12 +220,31 @@ fn judge(target: &TargetModel, periods: &[PeriodCounts]) -> (f64, f64, u64, u64)
     (target_value(target.metric, &all), share, met, judged)
 }
 
+/// Calls of region r answered by region j in month `m` (`None`: the horizon).
+fn flows_of(model: &Model, tally: &Tally, m: Option<usize>, r: usize, j: usize) -> u64 {
+    let n = model.regions.len();
+    match m {
+        Some(m) => tally.flows_by_month[m * n * n + r * n + j],
+        None => tally.flows[r * n + j],
+    }
+}
+
+/// Each month, then the horizon.
+fn settlement_periods(model: &Model) -> impl Iterator<Item = Option<usize>> {
+    (0..model.months.len()).map(Some).chain([None])
+}
+
+/// Per settlement period and region: settled calls answered for others, by
+/// others, and the net (flows that the settlement rules exclude do not count).
 fn settlement(model: &Model, tally: &Tally) -> Vec<[f64; 3]> {
     let n = model.regions.len();
     let months = model.months.len();
-    let flows_of = |m: Option<usize>, r: usize, j: usize| match m {
-        Some(m) => tally.flows_by_month[m * n * n + r * n + j],
-        None => tally.flows[r * n + j],
+    let flows_of = |m: Option<usize>, r: usize, j: usize| {
+        if model.settled[r * n + j] {
+            flows_of(model, tally, m, r, j)
+        } else {
+            0
+        }
     };
     let mut out = Vec::with_capacity((months + 1) * n);
     for m in (0..months).map(Some).chain([None]) {
@@ -232,6 +255,14 @@ fn settlement(model: &Model, tally: &Tally) -> Vec<[f64; 3]> {
         }
     }
     out
+}
+
+/// Per settlement period and ordered pair of partner regions: calls of the
+/// first answered by the second (settled or not: the rows say which).
+fn bilateral(model: &Model, tally: &Tally) -> Vec<u64> {
+    settlement_periods(model)
+        .flat_map(|m| model.settlement_pairs.iter().map(move |&(r, j)| flows_of(model, tally, m, r, j)))
+        .collect()
 }
 
 /// Runs replication `replication` of the model.
@@ -259,6 +290,8 @@ pub struct Fold {
     pub target_periods: Vec<Vec<f64>>,
     /// Per settlement period and region: for others, by others, net.
     pub settlement: Vec<[Accumulator; 3]>,
+    /// Per settlement period and pair of partner regions: calls answered.
+    pub bilateral: Vec<Accumulator>,
     /// Sums of the observations' wait curves.
     pub wait_curve: Vec<u64>,
     /// Sums of the staffing samples.
@@ -280,6 +313,7 @@ impl Fold {
             targets: vec![(Accumulator::default(), Accumulator::default(), 0, 0); model.user_targets().len()],
             target_periods: vec![vec![]; model.user_targets().len()],
             settlement: vec![[Accumulator::default(); 3]; (model.months.len() + 1) * n],
+            bilateral: vec![Accumulator::default(); (model.months.len() + 1) * model.settlement_pairs.len()],
             wait_curve: vec![0; n * (CURVE_MINUTES + 2)],
             staffing: vec![StaffingSample::default(); n * 168],
             calls_simulated: 0,
@@ -313,6 +347,7 @@ impl Fold {
         for (acc, values) in self.settlement.iter_mut().zip(&o.settlement) {
             acc.iter_mut().zip(values).for_each(|(a, &v)| a.add(v));
         }
+        self.bilateral.iter_mut().zip(&o.bilateral).for_each(|(a, &v)| a.add(v as f64));
         self.wait_curve.iter_mut().zip(&o.wait_curve).for_each(|(a, b)| *a += b);
         for (a, b) in self.staffing.iter_mut().zip(&o.staffing) {
             a.samples += b.samples;
@@ -385,6 +420,34 @@ fn estimates(accs: &[Accumulator]) -> Vec<Estimate> {
     accs.iter().map(Accumulator::estimate).collect()
 }
 
+/// The rows of the bilateral settlement: per period, each ordered pair of
+/// partner regions with the calls of one answered by the other.
+fn bilateral_rows(scenario: &Scenario, model: &Model, periods: &[SettlementPeriod], accs: &[Accumulator]) -> Vec<BilateralRow> {
+    let n = model.regions.len();
+    let pairs = &model.settlement_pairs;
+    periods
+        .iter()
+        .enumerate()
+        .flat_map(|(p, period)| {
+            pairs.iter().enumerate().map(move |(k, &(r, j))| {
+                let answered = accs[p * pairs.len() + k].estimate();
+                let settled = model.settled[r * n + j];
+                BilateralRow {
+                    period: period.clone(),
+                    calls_of: scenario.regions[r].name.clone(),
+                    answered_by: scenario.regions[j].name.clone(),
+                    answered,
+                    settled,
+                    amount: scenario
+                        .price_per_call
+                        .filter(|_| settled)
+                        .and_then(|price| answered.mean.map(|m| m * price)),
+                }
+            })
+        })
+        .collect()
+}
+
 /// Turns a fold into the summary of a scenario.
 pub fn summarize(scenario: &Scenario, model: &Model, fold: Fold, replications: u32, wall_seconds: f64, threads: usize) -> Summary {
     let n = model.regions.len();
@@ -455,6 +518,7 @@ pub fn summarize(scenario: &Scenario, model: &Model, fold: Fold, replications: u
             })
         })
         .collect();
+    let bilateral = bilateral_rows(scenario, model, &periods, &fold.bilateral);
     Summary {
         scenario: scenario.name.clone(),
         seed: scenario.seed,
@@ -470,6 +534,7 @@ pub fn summarize(scenario: &Scenario, model: &Model, fold: Fold, replications: u
         by_hour: fold.by_hour,
         targets,
         settlement,
+        bilateral,
         price_per_call: scenario.price_per_call,
         wait_curve: fold
             .wait_curve

@@ -220,6 +220,27 @@ pub struct SettlementRow {
     pub region: String,
 }
 
+/// One row of the bilateral settlement (who owes whom): the calls of one
+/// region answered by another's nurses in one period. (Fields in the order of
+/// its JSON object.)
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BilateralRow {
+    /// The settled calls times the scenario's `price_per_call`, when priced
+    /// (none for calls the settlement rules exclude).
+    pub amount: Option<f64>,
+    /// Calls of `calls_of` answered by nurses of `answered_by`, per replication.
+    pub answered: Estimate,
+    /// The region whose nurses answered (is owed, when settled).
+    pub answered_by: String,
+    /// The region whose calls were answered (owes, when settled).
+    pub calls_of: String,
+    /// The month, or the horizon.
+    pub period: SettlementPeriod,
+    /// Whether these calls count in the settlement (`settled = false` on the
+    /// caller's region or on every agreement the two share: they do not).
+    pub settled: bool,
+}
+
 /// The figures of a time series row, in order: their keys.
 pub const SERIES_METRICS: [&str; 6] = [
     "offered",
@@ -293,6 +314,9 @@ pub struct Summary {
     pub targets: Vec<TargetResult>,
     /// Per month (then the horizon) and region.
     pub settlement: Vec<SettlementRow>,
+    /// Per month (then the horizon), each ordered pair of regions that share
+    /// an agreement: calls of one answered by the other.
+    pub bilateral: Vec<BilateralRow>,
     /// Money per call answered for another region, if priced.
     pub price_per_call: Option<f64>,
     /// Per region, share of offered calls answered within 0..=60 minutes.
@@ -350,6 +374,28 @@ impl Summary {
             .collect()
     }
 
+    /// Settled calls of region `from` answered by region `to` over the horizon,
+    /// per replication: the flow unless the settlement rules exclude it (a
+    /// summary read from JSON of an older version, without the bilateral
+    /// settlement, gives the flow).
+    pub fn settled_flow(&self, from: usize, to: usize) -> f64 {
+        let n = self.region_names.len();
+        let flow = self.flows[from * n + to].mean.unwrap_or(0.0);
+        let excluded = self.bilateral.iter().any(|b| {
+            !b.settled && b.period.is_horizon() && b.calls_of == self.region_names[from] && b.answered_by == self.region_names[to]
+        });
+        if excluded {
+            0.0
+        } else {
+            flow
+        }
+    }
+
+    /// The rows of the bilateral settlement with calls (as published).
+    pub fn bilateral_list(&self) -> Vec<&BilateralRow> {
+        self.bilateral.iter().filter(|b| b.answered.mean.unwrap_or(0.0) > 0.0).collect()
+    }
+
     /// The flows with calls, as `(from, to, answered)`.
     pub fn flow_list(&self) -> Vec<(&str, &str, &Estimate)> {
         let n = self.region_names.len();
@@ -391,6 +437,7 @@ impl Summary {
             .into_iter()
             .map(|(from, to, answered)| Flow { answered, from, to })
             .collect();
+        map.serialize_entry("bilateral_settlement", &self.bilateral_list())?;
         map.serialize_entry("flows", &flows)?;
         map.serialize_entry("regions", &groups(&self.region_names, &self.regions, &self.metrics, "region"))?;
         map.serialize_entry("replications", &self.replications)?;
@@ -440,6 +487,8 @@ struct FlowOwned {
 #[derive(Deserialize)]
 struct SummaryFile {
     agreements: Vec<std::collections::BTreeMap<String, Entry>>,
+    #[serde(default)]
+    bilateral_settlement: Vec<BilateralRow>,
     flows: Vec<FlowOwned>,
     regions: Vec<std::collections::BTreeMap<String, Entry>>,
     replications: u32,
@@ -533,6 +582,7 @@ impl<'de> Deserialize<'de> for Summary {
             by_hour: vec![HourCell::default(); n * 168],
             targets: f.targets,
             settlement: f.settlement,
+            bilateral: f.bilateral_settlement,
             price_per_call,
             wait_curve: vec![vec![f64::NAN; 61]; n],
             staffing: vec![(f64::NAN, f64::NAN); n * 168],

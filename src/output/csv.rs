@@ -34,6 +34,7 @@ pub fn tables(s: &Summary) -> Vec<(&'static str, Table)> {
         ("targets", targets_table(s)),
         ("flows", flows_table(s)),
         ("settlement", settlement_table(s)),
+        ("settlement_pairs", settlement_pairs_table(s)),
         ("by_hour", by_hour_table(s)),
         ("by_week", series_table(&s.by_week)),
         ("by_month", series_table(&s.by_month)),
@@ -141,6 +142,36 @@ pub fn settlement_table(s: &Summary) -> Table {
                 num(r.net.ci95.map(|c| c.0)),
                 num(r.net.ci95.map(|c| c.1)),
                 num(r.net_amount),
+            ]
+        })
+        .collect();
+    (header, rows)
+}
+
+/// `settlement_pairs.csv`: who owes whom. Per month (and the horizon), each
+/// ordered pair of regions with calls of `from` answered by nurses of `to`,
+/// whether they are settled, and money when priced.
+pub fn settlement_pairs_csv(s: &Summary) -> Vec<u8> {
+    let (header, rows) = settlement_pairs_table(s);
+    document(&header, &rows)
+}
+
+/// The cells of the same table (text, before [`cell`]).
+pub fn settlement_pairs_table(s: &Summary) -> Table {
+    let header = strings(["period", "from", "to", "answered", "ci_low", "ci_high", "settled", "amount"]);
+    let rows: Vec<Vec<String>> = s
+        .bilateral_list()
+        .iter()
+        .map(|b| {
+            vec![
+                b.period.to_string(),
+                b.calls_of.clone(),
+                b.answered_by.clone(),
+                num(b.answered.mean),
+                num(b.answered.ci95.map(|c| c.0)),
+                num(b.answered.ci95.map(|c| c.1)),
+                b.settled.to_string(),
+                num(b.amount),
             ]
         })
         .collect();

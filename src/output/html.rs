@@ -308,7 +308,8 @@ const MAX_PAIRS: usize = 40;
 /// Who answered whom, pair by pair: each direction, the net and its amount.
 fn bilateral(s: &Summary) -> String {
     let n = s.region_names.len();
-    let flow = |from: usize, to: usize| s.flows[from * n + to].mean.unwrap_or(0.0);
+    // Settled calls only: what the settlement rules exclude is owed by nobody.
+    let flow = |from: usize, to: usize| s.settled_flow(from, to);
     let mut pairs: Vec<(usize, usize, f64, f64)> = vec![];
     for a in 0..n {
         for b in a + 1..n {

@@ -7,7 +7,7 @@
 //! | --- | --- |
 //! | `text.rs` | the readable tables on standard output |
 //! | `json.rs` | `summary.json`, `comparison.json`, `--format json` |
-//! | `csv.rs` | `regions.csv`, `by_hour.csv`, `flows.csv`, `targets.csv`, `settlement.csv`, `by_week.csv`, `by_month.csv` |
+//! | `csv.rs` | `regions.csv`, `by_hour.csv`, `flows.csv`, `targets.csv`, `settlement.csv`, `settlement_pairs.csv`, `by_week.csv`, `by_month.csv` |
 //! | `xlsx.rs` | `results.xlsx`: the CSV tables as one workbook |
 //! | `charts.rs` | charts as PNG and SVG |
 //! | `html.rs` | `report.html` |
@@ -68,6 +68,7 @@ impl Export for Csv {
             ("flows.csv".into(), csv::flows_csv(s)),
             ("targets.csv".into(), csv::targets_csv(s)),
             ("settlement.csv".into(), csv::settlement_csv(s)),
+            ("settlement_pairs.csv".into(), csv::settlement_pairs_csv(s)),
             ("by_week.csv".into(), csv::series_csv(&s.by_week)),
             ("by_month.csv".into(), csv::series_csv(&s.by_month)),
         ])

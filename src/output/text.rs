@@ -208,7 +208,44 @@ fn settlement_text(s: &Summary) -> String {
         })
         .collect();
     out += &align(&header, &table);
-    out
+    out + &bilateral_text(s)
+}
+
+/// Who owes whom over the horizon: each pair of regions with settled calls
+/// answered one way or the other, the balance and who owes it.
+fn bilateral_text(s: &Summary) -> String {
+    let names = &s.region_names;
+    let mut table = vec![];
+    for (i, a) in names.iter().enumerate() {
+        for (k, b) in names.iter().enumerate().skip(i + 1) {
+            let (a_for_b, b_for_a) = (s.settled_flow(k, i), s.settled_flow(i, k));
+            if a_for_b == 0.0 && b_for_a == 0.0 {
+                continue;
+            }
+            let net = a_for_b - b_for_a;
+            let (debtor, creditor) = if net >= 0.0 { (b, a) } else { (a, b) };
+            let mut row = vec![
+                a.clone(),
+                b.clone(),
+                format!("{a_for_b:.0}"),
+                format!("{b_for_a:.0}"),
+                format!("{debtor} owes {creditor} {:.0} calls", net.abs()),
+            ];
+            if let Some(price) = s.price_per_call {
+                row.push(format!("{:.0}", net.abs() * price));
+            }
+            table.push(row);
+        }
+    }
+    if table.is_empty() {
+        return String::new();
+    }
+    let mut header: Vec<String> = ["A", "B", "A answered for B", "B answered for A", "balance"].map(String::from).to_vec();
+    if s.price_per_call.is_some() {
+        header.push(format!("amount ({})", super::html::CURRENCY));
+    }
+    "\nWho owes whom over the horizon (settled calls per replication; monthly in settlement_pairs.csv):\n".to_string()
+        + &align(&header, &table)
 }
 
 /// A target in words, shared by the text summary and `report.html`.

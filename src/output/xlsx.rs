@@ -1,5 +1,5 @@
 //! `results.xlsx`: the CSV tables of a run as one workbook, one sheet per
-//! table (`regions`, `targets`, `flows`, `settlement`, `by_hour`, `by_week`,
+//! table (`regions`, `targets`, `flows`, `settlement`, `settlement_pairs`, `by_hour`, `by_week`,
 //! `by_month`), with the same cells as the CSV files: numbers are stored as
 //! numbers (shares formatted as percentages, the value still the fraction),
 //! everything else as text. Text is always written as a text cell, so a
@@ -14,7 +14,7 @@ use crate::stats::Unit;
 
 /// Columns that always hold text, even when a value looks like a number
 /// (a region named `2024`).
-const TEXT_COLUMNS: [&str; 14] = [
+const TEXT_COLUMNS: [&str; 15] = [
     "kind",
     "name",
     "region",
@@ -24,6 +24,7 @@ const TEXT_COLUMNS: [&str; 14] = [
     "per",
     "bound",
     "met",
+    "settled",
     "period",
     "first_day",
     "last_day",

@@ -54,6 +54,14 @@ impl Problems {
         self.list.is_empty()
     }
 
+    /// Renders every problem as a warning (`warning:`), in file order, one
+    /// text per warning and without a count.
+    pub fn render_warnings(&self, sources: &[Source]) -> Vec<String> {
+        let mut list: Vec<&Problem> = self.list.iter().collect();
+        list.sort_by_key(|p| p.span.map(|s| (s.source, s.start)).unwrap_or((usize::MAX, 0)));
+        list.iter().map(|p| render_as("warning", p, sources)).collect()
+    }
+
     /// Renders every problem, in file order.
     pub fn render(&self, sources: &[Source]) -> String {
         let mut list: Vec<&Problem> = self.list.iter().collect();
@@ -106,7 +114,11 @@ fn floor_char_boundary(text: &str, mut i: usize) -> usize {
 }
 
 fn render_problem(p: &Problem, sources: &[Source]) -> String {
-    let mut out = format!("error: {}\n", visible(&p.message));
+    render_as("error", p, sources)
+}
+
+fn render_as(label: &str, p: &Problem, sources: &[Source]) -> String {
+    let mut out = format!("{label}: {}\n", visible(&p.message));
     if let Some(span) = p.span {
         let src = &sources[span.source];
         let (line, col) = line_col(&src.text, span.start);

@@ -57,6 +57,8 @@ pub enum Kind {
     Table(&'static [KeyDef]),
     /// A list of tables (`[[region]]`, `shifts = [ {…}, … ]`).
     Tables(&'static [KeyDef]),
+    /// `true` or `false`.
+    Bool,
 }
 
 const fn key(name: &'static str, kind: Kind, doc: &'static str) -> KeyDef {
@@ -215,6 +217,11 @@ pub const REGION: &[KeyDef] = &[
         CV,
         "coefficient of variation of a random day-to-day volume factor",
     ),
+    key(
+        "settled",
+        Kind::Bool,
+        "whether this region's calls answered by others count in the settlement (default true; false: e.g. the national queue)",
+    ),
 ];
 
 pub const AGREEMENT: &[KeyDef] = &[
@@ -234,6 +241,41 @@ pub const AGREEMENT: &[KeyDef] = &[
         "nurse_order",
         Kind::OneOf(&["own-first", "oldest-first"]),
         "which eligible call a free nurse takes",
+    ),
+    key("from", Kind::Date, "first day the agreement is in force (inclusive; default: always)"),
+    key("to", Kind::Date, "last day the agreement is in force (inclusive; default: always)"),
+    key(
+        "crisis",
+        Kind::Table(CRISIS),
+        "crisis routing: active only while a member's queue is long (with hysteresis)",
+    ),
+    key(
+        "settled",
+        Kind::Bool,
+        "whether calls answered between its members count in the settlement (default true)",
+    ),
+];
+
+pub const CRISIS: &[KeyDef] = &[
+    key(
+        "waiting_at_least",
+        Kind::Integer { min: 0, max: 250_000 },
+        "on when a member region has at least this many calls waiting",
+    ),
+    key(
+        "release_below",
+        Kind::Integer { min: 0, max: 250_000 },
+        "off again when every member has fewer calls waiting than this (default: waiting_at_least)",
+    ),
+    key(
+        "longest_wait_over",
+        Kind::Duration,
+        "on when a member region's longest-waiting call has waited this long",
+    ),
+    key(
+        "release_below_wait",
+        Kind::Duration,
+        "off again when every member's longest wait is shorter than this (default: longest_wait_over)",
     ),
 ];
 
@@ -359,6 +401,7 @@ fn kind_schema(kind: &Kind) -> Value {
         Kind::Bound => json!({"anyOf": [{"type": "number", "minimum": 0, "maximum": 1}, duration_schema()]}),
         Kind::Table(keys) => table_schema(keys),
         Kind::Tables(keys) => json!({"type": "array", "items": table_schema(keys)}),
+        Kind::Bool => json!({"type": "boolean"}),
     }
 }
 

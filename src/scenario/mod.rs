@@ -7,6 +7,7 @@ pub mod keys;
 mod read;
 pub(crate) use read::clean_name;
 pub mod tree;
+pub mod warnings;
 
 use crate::calendar::{Time, Window};
 use crate::dist::Dist;
@@ -34,6 +35,9 @@ pub struct Scenario {
     pub source: String,
     /// `[sweep] vary`: grid definitions (`KEY=V1,V2,…`) used when `sweep` gets no `--vary`.
     pub sweep: Vec<String>,
+    /// Warnings (valid, but probably not what was meant), each rendered with
+    /// its place in the file as `check` and `run` print them on standard error.
+    pub warnings: Vec<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -95,6 +99,9 @@ pub struct Region {
     pub shrinkage_block: Time,
     /// Coefficient of variation of a random day-to-day volume factor (gamma, mean 1).
     pub daily_variation: f64,
+    /// Whether this region's calls answered by other regions are settled
+    /// (`settled = false`: e.g. the national queue, whose calls nobody pays for).
+    pub settled: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -114,6 +121,28 @@ pub struct Agreement {
     /// `None` = never (the agreement makes no call eligible).
     pub overflow_after: Option<Time>,
     pub nurse_order: NurseOrder,
+    /// First and last day (inclusive) on which the agreement is in force; `None`: open.
+    pub from: Option<jiff::civil::Date>,
+    pub to: Option<jiff::civil::Date>,
+    /// Crisis routing: the agreement is active only while a member's queue is long.
+    pub crisis: Option<Crisis>,
+    /// Whether calls answered through this agreement are settled (default true).
+    pub settled: bool,
+}
+
+/// Crisis routing (report 000: "Vid kris kan samtal styras över nationellt"):
+/// the agreement switches on when any member region's queue reaches a trigger
+/// and off again once every member's queue is below the (lower) release levels.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Crisis {
+    /// On when a member has at least this many calls waiting.
+    pub waiting_at_least: Option<u32>,
+    /// Off only when every member has fewer calls waiting than this.
+    pub release_below: u32,
+    /// On when a member's longest-waiting call has waited this long.
+    pub longest_wait_over: Option<Time>,
+    /// Off only when every member's longest wait is shorter than this.
+    pub release_below_wait: Time,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -197,7 +226,13 @@ pub fn load_str(file_name: &str, text: &str, overrides: &[String]) -> Result<Sce
         }
         // Files named in the scenario (`calls_file`) are found beside it.
         let base = std::path::Path::new(file_name).parent().unwrap_or(std::path::Path::new(""));
-        read::scenario(&root, default_name(file_name), base, &mut problems)
+        let s = read::scenario(&root, default_name(file_name), base, &mut problems)?;
+        let warnings = if problems.is_empty() {
+            warnings::find(&s, &root).render_warnings(&sources)
+        } else {
+            vec![]
+        };
+        Some(Scenario { warnings, ..s })
     });
     let scenario = scenario.map(|s| Scenario {
         source: text.to_string(),

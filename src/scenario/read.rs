@@ -355,6 +355,7 @@ pub(super) fn scenario(root: &Node, default_name: String, base: &std::path::Path
         price_per_call: price_per_call.map_or(Some(None), |p| p.map(Some))?,
         source: String::new(),
         sweep: sweep.unwrap_or(Some(vec![]))?,
+        warnings: vec![],
     };
     if p.is_empty() {
         check_work(&scenario, &region_names, horizon?.1, p);
@@ -908,6 +909,7 @@ fn read_region(n: &Node, defaults: &Defaults, base: &std::path::Path, p: &mut Pr
         .get("daily_variation")
         .map(|n| cv_value(n, "daily_variation", p))
         .unwrap_or(Some(defaults.daily_variation.unwrap_or(0.0)));
+    let settled = t.get("settled").map_or(Some(true), |n| boolean(n, "settled", p));
     let span = t.span_start();
     t.finish(p);
 
@@ -993,6 +995,7 @@ fn read_region(n: &Node, defaults: &Defaults, base: &std::path::Path, p: &mut Pr
         shrinkage: shrinkage?,
         shrinkage_block: shrinkage_block?,
         daily_variation: daily_variation?,
+        settled: settled?,
     })
 }
 
@@ -1147,14 +1150,101 @@ fn read_agreement(n: &Node, regions: &[&str], p: &mut Problems) -> Option<Agreem
             None => None,
         },
     };
+    let from = t.get("from").map(|n| date(n, "from", p).ok_or(()));
+    let to = t.get("to").map(|n| date(n, "to", p).ok_or(()));
+    let crisis = t.get("crisis").map(|n| read_crisis(n, &what, p).ok_or(()));
+    let settled = t.get("settled").map_or(Some(true), |n| boolean(n, "settled", p));
     t.finish(p);
+    let (from, to) = (from.transpose().ok()?, to.transpose().ok()?);
+    if let (Some(from), Some(to)) = (from, to) {
+        if to < from {
+            p.at(n.span, format!("{what} ends ({to}) before it starts ({from})"))
+                .hint("`from` is the first day and `to` the last day in force, both inclusive");
+            return None;
+        }
+    }
     Some(Agreement {
         name: name?,
         members: members?,
         hours: hours?,
         overflow_after: overflow_after?,
         nurse_order: nurse_order?,
+        from,
+        to,
+        crisis: crisis.transpose().ok()?,
+        settled: settled?,
     })
+}
+
+/// `crisis = { waiting_at_least = 20, release_below = 5 }` and/or
+/// `{ longest_wait_over = "15m", release_below_wait = "5m" }`: a release level
+/// defaults to its trigger (no hysteresis) and may not exceed it.
+fn read_crisis(n: &Node, agreement: &str, p: &mut Problems) -> Option<Crisis> {
+    let mut t = Table::of(n, &format!("the crisis of {agreement}"), keys::CRISIS, p)?;
+    let count = |key: &'static str, t: &mut Table, p: &mut Problems| {
+        t.get(key)
+            .map(|n| whole(n, key, crate::engine::MAX_WAITING as u64, p).map(|x| (x as u32, n.span)).ok_or(()))
+            .transpose()
+    };
+    let wait = |key: &'static str, t: &mut Table, p: &mut Problems| {
+        t.get(key).map(|n| duration(n, key, p).map(|x| (x, n.span)).ok_or(())).transpose()
+    };
+    let waiting_at_least = count("waiting_at_least", &mut t, p);
+    let release_below = count("release_below", &mut t, p);
+    let longest_wait_over = wait("longest_wait_over", &mut t, p);
+    let release_below_wait = wait("release_below_wait", &mut t, p);
+    t.finish(p);
+    let (waiting_at_least, release_below) = (waiting_at_least.ok()?, release_below.ok()?);
+    let (longest_wait_over, release_below_wait) = (longest_wait_over.ok()?, release_below_wait.ok()?);
+    if waiting_at_least.is_none() && longest_wait_over.is_none() {
+        p.at(n.span, format!("the crisis of {agreement} has no trigger"))
+            .hint("give `waiting_at_least = 20` (calls waiting) and/or `longest_wait_over = \"15m\"`");
+        return None;
+    }
+    let mut ok = true;
+    ok &= release_level(waiting_at_least.map(|x| x.0), release_below, "release_below", "waiting_at_least", p);
+    ok &= release_level(longest_wait_over.map(|x| x.0), release_below_wait, "release_below_wait", "longest_wait_over", p);
+    ok.then(|| Crisis {
+        waiting_at_least: waiting_at_least.map(|x| x.0),
+        release_below: release_below.or(waiting_at_least).map_or(0, |x| x.0),
+        longest_wait_over: longest_wait_over.map(|x| x.0),
+        release_below_wait: release_below_wait.or(longest_wait_over).map_or(0, |x| x.0),
+    })
+}
+
+/// A release level needs its trigger and must not exceed it (else the
+/// agreement would switch off while still in crisis).
+fn release_level<T: PartialOrd + std::fmt::Display + Copy>(
+    trigger: Option<T>,
+    release: Option<(T, Span)>,
+    release_key: &str,
+    trigger_key: &str,
+    p: &mut Problems,
+) -> bool {
+    match (trigger, release) {
+        (None, Some((_, span))) => {
+            p.at(span, format!("{release_key} is given without {trigger_key}"))
+                .hint(format!("add {trigger_key}, the level at which the crisis starts"));
+            false
+        }
+        (Some(on), Some((off, span))) if off > on => {
+            p.at(span, format!("{release_key} must not exceed {trigger_key}"))
+                .hint("the crisis ends below a lower level than it starts at (hysteresis)");
+            false
+        }
+        _ => true,
+    }
+}
+
+fn boolean(n: &Node, what: &str, p: &mut Problems) -> Option<bool> {
+    match n.value {
+        Value::Bool(b) => Some(b),
+        _ => {
+            p.at(n.span, format!("{what} must be true or false, found {}", n.value.kind()))
+                .hint(format!("write `{what} = false` (no quotes)"));
+            None
+        }
+    }
 }
 
 fn read_hours(n: &Node, p: &mut Problems) -> Option<Hours> {
