@@ -113,6 +113,9 @@ impl Simulation<'_> {
                 if wait <= self.model.targets[k].within {
                     counts.answered_within += 1;
                 }
+                if let Some(waits) = self.tally.target_waits[k].get_mut(p) {
+                    waits.add(wait);
+                }
             }
         }
     }

@@ -219,7 +219,18 @@ impl<'m> Simulation<'m> {
                 .collect(),
             dispatch_pending: vec![false; n],
             any_dispatch_pending: false,
-            tally: Tally::new(n, model.within.len(), model.months.len(), &periods),
+            tally: Tally {
+                // Percentile targets keep a histogram of waits per judged period.
+                target_waits: model
+                    .targets
+                    .iter()
+                    .map(|t| match t.metric {
+                        crate::scenario::TargetMetric::WaitPercentile(_) => vec![crate::stats::WaitHistogram::default(); t.periods()],
+                        _ => vec![],
+                    })
+                    .collect(),
+                ..Tally::new(n, model.within.len(), model.months.len(), &periods)
+            },
         }
     }
 
