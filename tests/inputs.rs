@@ -448,3 +448,109 @@ fn bad_history_rows_are_refused_with_file_line_and_column() {
     let both = HISTORY_SCENARIO.replace("volume_factor = 2", "calls_per_day = 5");
     assert_refused(&both, &[("h.csv", &good)], &["s.toml:", "not both"]);
 }
+
+// ---------------------------------------------------------------------------
+// `--set` that adds and removes, and `compare --set-for`
+
+const TWO_REGIONS: &str = r#"
+start = "2024-03-04"
+horizon = "2d"
+replications = 2
+[defaults]
+handle_time = { dist = "exponential", mean = "10m" }
+patience = { dist = "exponential", mean = "10m" }
+[[region]]
+name = "Kalmar"
+calls_per_day = 300
+shifts = [{ from = "07:00", to = "22:00", nurses = 3 }]
+[[region]]
+name = "Halland"
+calls_per_day = 300
+shifts = [{ from = "00:00", to = "24:00", nurses = 3 }]
+[[agreement]]
+name = "night"
+members = ["Kalmar", "Halland"]
+hours = "all 22:00-07:00"
+overflow_after = "0m"
+"#;
+
+#[test]
+fn set_adds_and_removes_shifts_and_agreements() {
+    let load = |flags: &[&str]| {
+        let flags: Vec<String> = flags.iter().map(|f| f.to_string()).collect();
+        scenario::load_str("t.toml", TWO_REGIONS, &flags)
+    };
+    let s = load(&[r#"region.Kalmar.shifts+={ days = "all", from = "22:00", to = "07:00", nurses = 2 }"#]).unwrap();
+    assert_eq!(s.regions[0].shifts.len(), 2);
+    assert_eq!(s.regions[0].shifts[1].nurses, 2);
+    let s = load(&["agreement.night=remove"]).unwrap();
+    assert!(s.agreements.is_empty());
+    let s = load(&[
+        "region.Halland.shifts.0=remove",
+        "region.Halland.shifts+={ from = \"08:00\", to = \"17:00\", nurses = 9 }",
+    ])
+    .unwrap();
+    assert_eq!(s.regions[1].shifts.len(), 1);
+    assert_eq!(s.regions[1].shifts[0].nurses, 9);
+    // A new agreement, and a key removed (the region then has no own patience: the default).
+    let s = load(&[r#"agreement+={ name = "day", members = ["Kalmar", "Halland"], overflow_after = "4m" }"#]).unwrap();
+    assert_eq!(s.agreements.len(), 2);
+    // What was added is validated as if written in the file, pointing into the flag.
+    let err = load(&[r#"region.Kalmar.shifts+={ from = "22:00", to = "07:00", nurses = -2 }"#])
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("--set region.Kalmar.shifts+="), "{err}");
+    let err = load(&["agreement.nightt=remove"]).unwrap_err().to_string();
+    assert!(
+        err.contains("--set agreement.nightt=remove:1:1") && err.contains("did you mean `night`"),
+        "{err}"
+    );
+    let err = load(&["region.Kalmar.calls_per_day+=3"]).unwrap_err().to_string();
+    assert!(err.contains("not a list"), "{err}");
+}
+
+#[test]
+fn compare_sets_keys_per_scenario() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("a.toml"), TWO_REGIONS).unwrap();
+    let out = nursequeue()
+        .current_dir(dir.path())
+        .args([
+            "compare",
+            "a.toml",
+            "a.toml",
+            "--format",
+            "json",
+            "--set-for",
+            "2:region.Kalmar.calls_per_day=600",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let names: Vec<&str> = json["scenarios"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["scenario"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["a", "a (region.Kalmar.calls_per_day=600)"]);
+    let offered = |k: usize| json["scenarios"][k]["regions"][0]["offered"]["mean"].as_f64().unwrap();
+    assert!(offered(1) > 1.6 * offered(0), "{} vs {}", offered(1), offered(0));
+    // Halland's callers are the same in both (common random numbers).
+    let halland = |k: usize| json["scenarios"][k]["regions"][1]["offered"]["mean"].as_f64().unwrap();
+    assert_eq!(halland(0), halland(1));
+    for (flag, expected) in [
+        ("3:region.Kalmar.calls_per_day=1", "--set-for 3:region.Kalmar.calls_per_day=1:1:1"),
+        ("region.Kalmar.calls_per_day=1", "expected N:KEY=VALUE"),
+    ] {
+        let out = nursequeue()
+            .current_dir(dir.path())
+            .args(["compare", "a.toml", "a.toml", "--set-for", flag])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(err.contains(expected), "{err}");
+    }
+}

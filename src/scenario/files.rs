@@ -340,13 +340,15 @@ fn history_count(text: &str, decimal_comma: bool) -> Result<f64, String> {
 /// time column(s) — `datetime`, or `date` and `hour` — and the count columns:
 /// `calls`, or one column per region named as the region. Rows are one
 /// interval each (hour, half hour or quarter hour, the same throughout),
-/// in any order, with no gap and no duplicate. Errors are `file:line:column`.
+/// in any order, with no gap and no duplicate; lines starting with `#` are
+/// comments. Errors are `file:line:column`.
 pub fn read_history(path: &Path, region: &str, start: jiff::civil::Date, horizon: crate::calendar::Time) -> Result<History, String> {
     use crate::calendar::MINUTE;
     let bytes = std::fs::read(path).map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
     let text = String::from_utf8(bytes).map_err(|_| format!("`{}` is not UTF-8 text", path.display()))?;
     let text = text.trim_start_matches('\u{feff}');
-    let first = text.lines().next().unwrap_or("");
+    // Lines starting with `#` are comments (where the data came from).
+    let first = text.lines().find(|l| !l.starts_with('#')).unwrap_or("");
     let sep = if first.matches(';').count() > first.matches(',').count() {
         b';'
     } else {
@@ -356,6 +358,7 @@ pub fn read_history(path: &Path, region: &str, start: jiff::civil::Date, horizon
         .has_headers(false)
         .flexible(true)
         .delimiter(sep)
+        .comment(Some(b'#'))
         .from_reader(text.as_bytes());
     let mut records = reader.records();
     let header = match records.next() {
@@ -368,13 +371,14 @@ pub fn read_history(path: &Path, region: &str, start: jiff::civil::Date, horizon
             ))
         }
     };
+    let header_line = header.position().map_or(1, |p| p.line());
     let names: Vec<String> = header.iter().map(|h| crate::scenario::clean_name(h.trim())).collect();
     let lower: Vec<String> = names.iter().map(|h| h.to_lowercase()).collect();
     let by_date_hour = lower.first().map(String::as_str) == Some("date") && lower.get(1).map(String::as_str) == Some("hour");
     if !by_date_hour && !matches!(lower.first().map(String::as_str), Some("datetime" | "time" | "timestamp")) {
         return Err(format!(
             "{}: the header must start with `datetime` or with `date,hour`, found `{}`",
-            place(path, 1, 1),
+            place(path, header_line, 1),
             names.first().cloned().unwrap_or_default()
         ));
     }
@@ -387,7 +391,7 @@ pub fn read_history(path: &Path, region: &str, start: jiff::civil::Date, horizon
         .ok_or_else(|| {
             format!(
                 "{}: no column `{region}` or `calls` (the header has: {})",
-                place(path, 1, 1),
+                place(path, header_line, 1),
                 names.join(", ")
             )
         })?;

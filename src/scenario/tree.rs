@@ -228,7 +228,11 @@ pub fn apply_override(root: &mut Node, source_index: usize, flag: &str, problems
         return;
     }
     if append || remove {
-        let result = if append { append_at(root, &keys, value) } else { remove_at(root, &keys) };
+        let result = if append {
+            append_at(root, &keys, value)
+        } else {
+            remove_at(root, &keys)
+        };
         if let Err(msg) = result {
             let hint = if append {
                 "KEY+=VALUE appends to a list, e.g. --set 'region.Kalmar.shifts+={ from = \"22:00\", to = \"07:00\", nurses = 2 }'"
@@ -286,7 +290,11 @@ fn entry_index(items: &[Node], key: &str) -> Result<usize, String> {
     let wanted = super::read::clean_name(key);
     items
         .iter()
-        .position(|n| n.get("name").and_then(Node::as_text).is_some_and(|n| super::read::clean_name(n) == wanted))
+        .position(|n| {
+            n.get("name")
+                .and_then(Node::as_text)
+                .is_some_and(|n| super::read::clean_name(n) == wanted)
+        })
         .ok_or_else(|| {
             let names: Vec<&str> = items.iter().filter_map(|n| n.get("name").and_then(Node::as_text)).collect();
             let mut msg = format!("no entry named `{key}`");
