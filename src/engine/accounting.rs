@@ -110,11 +110,12 @@ impl Simulation<'_> {
                 let counts = &mut self.tally.target_periods[k][p];
                 counts.answered += 1;
                 counts.wait_answered_ms += wait as f64;
-                if wait <= self.model.targets[k].within {
+                let target = &self.model.targets[k];
+                if wait <= target.within {
                     counts.answered_within += 1;
                 }
-                if let Some(waits) = self.tally.target_waits[k].get_mut(p) {
-                    waits.add(wait);
+                if let crate::scenario::TargetMetric::WaitPercentile(_) = target.metric {
+                    self.tally.target_waits[k][p].add(wait);
                 }
             }
         }
