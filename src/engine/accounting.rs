@@ -110,13 +110,28 @@ impl Simulation<'_> {
                 let counts = &mut self.tally.target_periods[k][p];
                 counts.answered += 1;
                 counts.wait_answered_ms += wait as f64;
-                let target = &self.model.targets[k];
-                if wait <= target.within {
+                if wait <= self.model.targets[k].within {
                     counts.answered_within += 1;
                 }
-                if let crate::scenario::TargetMetric::WaitPercentile(_) = target.metric {
-                    self.tally.target_waits[k][p].add(wait);
-                }
+            }
+        }
+        if self.percentile_targets {
+            self.count_wait_in_periods(r, arrival, wait);
+        }
+    }
+
+    /// Adds the wait of an answered call of region `r` to the histograms of
+    /// the percentile targets' periods it belongs to (kept apart, so that
+    /// scenarios without percentile targets pay nothing for them).
+    #[inline(never)]
+    fn count_wait_in_periods(&mut self, r: usize, arrival: Time, wait: Time) {
+        for i in 0..self.targets_of_region[r].len() {
+            let k = self.targets_of_region[r][i];
+            if !matches!(self.model.targets[k].metric, crate::scenario::TargetMetric::WaitPercentile(_)) {
+                continue;
+            }
+            if let Some(p) = self.period_of(k, arrival) {
+                self.tally.target_waits[k][p].add(wait);
             }
         }
     }

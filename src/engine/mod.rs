@@ -156,6 +156,8 @@ pub struct Simulation<'m> {
     /// state of the current instant are all applied (see [`nurses`]).
     dispatch_pending: Vec<bool>,
     any_dispatch_pending: bool,
+    /// Whether any target is a percentile (`wait_p75`): its waits are kept per period.
+    percentile_targets: bool,
     tally: Tally,
 }
 
@@ -219,6 +221,10 @@ impl<'m> Simulation<'m> {
                 .collect(),
             dispatch_pending: vec![false; n],
             any_dispatch_pending: false,
+            percentile_targets: model
+                .targets
+                .iter()
+                .any(|t| matches!(t.metric, crate::scenario::TargetMetric::WaitPercentile(_))),
             tally: Tally {
                 // Percentile targets keep a histogram of waits per judged period.
                 target_waits: model
