@@ -485,7 +485,9 @@ impl Model {
         // Memory: waiting calls up to the engine's cap, nurses (idle and
         // leaving queues, today's and yesterday's shifts), per-region statistics.
         let waiting = attempts.min(crate::engine::MAX_WAITING as f64);
-        let memory_bytes = waiting * CALL_BYTES + 64.0 * region.max_nurses as f64 + GROUP_BYTES;
+        // A history keeps one rate per interval of the window.
+        let history = region.history.as_ref().map_or(0.0, |h| 8.0 * h.len() as f64);
+        let memory_bytes = waiting * CALL_BYTES + 64.0 * region.max_nurses as f64 + GROUP_BYTES + history;
         Work {
             attempts,
             events,

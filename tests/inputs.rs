@@ -336,6 +336,9 @@ shifts = [{ days = "all", from = "00:00", to = "24:00", nurses = 30 }]
     // The model holds one rate per hour of the year, not the calls.
     let model = Model::compile(&s);
     assert_eq!(model.regions[0].history.as_ref().map(Vec::len), Some(366 * 24));
+    // Memory of a replication: the rates and fixed statistics, not the calls.
+    let memory = model.work().memory_bytes;
+    assert!(memory < 8.0 * 1024.0 * 1024.0, "{memory} bytes");
     let summary = nursequeue::experiment::run(&s, 0).unwrap();
     // Per month: offered calls against the file's sum, within the CI.
     for row in summary.by_month.iter().filter(|r| r.group == "Kalmar") {
