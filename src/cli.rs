@@ -414,7 +414,11 @@ fn check(args: CheckArgs) -> Result<(), Failure> {
     let nurses: u32 = s
         .regions
         .iter()
-        .flat_map(|r| r.shifts.iter().map(|sh| sh.nurses))
+        .flat_map(|r| {
+            // A rotation's weeks hold the regular shifts; the staffing factor scales them.
+            let rotation = r.rotation.iter().flat_map(|rot| rot.weeks.iter().flatten());
+            r.shifts.iter().chain(rotation).map(|sh| scenario::staffed(sh.nurses, r.staffing_factor))
+        })
         .max()
         .unwrap_or(0);
     out(&format!(
