@@ -110,6 +110,11 @@ pub struct CompareArgs {
     /// Override a key in every scenario (repeatable).
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub set: Vec<String>,
+    /// Override a key in the N-th scenario only (1 = the first named), after the
+    /// --set flags: `compare A.toml A.toml --set-for 2:region.Kalmar.calls_per_day=400`
+    /// (repeatable; also KEY+=VALUE and KEY=remove).
+    #[arg(long = "set-for", value_name = "N:KEY=VALUE")]
+    pub set_for: Vec<String>,
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
     /// Write comparison.json, charts, report.html and each scenario's tables into this folder.
@@ -364,6 +369,42 @@ fn man() -> Result<(), Failure> {
     out(&String::from_utf8_lossy(&page))
 }
 
+/// `--set-for N:KEY=VALUE` flags sorted per scenario (N counts from 1).
+fn overrides_per_scenario(flags: &[String], scenarios: usize) -> Result<Vec<Vec<String>>, String> {
+    use crate::scenario::{Problems, Source, Span};
+    let mut per = vec![vec![]; scenarios];
+    let (mut problems, mut sources) = (Problems::default(), vec![]);
+    for flag in flags {
+        let n = flag.split_once(':').and_then(|(n, rest)| Some((n.trim().parse::<usize>().ok()?, n.len(), rest)));
+        if let Some((n, _, rest)) = n.filter(|&(n, _, _)| (1..=scenarios).contains(&n)) {
+            per[n - 1].push(rest.to_string());
+            continue;
+        }
+        sources.push(Source {
+            name: format!("--set-for {flag}"),
+            text: flag.clone(),
+        });
+        let span = |end: usize| Span {
+            source: sources.len() - 1,
+            start: 0,
+            end,
+        };
+        match n {
+            Some((n, len, _)) => problems
+                .at(span(len), format!("there is no scenario {n}: {scenarios} are compared"))
+                .hint("N counts the scenarios as named on the command line, from 1"),
+            None => problems
+                .at(span(flag.len()), "expected N:KEY=VALUE")
+                .hint("e.g. --set-for 2:region.Kalmar.calls_per_day=400 (N counts the scenarios as named, from 1)"),
+        };
+    }
+    if problems.is_empty() {
+        Ok(per)
+    } else {
+        Err(problems.render(&sources))
+    }
+}
+
 fn load(args: &ScenarioArgs) -> Result<Scenario, Failure> {
     let s = scenario::load_file(&args.scenario, &args.set).map_err(|e| invalid(e.to_string()))?;
     // Warnings never change the exit code: they go to standard error.
@@ -379,7 +420,17 @@ fn check(args: CheckArgs) -> Result<(), Failure> {
     let nurses: u32 = s
         .regions
         .iter()
-        .flat_map(|r| r.shifts.iter().chain(r.schedules.iter().flat_map(|sc| &sc.shifts)).map(|sh| sh.nurses))
+        .flat_map(|r| {
+            // A rotation's weeks hold the regular shifts; dated schedules their
+            // own; the staffing factors scale them, as the model does.
+            let rotation = r.rotation.iter().flat_map(|rot| rot.weeks.iter().flatten());
+            let regular = r.shifts.iter().chain(rotation).map(|sh| scenario::staffed(sh.nurses, r.staffing_factor));
+            let dated = r.schedules.iter().flat_map(|sc| {
+                let factor = r.staffing_factor * sc.staffing_factor;
+                sc.shifts.iter().flatten().map(move |sh| scenario::staffed(sh.nurses, factor))
+            });
+            regular.chain(dated)
+        })
         .max()
         .unwrap_or(0);
     out(&format!(
@@ -486,10 +537,16 @@ fn run(args: RunArgs, cancel: &Cancel) -> Result<(), Failure> {
 fn compare(args: CompareArgs, cancel: &Cancel) -> Result<(), Failure> {
     let mut problems = String::new();
     let mut scenarios = vec![];
-    for path in &args.scenarios {
-        match scenario::load_file(path, &args.set) {
-            Ok(s) => {
+    let per_scenario = overrides_per_scenario(&args.set_for, args.scenarios.len()).map_err(invalid)?;
+    for (path, own) in args.scenarios.iter().zip(&per_scenario) {
+        let overrides: Vec<String> = args.set.iter().chain(own).cloned().collect();
+        match scenario::load_file(path, &overrides) {
+            Ok(mut s) => {
                 s.warnings.iter().for_each(|w| output::io::eprint(w));
+                // Two runs of one file differ by their own overrides: say which in the name.
+                if !own.is_empty() && !own.iter().any(|o| o.trim_start().starts_with("name=")) {
+                    s.name = format!("{} ({})", s.name, own.join("; "));
+                }
                 scenarios.push(s)
             }
             Err(e) => problems += &e.to_string(),

@@ -59,10 +59,20 @@ pub struct RegionModel {
     pub interval: Time,
     pub handle: Sampler,
     pub mean_handle: f64,
+    /// Dated changes of handle time `(first day, sampler, mean)`, in date order:
+    /// calls arriving on or after the day take it (until the next change).
+    pub handle_changes: Vec<(i64, Sampler, f64)>,
+    /// Added to the handle time when a nurse of another region answers.
+    pub partner_extra_handle: Time,
     pub patience: Sampler,
-    /// Regular shifts, and dated schedules `(first day, last day, shifts)` that replace them.
-    pub shifts: Vec<Shift>,
-    pub schedules: Vec<(i64, i64, Vec<Shift>)>,
+    /// Regular shifts (one week, or a rotation of N weeks), and dated
+    /// schedules `(first day, last day, staffing)` that replace them; staffing
+    /// factors already applied.
+    pub shifts: Staffing,
+    pub schedules: Vec<(i64, i64, Staffing)>,
+    /// Calls per ms of each interval of `interval` from time zero, from a
+    /// history file; when present it replaces `rate`.
+    pub history: Option<Vec<f64>>,
     /// Distinct positive overflow delays of the agreements this region is in:
     /// the waiting times at which its calls may become eligible for partners.
     pub overflow_delays: Vec<Time>,
@@ -83,6 +93,61 @@ pub struct RegionModel {
     pub daily_variation: f64,
     /// Dated volume factors `(first day, last day, factor)`.
     pub surges: Vec<(i64, i64, f64)>,
+}
+
+/// The shifts of each day: one week repeated, or a rotation of N weeks.
+#[derive(Clone, Debug)]
+pub struct Staffing {
+    /// The day (from time zero) on which week 1 begins.
+    pub start_day: i64,
+    /// The weeks of the cycle (one for plain shifts).
+    pub weeks: Vec<Vec<Shift>>,
+}
+
+impl Staffing {
+    fn weekly(shifts: &[Shift], factor: f64) -> Staffing {
+        Staffing {
+            start_day: 0,
+            weeks: vec![scale(shifts, factor)],
+        }
+    }
+
+    /// The shifts in force for shifts starting on `day`.
+    #[inline]
+    pub fn on(&self, day: i64) -> &[Shift] {
+        if self.weeks.len() == 1 {
+            return &self.weeks[0];
+        }
+        let k = (day - self.start_day).div_euclid(7).rem_euclid(self.weeks.len() as i64);
+        &self.weeks[k as usize]
+    }
+
+    fn scaled(&self, factor: f64) -> Staffing {
+        Staffing {
+            start_day: self.start_day,
+            weeks: self.weeks.iter().map(|w| scale(w, factor)).collect(),
+        }
+    }
+
+    /// The most nurses any week schedules at once (an upper bound: all shifts added).
+    fn max_nurses(&self) -> u32 {
+        self.weeks
+            .iter()
+            .map(|w| w.iter().map(|s| s.nurses).fold(0u32, u32::saturating_add))
+            .max()
+            .unwrap_or(0)
+    }
+}
+
+/// Shifts with their nurses multiplied by a staffing factor (see [`crate::scenario::staffed`]).
+fn scale(shifts: &[Shift], factor: f64) -> Vec<Shift> {
+    shifts
+        .iter()
+        .map(|s| Shift {
+            nurses: crate::scenario::staffed(s.nurses, factor),
+            ..s.clone()
+        })
+        .collect()
 }
 
 #[derive(Clone, Debug)]
@@ -146,6 +211,15 @@ impl TargetModel {
 }
 
 impl RegionModel {
+    /// The handle time of calls arriving on `day`, and its mean.
+    #[inline]
+    pub fn handle_on(&self, day: i64) -> (&Sampler, f64) {
+        match self.handle_changes.iter().rev().find(|c| c.0 <= day) {
+            Some(c) => (&c.1, c.2),
+            None => (&self.handle, self.mean_handle),
+        }
+    }
+
     /// The index in `rate` of the interval starting at `start` (a multiple of
     /// `interval`), holidays as Sundays.
     #[inline]
@@ -164,16 +238,34 @@ impl Model {
             .iter()
             .enumerate()
             .map(|(index, r)| {
-                let interval = HOUR / r.intervals_per_hour.max(1) as Time;
+                let interval = match &r.history {
+                    Some(h) => h.interval,
+                    None => HOUR / r.intervals_per_hour.max(1) as Time,
+                };
                 let rate: Vec<f64> = r.calls_per_interval.iter().map(|calls| calls / interval as f64).collect();
-                let schedules: Vec<(i64, i64, Vec<Shift>)> = r
+                let regular = match &r.rotation {
+                    Some(rot) => Staffing {
+                        start_day: day_of(rot.start),
+                        weeks: rot.weeks.clone(),
+                    },
+                    None => Staffing::weekly(&r.shifts, 1.0),
+                };
+                let schedules: Vec<(i64, i64, Staffing)> = r
                     .schedules
                     .iter()
-                    .map(|sc| (day_of(sc.from), day_of(sc.to), sc.shifts.clone()))
+                    .map(|sc| {
+                        let factor = r.staffing_factor * sc.staffing_factor;
+                        let staffing = match &sc.shifts {
+                            Some(shifts) => Staffing::weekly(shifts, factor),
+                            None => regular.scaled(factor),
+                        };
+                        (day_of(sc.from), day_of(sc.to), staffing)
+                    })
                     .collect();
-                let max_nurses = std::iter::once(&r.shifts)
+                let regular = regular.scaled(r.staffing_factor);
+                let max_nurses = std::iter::once(&regular)
                     .chain(schedules.iter().map(|s| &s.2))
-                    .map(|shifts| shifts.iter().map(|sh| sh.nurses).sum::<u32>())
+                    .map(Staffing::max_nurses)
                     .max()
                     .unwrap_or(0);
                 let block = r.shrinkage_block as f64;
@@ -183,9 +275,16 @@ impl Model {
                     interval,
                     handle: r.handle_time.sampler(),
                     mean_handle: r.handle_time.mean(),
+                    handle_changes: r
+                        .handle_changes
+                        .iter()
+                        .map(|c| (day_of(c.from), c.handle_time.sampler(), c.handle_time.mean()))
+                        .collect(),
+                    partner_extra_handle: r.partner_extra_handle,
                     patience: r.patience.sampler(),
-                    shifts: r.shifts.clone(),
+                    shifts: regular,
                     schedules,
+                    history: r.history.as_ref().map(|h| h.calls.iter().map(|c| c / h.interval as f64).collect()),
                     overflow_delays: vec![],
                     stream_id: fnv1a(r.name.as_bytes()),
                     redial: r.redial.as_ref().map(|d| RedialModel {
@@ -336,6 +435,7 @@ impl Model {
             .iter()
             .find(|(from, to, _)| *from <= day && day <= *to)
             .map_or(&region.shifts, |s| &s.2)
+            .on(day)
     }
 
     /// Whether agreement `a` is in force at time `t` by its dates and hours
@@ -397,6 +497,14 @@ impl Model {
             .sum();
         total.memory_bytes +=
             groups * GROUP_BYTES + n * n * 64.0 + periods * n * 64.0 + series * n * 256.0 + (self.months.len() as f64 + 1.0) * n * 96.0;
+        // Percentile targets: a wait histogram per judged period.
+        let histograms: f64 = self
+            .user_targets()
+            .iter()
+            .filter(|t| matches!(t.metric, TargetMetric::WaitPercentile(_)))
+            .map(|t| t.periods() as f64)
+            .sum();
+        total.memory_bytes += histograms * HISTOGRAM_BYTES;
         total.events += (self.horizon / HOUR + 1) as f64 * (1.0 + self.agreements.len() as f64);
         total
     }
@@ -439,7 +547,9 @@ impl Model {
         // Memory: waiting calls up to the engine's cap, nurses (idle and
         // leaving queues, today's and yesterday's shifts), per-region statistics.
         let waiting = attempts.min(crate::engine::MAX_WAITING as f64);
-        let memory_bytes = waiting * CALL_BYTES + 64.0 * region.max_nurses as f64 + GROUP_BYTES;
+        // A history keeps one rate per interval of the window.
+        let history = region.history.as_ref().map_or(0.0, |h| 8.0 * h.len() as f64);
+        let memory_bytes = waiting * CALL_BYTES + 64.0 * region.max_nurses as f64 + GROUP_BYTES + history;
         Work {
             attempts,
             events,
@@ -471,6 +581,8 @@ pub const EVENTS_PER_CALL: f64 = 3.0;
 pub const MAX_EVENTS: f64 = 1e12;
 /// Memory no flag can allow for one replication: 4 GiB.
 pub const MAX_MEMORY_BYTES: f64 = 4.0 * 1024.0 * 1024.0 * 1024.0;
+/// Memory of one wait histogram (`stats::WaitHistogram`: 10 000 counters).
+const HISTOGRAM_BYTES: f64 = 40.0 * 1024.0;
 /// Memory of one waiting call (its slot, its place in the queue, its pending events).
 const CALL_BYTES: f64 = 96.0;
 /// Memory of the statistics of one region, agreement or the total (wait histograms, by hour).

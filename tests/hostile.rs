@@ -130,6 +130,39 @@ fn cases() -> Vec<Case> {
     let deep = format!("x = {}{}\n", "[".repeat(200), "]".repeat(200));
     let dotted = format!("{} = 1\n", vec!["k"; 200].join("."));
     vec![
+        // --- inputs as planners have them: staffing factors, rotations, dated handle time, percentiles, history, += and =remove
+        case("staffing factor negative", region("staffing_factor = -0.5"), Refused),
+        case("staffing factor huge", region("staffing_factor = 1e300"), Refused),
+        case("staffing factor nan", region("staffing_factor = nan"), Refused),
+        case("staffing factor zero", region("staffing_factor = 0"), Runs),
+        case("rotation with no weeks", region("rotation = { start = \"2024-03-04\", weeks = [] }"), Refused),
+        case(
+            "handle time change without a date",
+            region("handle_time_changes = [ { handle_time = { dist = \"fixed\", value = \"5m\" } } ]"),
+            Refused,
+        ),
+        case(
+            "handle time change in year 1",
+            region("handle_time_changes = [ { from = \"0001-01-01\", handle_time = { dist = \"fixed\", value = \"5m\" } } ]"),
+            Runs,
+        ),
+        case("partner extra handle of ten years", region("partner_extra_handle = \"3660d\""), Runs),
+        case("wait percentile bounded by a number", plus("[[target]]\nmetric = \"wait_p95\"\nat_most = 0.5"), Refused),
+        case(
+            "wait percentile per day",
+            plus("[[target]]\nmetric = \"wait_p95\"\nat_most = \"10m\"\nper = \"day\"\nmet_in = 0.9"),
+            Runs,
+        ),
+        case("history file missing", region("calls_history = \"no-such-history.csv\""), Refused),
+        with_set("append to a number", &["region.Kalmar.calls_per_week+=3"], Refused),
+        with_set("remove a missing agreement", &["agreement.nope=remove"], Refused),
+        with_set("remove every region", &["region.Kalmar=remove", "region.Halland=remove"], Refused),
+        with_set(
+            "append a shift with a bad clock",
+            &["region.Kalmar.shifts+={ from = \"25:00\", to = \"07:00\", nurses = 1 }"],
+            Refused,
+        ),
+        with_set("remove the agreement", &["agreement.pair=remove"], Runs),
         // --- TOML syntax and encoding
         case(
             "several syntax errors",

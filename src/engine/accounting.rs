@@ -115,6 +115,25 @@ impl Simulation<'_> {
                 }
             }
         }
+        if self.percentile_targets {
+            self.count_wait_in_periods(r, arrival, wait);
+        }
+    }
+
+    /// Adds the wait of an answered call of region `r` to the histograms of
+    /// the percentile targets' periods it belongs to (kept apart, so that
+    /// scenarios without percentile targets pay nothing for them).
+    #[inline(never)]
+    fn count_wait_in_periods(&mut self, r: usize, arrival: Time, wait: Time) {
+        for i in 0..self.targets_of_region[r].len() {
+            let k = self.targets_of_region[r][i];
+            if !matches!(self.model.targets[k].metric, crate::scenario::TargetMetric::WaitPercentile(_)) {
+                continue;
+            }
+            if let Some(p) = self.period_of(k, arrival) {
+                self.tally.target_waits[k][p].add(wait);
+            }
+        }
     }
 
     /// Index of the calendar month (of `Model::months`) that `t` falls in

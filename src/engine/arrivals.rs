@@ -50,8 +50,13 @@ impl Simulation<'_> {
             let hour = (t / piece as f64) as i64;
             if self.rate_piece[r].0 != hour {
                 let start = hour * piece;
-                let index = model.regions[r].rate_index(&model.calendar, start);
-                let rate = model.regions[r].rate[index] * self.volume_factor(r, start.div_euclid(DAY));
+                let region = &model.regions[r];
+                let base = match &region.history {
+                    // Dated history: the piece's own value (none beyond the file's end).
+                    Some(h) => h.get(hour as usize).copied().unwrap_or(0.0),
+                    None => region.rate[region.rate_index(&model.calendar, start)],
+                };
+                let rate = base * self.volume_factor(r, start.div_euclid(DAY));
                 self.rate_piece[r] = (hour, rate);
             }
             let rate = self.rate_piece[r].1;

@@ -133,13 +133,19 @@ impl Simulation<'_> {
         let streams = &mut self.streams[r];
         // First attempts draw from their own streams, so that redials never
         // shift the callers of another scenario (common random numbers).
+        // Dated handle time: the one in force on the day of arrival.
+        let handle_dist = if region.handle_changes.is_empty() {
+            &region.handle
+        } else {
+            region.handle_on(self.now.div_euclid(crate::calendar::DAY)).0
+        };
         let (handle, patience) = if attempt == 1 {
             (
-                region.handle.sample(&mut streams.handle),
+                handle_dist.sample(&mut streams.handle),
                 region.patience.sample(&mut streams.patience),
             )
         } else {
-            (region.handle.sample(&mut streams.retry), region.patience.sample(&mut streams.retry))
+            (handle_dist.sample(&mut streams.retry), region.patience.sample(&mut streams.retry))
         };
         let counted = self.now >= model.warmup;
         let caller_counted = if attempt == 1 { counted } else { caller_counted };
@@ -190,7 +196,8 @@ impl Simulation<'_> {
         }
         let s = &self.staff[r];
         let on_phones = (s.idle.len() + s.busy as usize).max(1) as f64;
-        waiting as f64 * region.mean_handle / on_phones > region.max_wait as f64
+        let mean_handle = region.handle_on(self.now.div_euclid(crate::calendar::DAY)).1;
+        waiting as f64 * mean_handle / on_phones > region.max_wait as f64
     }
 
     fn maybe_redial(&mut self, r: usize, attempt: u8, caller_counted: bool) {

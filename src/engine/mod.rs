@@ -161,6 +161,8 @@ pub struct Simulation<'m> {
     crisis_on: Vec<bool>,
     /// Per region: whether its queue can switch a crisis agreement on or off.
     crisis_watch: Vec<bool>,
+    /// Whether any target is a percentile (`wait_p75`): its waits are kept per period.
+    percentile_targets: bool,
     tally: Tally,
 }
 
@@ -231,7 +233,22 @@ impl<'m> Simulation<'m> {
                 .map(|a| a.crisis.as_ref().is_none_or(|c| c.waiting_at_least == Some(0) || c.longest_wait_over == Some(0)))
                 .collect(),
             crisis_watch: model.crisis_of_region.iter().map(|a| !a.is_empty()).collect(),
-            tally: Tally::new(n, model.within.len(), model.months.len(), &periods),
+            percentile_targets: model
+                .targets
+                .iter()
+                .any(|t| matches!(t.metric, crate::scenario::TargetMetric::WaitPercentile(_))),
+            tally: Tally {
+                // Percentile targets keep a histogram of waits per judged period.
+                target_waits: model
+                    .targets
+                    .iter()
+                    .map(|t| match t.metric {
+                        crate::scenario::TargetMetric::WaitPercentile(_) => vec![crate::stats::WaitHistogram::default(); t.periods()],
+                        _ => vec![],
+                    })
+                    .collect(),
+                ..Tally::new(n, model.within.len(), model.months.len(), &periods)
+            },
         }
     }
 

@@ -131,9 +131,14 @@ impl Simulation<'_> {
     pub(super) fn answer_call(&mut self, call: &WaitingCall, r: usize, j: usize) {
         let wait = self.now - call.arrival;
         self.count_answer(call, r, j, wait);
-        self.count_busy(j, call.handle());
+        let mut handle = call.handle();
+        if j != r {
+            // A nurse answering another region's call needs longer (its routines, its referrals).
+            handle = handle.saturating_add(self.model.regions[r].partner_extra_handle);
+        }
+        self.count_busy(j, handle);
         self.staff[j].busy += 1;
-        self.events.schedule_service_end(self.now.saturating_add(call.handle()), j as u32);
+        self.events.schedule_service_end(self.now.saturating_add(handle), j as u32);
     }
 
     /// A nurse of region `j` has finished a call (`after_call`) or a break:

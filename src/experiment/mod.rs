@@ -7,7 +7,7 @@ use crate::engine::Simulation;
 use crate::model::{Model, SeriesPeriod, TargetModel};
 use crate::runner::{Runner, Stopped};
 use crate::scenario::{Bound, Scenario, TargetMetric};
-use crate::stats::{group_values, metric_set, Accumulator, Estimate, HourCell, Metric, PeriodCounts, StaffingSample, Tally};
+use crate::stats::{group_values, metric_set, Accumulator, Estimate, HourCell, Metric, PeriodCounts, StaffingSample, Tally, WaitHistogram};
 
 mod summary;
 pub use summary::*;
@@ -90,14 +90,21 @@ pub fn observe(model: &Model, groups: &[Vec<usize>], tally: &Tally) -> Observati
         targets: model
             .user_targets()
             .iter()
-            .zip(&tally.target_periods)
-            .map(|(t, periods)| judge(t, periods))
+            .zip(tally.target_periods.iter().zip(&tally.target_waits))
+            .map(|(t, (periods, waits))| judge(t, periods, waits))
             .collect(),
         target_periods: model
             .user_targets()
             .iter()
-            .zip(&tally.target_periods)
-            .map(|(t, periods)| periods.iter().map(|p| target_value(t.metric, p)).filter(|v| !v.is_nan()).collect())
+            .zip(tally.target_periods.iter().zip(&tally.target_waits))
+            .map(|(t, (periods, waits))| {
+                periods
+                    .iter()
+                    .enumerate()
+                    .map(|(k, p)| target_value(t.metric, p, waits.get(k)))
+                    .filter(|v| !v.is_nan())
+                    .collect()
+            })
             .collect(),
         series: [SeriesPeriod::Week, SeriesPeriod::Month].map(|kind| series_counts(model, tally, kind)),
         settlement: settlement(model, tally),
@@ -160,10 +167,12 @@ pub fn series_values(c: &PeriodCounts) -> [f64; 6] {
     ]
 }
 
-/// The value of a target's metric over some calls, `NaN` with an empty denominator.
-fn target_value(metric: TargetMetric, c: &PeriodCounts) -> f64 {
+/// The value of a target's metric over some calls, `NaN` with an empty
+/// denominator; `waits` is their wait histogram (percentile targets only).
+fn target_value(metric: TargetMetric, c: &PeriodCounts, waits: Option<&WaitHistogram>) -> f64 {
     let ratio = |a: f64, b: u64| if b > 0 { a / b as f64 } else { f64::NAN };
     match metric {
+        TargetMetric::WaitPercentile(q) => waits.map_or(f64::NAN, |w| w.quantile(q as f64 / 100.0)),
         TargetMetric::AnsweredShare => ratio(c.answered as f64, c.offered),
         TargetMetric::AnsweredWithin => ratio(c.answered_within as f64, c.offered),
         TargetMetric::AnsweredWithinOfAnswered => ratio(c.answered_within as f64, c.answered),
@@ -205,19 +214,26 @@ pub fn meets(bound: Bound, value: f64) -> bool {
     }
 }
 
-fn judge(target: &TargetModel, periods: &[PeriodCounts]) -> (f64, f64, u64, u64) {
+/// A target over one replication: its value over all judged periods, the
+/// share of periods met, periods met and judged. `waits`: the wait
+/// histogram of each period (percentile targets; empty otherwise).
+fn judge(target: &TargetModel, periods: &[PeriodCounts], waits: &[WaitHistogram]) -> (f64, f64, u64, u64) {
     let mut all = PeriodCounts::default();
+    let mut all_waits = (!waits.is_empty()).then(WaitHistogram::default);
     let (mut met, mut judged) = (0u64, 0u64);
-    for p in periods {
+    for (k, p) in periods.iter().enumerate() {
         add_counts(&mut all, p);
-        let v = target_value(target.metric, p);
+        if let (Some(a), Some(w)) = (all_waits.as_mut(), waits.get(k)) {
+            a.merge(w);
+        }
+        let v = target_value(target.metric, p, waits.get(k));
         if !v.is_nan() {
             judged += 1;
             met += meets(target.bound, v) as u64;
         }
     }
     let share = if judged > 0 { met as f64 / judged as f64 } else { f64::NAN };
-    (target_value(target.metric, &all), share, met, judged)
+    (target_value(target.metric, &all, all_waits.as_ref()), share, met, judged)
 }
 
 /// Calls of region r answered by region j in month `m` (`None`: the horizon).
@@ -471,6 +487,7 @@ pub fn summarize(scenario: &Scenario, model: &Model, fold: Fold, replications: u
                     }
                     TargetMetric::MeanWait => "mean_wait".into(),
                     TargetMetric::AbandonedShare => "abandoned_share".into(),
+                    TargetMetric::WaitPercentile(q) => format!("wait_p{q}"),
                 },
                 region: t.region.map(|r| region_names[r].clone()),
                 per: t.per.into(),

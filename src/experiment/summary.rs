@@ -143,9 +143,9 @@ pub struct Reached {
 }
 
 impl TargetResult {
-    /// Whether the target's values are minutes (`mean_wait`) rather than shares.
+    /// Whether the target's values are minutes (`mean_wait`, `wait_p75`) rather than shares.
     pub fn in_minutes(&self) -> bool {
-        self.metric == "mean_wait"
+        self.metric == "mean_wait" || self.metric.starts_with("wait_p")
     }
 }
 

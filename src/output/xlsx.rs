@@ -62,7 +62,7 @@ pub fn workbook(s: &Summary) -> Result<Vec<u8>, String> {
         for (r, row) in rows.iter().enumerate() {
             let r = r as u32 + 1;
             // In `targets`, the values are shares unless the metric is a wait.
-            let target_share = name == "targets" && metric_col.is_some_and(|k| row[k] != "mean_wait");
+            let target_share = name == "targets" && metric_col.is_some_and(|k| row[k] != "mean_wait" && !row[k].starts_with("wait_p"));
             for (c, (text, h)) in row.iter().zip(&header).enumerate() {
                 let c = c as u16;
                 let number = (!TEXT_COLUMNS.contains(&h.as_str()))

@@ -252,6 +252,231 @@ pub fn read_grid(path: &Path, sheet: Option<&str>) -> Result<Grid, String> {
     Ok(Grid { per_hour, calls })
 }
 
+/// Calls per interval from history (`calls_history`): dated, from the
+/// scenario's first day at 00:00, one value per interval to the horizon.
+#[derive(Clone, Debug, PartialEq)]
+pub struct History {
+    /// Length of an interval: an hour, a half hour or a quarter hour.
+    pub interval: crate::calendar::Time,
+    /// Expected calls in each interval, the first starting at time zero.
+    pub calls: Vec<f64>,
+}
+
+impl History {
+    /// Intervals per hour: 1, 2 or 4.
+    pub fn per_hour(&self) -> usize {
+        (crate::calendar::HOUR / self.interval) as usize
+    }
+
+    /// The mean calls of each interval of the week (Monday 00:00 first) over
+    /// the history, for the weekly summaries (`check`, work estimates, Erlang
+    /// comparisons); the engine uses the dated values themselves.
+    pub fn average_week(&self, start: jiff::civil::Date) -> Vec<f64> {
+        let week = 168 * self.per_hour();
+        let first = start.weekday().to_monday_zero_offset() as usize * 24 * self.per_hour();
+        let (mut sum, mut count) = (vec![0.0; week], vec![0u32; week]);
+        for (i, c) in self.calls.iter().enumerate() {
+            sum[(first + i) % week] += c;
+            count[(first + i) % week] += 1;
+        }
+        sum.iter()
+            .zip(&count)
+            .map(|(s, &n)| if n > 0 { s / n as f64 } else { 0.0 })
+            .collect()
+    }
+}
+
+/// Where a value of a history file is: `history.csv:12:3`.
+fn place(path: &Path, line: u64, column: usize) -> String {
+    format!("{}:{line}:{column}", path.display())
+}
+
+/// A time of a history row: `2021-03-01 07:00`, `2021-03-01T07:00` (seconds
+/// `:00` allowed). Times are read on the simulation's clock, whose days all
+/// have 24 hours: a zone offset (`+01:00`, `Z`) is refused.
+fn history_datetime(text: &str) -> Result<jiff::civil::DateTime, String> {
+    let t = text.trim();
+    if t.ends_with('Z') || t.get(10..).is_some_and(|rest| rest.contains(['+', '-'])) {
+        return Err(format!(
+            "`{t}` has a zone offset: write local times without it (the simulated clock has no daylight saving time; see the README)"
+        ));
+    }
+    t.replace(' ', "T")
+        .parse::<jiff::civil::DateTime>()
+        .map_err(|_| format!("`{t}` is not a date and time: write YYYY-MM-DD HH:MM"))
+}
+
+/// An hour column: `7`, `07`, `07:00` or `07:15`, as minutes after midnight.
+fn history_hour(text: &str) -> Result<i64, String> {
+    let t = text.trim();
+    let (h, m) = match t.split_once(':') {
+        Some((h, m)) => (h.trim().parse::<i64>().ok(), m.trim().parse::<i64>().ok()),
+        None => (t.parse::<i64>().ok(), Some(0)),
+    };
+    match (h, m) {
+        (Some(h), Some(m)) if (0..24).contains(&h) && (0..60).contains(&m) => Ok(h * 60 + m),
+        _ => Err(format!("`{t}` is not an hour: write 0…23 or HH:MM")),
+    }
+}
+
+/// A count of calls: a finite number ≥ 0 (a decimal comma with `;` separators).
+fn history_count(text: &str, decimal_comma: bool) -> Result<f64, String> {
+    let t = text.trim();
+    let parsed = if decimal_comma {
+        t.replace(',', ".").parse::<f64>()
+    } else {
+        t.parse::<f64>()
+    };
+    match parsed {
+        Ok(x) if x.is_finite() && x >= 0.0 => Ok(x),
+        Ok(x) => Err(format!("calls must be a number ≥ 0, found {x}")),
+        Err(_) if t.is_empty() => Err("calls are missing (an empty cell)".into()),
+        Err(_) => Err(format!("calls must be a number ≥ 0, found `{t}`")),
+    }
+}
+
+/// Reads region `region`'s calls from a history file covering exactly the
+/// simulated window (`start` at 00:00, `horizon` long). The header names the
+/// time column(s) — `datetime`, or `date` and `hour` — and the count columns:
+/// `calls`, or one column per region named as the region. Rows are one
+/// interval each (hour, half hour or quarter hour, the same throughout),
+/// in any order, with no gap and no duplicate; lines starting with `#` are
+/// comments. Errors are `file:line:column`.
+pub fn read_history(path: &Path, region: &str, start: jiff::civil::Date, horizon: crate::calendar::Time) -> Result<History, String> {
+    use crate::calendar::MINUTE;
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
+    let text = String::from_utf8(bytes).map_err(|_| format!("`{}` is not UTF-8 text", path.display()))?;
+    let text = text.trim_start_matches('\u{feff}');
+    // Lines starting with `#` are comments (where the data came from).
+    let first = text.lines().find(|l| !l.starts_with('#')).unwrap_or("");
+    let sep = if first.matches(';').count() > first.matches(',').count() {
+        b';'
+    } else {
+        b','
+    };
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .delimiter(sep)
+        .comment(Some(b'#'))
+        .from_reader(text.as_bytes());
+    let mut records = reader.records();
+    let header = match records.next() {
+        Some(Ok(h)) => h,
+        Some(Err(e)) => return Err(format!("{}: {e}", place(path, 1, 1))),
+        None => {
+            return Err(format!(
+                "{}: the file is empty: expected a header `datetime,calls` or `date,hour,calls`",
+                place(path, 1, 1)
+            ))
+        }
+    };
+    let header_line = header.position().map_or(1, |p| p.line());
+    let names: Vec<String> = header.iter().map(|h| crate::scenario::clean_name(h.trim())).collect();
+    let lower: Vec<String> = names.iter().map(|h| h.to_lowercase()).collect();
+    let by_date_hour = lower.first().map(String::as_str) == Some("date") && lower.get(1).map(String::as_str) == Some("hour");
+    if !by_date_hour && !matches!(lower.first().map(String::as_str), Some("datetime" | "time" | "timestamp")) {
+        return Err(format!(
+            "{}: the header must start with `datetime` or with `date,hour`, found `{}`",
+            place(path, header_line, 1),
+            names.first().cloned().unwrap_or_default()
+        ));
+    }
+    let first_count = if by_date_hour { 2 } else { 1 };
+    let column = names
+        .iter()
+        .position(|h| h == region)
+        .or_else(|| lower.iter().position(|h| h == "calls"))
+        .filter(|&c| c >= first_count)
+        .ok_or_else(|| {
+            format!(
+                "{}: no column `{region}` or `calls` (the header has: {})",
+                place(path, header_line, 1),
+                names.join(", ")
+            )
+        })?;
+    let origin = start.to_datetime(jiff::civil::Time::midnight());
+    // (interval index from time zero in minutes, line) of every row.
+    let mut rows: Vec<(i64, u64, f64)> = vec![];
+    for record in records {
+        let record = record.map_err(|e| format!("{}: {e}", place(path, e.position().map_or(0, |p| p.line()), 1)))?;
+        let line = record.position().map_or(0, |p| p.line());
+        if record.iter().all(|f| f.trim().is_empty()) {
+            continue;
+        }
+        let field = |c: usize| record.get(c).unwrap_or("");
+        let when = if by_date_hour {
+            let date = field(0)
+                .trim()
+                .parse::<jiff::civil::Date>()
+                .map_err(|_| format!("{}: `{}` is not a date: write YYYY-MM-DD", place(path, line, 1), field(0).trim()))?;
+            let minutes = history_hour(field(1)).map_err(|e| format!("{}: {e}", place(path, line, 2)))?;
+            date.to_datetime(jiff::civil::Time::midnight()) + jiff::SignedDuration::from_mins(minutes)
+        } else {
+            history_datetime(field(0)).map_err(|e| format!("{}: {e}", place(path, line, 1)))?
+        };
+        let minutes = origin.duration_until(when).as_secs().div_euclid(60);
+        let calls = history_count(field(column), sep == b';').map_err(|e| format!("{}: {e}", place(path, line, column + 1)))?;
+        if minutes < 0 || minutes as i128 * MINUTE as i128 >= horizon as i128 {
+            return Err(format!(
+                "{}: {when} is outside the simulated window ({start} 00:00 for {}): the file must cover exactly the scenario's start and horizon",
+                place(path, line, 1),
+                crate::calendar::format_duration(horizon)
+            ));
+        }
+        rows.push((minutes, line, calls));
+    }
+    if rows.is_empty() {
+        return Err(format!("{}: no rows of calls after the header", place(path, 2, 1)));
+    }
+    let mut sorted: Vec<(i64, u64, f64)> = rows.clone();
+    sorted.sort_by_key(|r| (r.0, r.1));
+    for w in sorted.windows(2) {
+        if w[0].0 == w[1].0 {
+            return Err(format!(
+                "{}: a second row for the interval of line {} (a duplicate; a repeated hour when clocks go back in autumn must be merged: the simulated clock has no daylight saving time)",
+                place(path, w[1].1, 1),
+                w[0].1
+            ));
+        }
+    }
+    // The interval: the smallest step between rows, which must be 15, 30 or 60 minutes.
+    let step = sorted.windows(2).map(|w| w[1].0 - w[0].0).min().unwrap_or(60);
+    if !matches!(step, 15 | 30 | 60) {
+        return Err(format!(
+            "{}: rows {step} minutes apart: history must be hourly, half-hourly or quarter-hourly",
+            place(path, sorted[1].1, 1)
+        ));
+    }
+    let intervals = ((horizon + step * MINUTE - 1) / (step * MINUTE)) as usize;
+    let mut calls = vec![f64::NAN; intervals];
+    for &(minutes, line, value) in &rows {
+        if minutes % step != 0 {
+            return Err(format!(
+                "{}: the time is not on a {step}-minute boundary (as the other rows are)",
+                place(path, line, 1)
+            ));
+        }
+        calls[(minutes / step) as usize] = value;
+    }
+    if let Some(missing) = calls.iter().position(|c| c.is_nan()) {
+        let at = origin + jiff::SignedDuration::from_mins(missing as i64 * step);
+        let before = sorted
+            .iter()
+            .find(|r| r.0 > missing as i64 * step)
+            .map_or(sorted.last().unwrap().1 + 1, |r| r.1);
+        return Err(format!(
+            "{}: no row for {at} (a gap; {} rows are needed from {start} 00:00 to the horizon; a missing hour when clocks go forward in spring must be given, e.g. as 0 calls)",
+            place(path, before, 1),
+            intervals
+        ));
+    }
+    Ok(History {
+        interval: step * MINUTE,
+        calls,
+    })
+}
+
 /// One row of a table of shifts.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ShiftRow {

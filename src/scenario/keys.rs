@@ -139,11 +139,42 @@ pub const SHIFT: &[KeyDef] = &[
 pub const SCHEDULE: &[KeyDef] = &[
     required("from", Kind::Date, "first day (inclusive)"),
     required("to", Kind::Date, "last day (inclusive)"),
-    required("shifts", Kind::Tables(SHIFT), "shifts replacing the regular ones between the dates"),
+    key(
+        "shifts",
+        Kind::Tables(SHIFT),
+        "shifts replacing the regular ones between the dates (default: the regular ones, with staffing_factor)",
+    ),
+    key(
+        "staffing_factor",
+        Kind::Number { min: 0.0, max: Some(10.0) },
+        "multiplies the nurses of each shift between the dates (0.7: 30 % fewer), rounded per shift to the nearest nurse",
+    ),
+];
+
+pub const ROTATION_WEEK: &[KeyDef] = &[required("shifts", Kind::Tables(SHIFT), "the shifts of this week of the cycle")];
+
+pub const ROTATION: &[KeyDef] = &[
+    required("start", Kind::Date, "a Monday on which week 1 of the cycle begins (the cycle repeats before and after it)"),
+    required("weeks", Kind::Tables(ROTATION_WEEK), "the weeks of the cycle, week 1 first (a 6-week rotation: 6 entries)"),
+];
+
+pub const HANDLE_CHANGE: &[KeyDef] = &[
+    required("from", Kind::Date, "calls arriving on this day and after (until the next change) take this handle time"),
+    required("handle_time", Kind::Table(DIST), "talk and after-call work from that day"),
 ];
 
 pub const DEFAULTS: &[KeyDef] = &[
     key("handle_time", Kind::Table(DIST), "talk and after-call work"),
+    key(
+        "handle_time_changes",
+        Kind::Tables(HANDLE_CHANGE),
+        "dated changes of handle time: { from = DATE, handle_time = {…} }",
+    ),
+    key(
+        "partner_extra_handle",
+        Kind::Duration,
+        "extra handle time when a nurse of another region answers the call (default 0)",
+    ),
     key("patience", Kind::Table(DIST), "how long a caller waits before hanging up"),
     key("hourly_rate", Kind::Weights(24), "24 relative weights of the day, 00–01 first"),
     key("weekday_rate", Kind::Weights(7), "7 relative weights of the week, Monday first"),
@@ -183,12 +214,33 @@ pub const REGION: &[KeyDef] = &[
         "an .xlsx or CSV grid of expected calls per interval (7 days × 24, 48 or 96 intervals), beside the scenario",
     ),
     key("calls_sheet", Kind::Text, "the sheet of calls_file to read (default: the first)"),
+    key(
+        "calls_history",
+        Kind::Text,
+        "a CSV of calls per hour, half or quarter hour over the whole simulated window (datetime,calls or date,hour,calls; a column per region), beside the scenario",
+    ),
     key("hourly_rate", Kind::Weights(24), "24 relative weights of the day, 00–01 first"),
     key("weekday_rate", Kind::Weights(7), "7 relative weights of the week, Monday first"),
     key("handle_time", Kind::Table(DIST), "talk and after-call work"),
+    key(
+        "handle_time_changes",
+        Kind::Tables(HANDLE_CHANGE),
+        "dated changes of handle time: { from = DATE, handle_time = {…} }",
+    ),
+    key(
+        "partner_extra_handle",
+        Kind::Duration,
+        "extra handle time when a nurse of another region answers this region's call (default 0)",
+    ),
     key("patience", Kind::Table(DIST), "how long a caller waits before hanging up"),
     key("absence", SHARE, "chance that a scheduled nurse does not come"),
     key("shifts", Kind::Tables(SHIFT), "shifts; they overlap and add up"),
+    key("rotation", Kind::Table(ROTATION), "a rotation of N weeks in place of shifts"),
+    key(
+        "staffing_factor",
+        Kind::Number { min: 0.0, max: Some(10.0) },
+        "multiplies the nurses of every shift (regular, rotation, schedules), rounded per shift to the nearest nurse",
+    ),
     key(
         "shifts_file",
         Kind::Text,
@@ -282,7 +334,16 @@ pub const CRISIS: &[KeyDef] = &[
 pub const TARGET: &[KeyDef] = &[
     required(
         "metric",
-        Kind::OneOf(&["answered_share", "answered_within", "mean_wait", "abandoned_share"]),
+        Kind::OneOf(&[
+            "answered_share",
+            "answered_within",
+            "mean_wait",
+            "abandoned_share",
+            "wait_p50",
+            "wait_p75",
+            "wait_p90",
+            "wait_p95",
+        ]),
         "what is judged",
     ),
     key("within", Kind::Duration, "threshold of answered_within"),
@@ -291,8 +352,8 @@ pub const TARGET: &[KeyDef] = &[
         Kind::OneOf(&["offered", "answered"]),
         "denominator of answered_within: offered calls (default) or answered calls",
     ),
-    key("at_least", Kind::Bound, "lower bound: a share, or a duration for mean_wait"),
-    key("at_most", Kind::Bound, "upper bound: a share, or a duration for mean_wait"),
+    key("at_least", Kind::Bound, "lower bound: a share, or a duration for mean_wait and wait_pNN"),
+    key("at_most", Kind::Bound, "upper bound: a share, or a duration for mean_wait and wait_pNN"),
     key("region", Kind::Name, "judge one region (default: all)"),
     key(
         "met_in",

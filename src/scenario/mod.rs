@@ -72,7 +72,39 @@ pub struct Overload {
 pub struct Schedule {
     pub from: jiff::civil::Date,
     pub to: jiff::civil::Date,
-    pub shifts: Vec<Shift>,
+    /// `None`: the region's regular staffing (shifts or rotation), scaled by
+    /// `staffing_factor` (a summer with 30 % fewer nurses needs no shift list).
+    pub shifts: Option<Vec<Shift>>,
+    /// Multiplies the nurses of every shift between the dates (see [`staffed`]).
+    pub staffing_factor: f64,
+}
+
+/// A rotation of N weeks (a 6-week cycle): week `k` of the cycle holds the
+/// shifts of the days in the k-th week counted from `start` (a Monday),
+/// repeating every N weeks before and after it.
+#[derive(Clone, Debug)]
+pub struct Rotation {
+    pub start: jiff::civil::Date,
+    pub weeks: Vec<Vec<Shift>>,
+}
+
+/// From the first day of arrival `from` on (until the next change), the
+/// region's calls take this handle time.
+#[derive(Clone, Debug)]
+pub struct HandleChange {
+    pub from: jiff::civil::Date,
+    pub handle_time: Dist,
+}
+
+/// Nurses on a shift of `nurses` under a staffing factor: rounded to the
+/// nearest whole nurse, halves up (2 × 0.75 = 1.5 → 2). A shift is staffed by
+/// people, so each shift is rounded on its own: every shift stays within half
+/// a nurse of the plan, and a factor of 1 changes nothing.
+pub fn staffed(nurses: u32, factor: f64) -> u32 {
+    if factor == 1.0 {
+        return nurses;
+    }
+    (nurses as f64 * factor + 0.5).floor().clamp(0.0, u32::MAX as f64) as u32
 }
 
 #[derive(Clone, Debug)]
@@ -88,9 +120,19 @@ pub struct Region {
     /// Intervals per hour of `calls_per_interval`: 1, 2 or 4.
     pub intervals_per_hour: usize,
     pub handle_time: Dist,
+    /// Dated changes of handle time, by date (`handle_time_changes`).
+    pub handle_changes: Vec<HandleChange>,
+    /// Extra handle time when a nurse of another region answers this region's call.
+    pub partner_extra_handle: Time,
     pub patience: Dist,
     pub shifts: Vec<Shift>,
+    /// A rotation of N weeks, in place of `shifts` (which is then empty).
+    pub rotation: Option<Rotation>,
+    /// Multiplies the nurses of the regular shifts, rotation and schedules.
+    pub staffing_factor: f64,
     pub schedules: Vec<Schedule>,
+    /// Calls per interval from history, dated (`calls_history`); `None`: the weekly rates.
+    pub history: Option<files::History>,
     pub redial: Option<Redial>,
     pub overload: Option<Overload>,
     /// Share of logged-on nurse time spent off the phones (breaks, training, other duties).
@@ -182,6 +224,8 @@ pub enum TargetMetric {
     AnsweredWithinOfAnswered,
     MeanWait,
     AbandonedShare,
+    /// A percentile of the wait of answered calls (`wait_p75`: 75).
+    WaitPercentile(u8),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]

@@ -283,7 +283,8 @@ pub(super) fn scenario(root: &Node, default_name: String, base: &std::path::Path
                 .hint("is this a generated file gone wrong?");
                 vec![None]
             } else {
-                items.iter().map(|r| read_region(r, &defaults, base, p)).collect()
+                let window = start.zip(horizon.map(|h| h.0));
+                items.iter().map(|r| read_region(r, &defaults, base, window, p)).collect()
             }
         }
         None => vec![],
@@ -533,6 +534,8 @@ fn date(n: &Node, what: &str, p: &mut Problems) -> Option<jiff::civil::Date> {
 #[derive(Default)]
 struct Defaults {
     handle_time: Option<Option<Dist>>,
+    handle_changes: Option<Option<Vec<HandleChange>>>,
+    partner_extra_handle: Option<Time>,
     patience: Option<Option<Dist>>,
     hourly_rate: Option<Vec<f64>>,
     weekday_rate: Option<Vec<f64>>,
@@ -550,6 +553,8 @@ fn read_defaults(n: &Node, p: &mut Problems) -> Defaults {
     };
     let d = Defaults {
         handle_time: t.get("handle_time").map(|n| dist(n, "handle_time", false, p)),
+        handle_changes: t.get("handle_time_changes").map(|n| read_handle_changes(n, p)),
+        partner_extra_handle: t.get("partner_extra_handle").and_then(|n| duration(n, "partner_extra_handle", p)),
         patience: t.get("patience").map(|n| dist(n, "patience", true, p)),
         hourly_rate: t.get("hourly_rate").and_then(|n| weights(n, "hourly_rate", 24, p)),
         weekday_rate: t.get("weekday_rate").and_then(|n| weights(n, "weekday_rate", 7, p)),
@@ -790,7 +795,14 @@ fn example_for(kind: &str) -> &'static str {
     }
 }
 
-fn read_region(n: &Node, defaults: &Defaults, base: &std::path::Path, p: &mut Problems) -> Option<Region> {
+/// `window`: the scenario's start and horizon, when valid (a history file must cover them).
+fn read_region(
+    n: &Node,
+    defaults: &Defaults,
+    base: &std::path::Path,
+    window: Option<(jiff::civil::Date, Time)>,
+    p: &mut Problems,
+) -> Option<Region> {
     let mut t = Table::of(n, "a [[region]]", keys::REGION, p)?;
     let name = t.required("name", "\"Kalmar\"", p).and_then(|n| name_text(n, "name", p));
     if let Some(name) = &name {
@@ -803,6 +815,8 @@ fn read_region(n: &Node, defaults: &Defaults, base: &std::path::Path, p: &mut Pr
     let per_day = t.get("calls_per_day");
     let table = t.get("calls_per_hour");
     let calls_file = t.get("calls_file");
+    let history_node = t.get("calls_history");
+    let history = history_node.and_then(|n| read_history(n, name.as_deref(), &what, base, window, p));
     let calls_sheet = t.get("calls_sheet");
     let sheet = calls_sheet.and_then(|n| text(n, "calls_sheet", p));
     if let (Some(sn), None) = (calls_sheet, calls_file) {
@@ -831,6 +845,19 @@ fn read_region(n: &Node, defaults: &Defaults, base: &std::path::Path, p: &mut Pr
         .and_then(|n| weights(n, "weekday_rate", 7, p))
         .or(defaults.weekday_rate.clone());
     let handle = t.get("handle_time").map(|n| dist(n, "handle_time", false, p));
+    let handle_changes = t
+        .get("handle_time_changes")
+        .map(|n| read_handle_changes(n, p))
+        .or(defaults.handle_changes.clone())
+        .unwrap_or(Some(vec![]));
+    let partner_extra_handle = t
+        .get("partner_extra_handle")
+        .map(|n| duration(n, "partner_extra_handle", p))
+        .unwrap_or(Some(defaults.partner_extra_handle.unwrap_or(0)));
+    let staffing_factor = t
+        .get("staffing_factor")
+        .map(|n| staffing_factor(n, p))
+        .unwrap_or(Some(1.0));
     let patience = t.get("patience").map(|n| dist(n, "patience", true, p));
     let absence = t
         .get("absence")
@@ -838,6 +865,8 @@ fn read_region(n: &Node, defaults: &Defaults, base: &std::path::Path, p: &mut Pr
         .or(defaults.absence)
         .unwrap_or(0.0);
     let mut shifts = t.get("shifts").map(|n| read_shifts(n, absence, p));
+    let rotation_node = t.get("rotation");
+    let rotation = rotation_node.map(|n| read_rotation(n, absence, p));
     let shifts_sheet = t.get("shifts_sheet");
     let shifts_sheet_name = shifts_sheet.and_then(|n| text(n, "shifts_sheet", p));
     match (t.get("shifts_file"), shifts_sheet) {
@@ -886,6 +915,10 @@ fn read_region(n: &Node, defaults: &Defaults, base: &std::path::Path, p: &mut Pr
         }
         (None, None) => {}
     }
+    if let (Some(rn), Some(_)) = (rotation_node, &shifts) {
+        p.at(rn.span, format!("{what}: give shifts (or shifts_file) or a rotation, not both"))
+            .hint("the rotation's weeks hold the regular shifts; dated `schedules` still replace them");
+    }
     let schedules = t.get("schedules").map(|n| {
         let items = list(n, "schedules", p).unwrap_or(&[]);
         items
@@ -914,6 +947,12 @@ fn read_region(n: &Node, defaults: &Defaults, base: &std::path::Path, p: &mut Pr
     t.finish(p);
 
     let other_volume = per_week.or(per_day).or(table);
+    if let (Some(h), Some(_)) = (history_node, other_volume.or(calls_file)) {
+        p.at(
+            h.span,
+            format!("{what}: give calls_history or another volume (calls_per_week, calls_per_day, calls_per_hour, calls_file), not both"),
+        );
+    }
     if let (Some(f), Some(_)) = (calls_file, other_volume) {
         p.at(
             f.span,
@@ -921,6 +960,11 @@ fn read_region(n: &Node, defaults: &Defaults, base: &std::path::Path, p: &mut Pr
         );
     }
     let calls_per_hour = match (per_week, per_day, table) {
+        _ if history_node.is_some() => history
+            .as_ref()
+            .zip(window)
+            .filter(|_| other_volume.or(calls_file).is_none())
+            .map(|(h, (start, _))| h.average_week(start).chunks(h.per_hour()).map(|c| c.iter().sum()).collect()),
         _ if calls_file.is_some() => grid
             .as_ref()
             .filter(|_| other_volume.is_none())
@@ -963,10 +1007,15 @@ fn read_region(n: &Node, defaults: &Defaults, base: &std::path::Path, p: &mut Pr
         }
     };
     let calls_per_hour: Vec<f64> = calls_per_hour?.into_iter().map(|c| c * factor.unwrap_or(1.0)).collect();
-    let (calls_per_interval, intervals_per_hour) = match &grid {
-        Some(g) => (g.calls.iter().map(|c| c * factor.unwrap_or(1.0)).collect(), g.per_hour),
-        None => (calls_per_hour.clone(), 1),
+    let (calls_per_interval, intervals_per_hour) = match (&grid, &history, window) {
+        (Some(g), _, _) => (g.calls.iter().map(|c| c * factor.unwrap_or(1.0)).collect(), g.per_hour),
+        (None, Some(h), Some((start, _))) => (h.average_week(start).iter().map(|c| c * factor.unwrap_or(1.0)).collect(), h.per_hour()),
+        _ => (calls_per_hour.clone(), 1),
     };
+    let history = history.map(|h| files::History {
+        calls: h.calls.iter().map(|c| c * factor.unwrap_or(1.0)).collect(),
+        ..h
+    });
     let weekly: f64 = calls_per_hour.iter().sum();
     if !(weekly <= MAX_CALLS_PER_WEEK) {
         let at = factor_node.or(per_week).or(per_day).or(table).map_or(span, |n| n.span);
@@ -987,9 +1036,14 @@ fn read_region(n: &Node, defaults: &Defaults, base: &std::path::Path, p: &mut Pr
         calls_per_interval,
         intervals_per_hour,
         handle_time: handle_time?,
+        handle_changes: handle_changes?,
+        partner_extra_handle: partner_extra_handle?,
         patience: patience?,
         shifts: shifts.unwrap_or(Some(vec![]))?,
+        rotation: rotation.map_or(Some(None), |r| r.map(Some))?,
+        staffing_factor: staffing_factor?,
         schedules: schedules.unwrap_or(Some(vec![]))?,
+        history,
         redial: redial.map_or(Some(None), |r| r.map(Some))?,
         overload: overload.map_or(Some(None), |o| o.map(Some))?,
         shrinkage: shrinkage?,
@@ -1070,14 +1124,121 @@ fn read_schedule(n: &Node, absence: f64, p: &mut Problems) -> Option<Schedule> {
     let mut t = Table::of(n, "a dated schedule", keys::SCHEDULE, p)?;
     let from = t.required("from", "\"2024-06-24\"", p).and_then(|n| date(n, "from", p));
     let to = t.required("to", "\"2024-08-11\"", p).and_then(|n| date(n, "to", p));
-    let shifts = t.required("shifts", "[ ... ]", p).and_then(|n| read_shifts(n, absence, p));
+    let shifts_node = t.get("shifts");
+    let shifts = shifts_node.map(|n| read_shifts(n, absence, p));
+    let factor_node = t.get("staffing_factor");
+    let factor = factor_node.map(|n| staffing_factor(n, p)).unwrap_or(Some(1.0));
     t.finish(p);
+    if shifts_node.is_none() && factor_node.is_none() {
+        p.at(n.span, "a dated schedule needs shifts or a staffing_factor")
+            .hint("add shifts = [ ... ], or staffing_factor = 0.7 for the regular shifts with 30 % fewer nurses");
+    }
     let (from, to) = (from?, to?);
     if to < from {
         p.at(n.span, format!("schedule ends ({to}) before it starts ({from})"));
         return None;
     }
-    Some(Schedule { from, to, shifts: shifts? })
+    Some(Schedule {
+        from,
+        to,
+        shifts: shifts.map_or(Some(None), |s| s.map(Some))?,
+        staffing_factor: factor?,
+    })
+}
+
+/// A staffing factor: a number in [0, 10] (nurses × factor, rounded per shift).
+fn staffing_factor(n: &Node, p: &mut Problems) -> Option<f64> {
+    let x = non_negative(n, "staffing_factor", p)?;
+    if x > 10.0 {
+        p.at(n.span, format!("staffing_factor = {} is implausibly large (at most 10)", N(x)))
+            .hint("0.7 is 30 % fewer nurses, 1.2 is 20 % more");
+        return None;
+    }
+    Some(x)
+}
+
+/// `rotation = { start = "2021-01-04", weeks = [ { shifts = [...] }, ... ] }`.
+fn read_rotation(n: &Node, absence: f64, p: &mut Problems) -> Option<Rotation> {
+    let mut t = Table::of(n, "rotation", keys::ROTATION, p)?;
+    let start_node = t.required("start", "\"2021-01-04\"", p);
+    let start = start_node.and_then(|n| date(n, "rotation.start", p));
+    let weeks_node = t.required("weeks", "[ { shifts = [ ... ] }, { shifts = [ ... ] } ]", p);
+    t.finish(p);
+    if let (Some(d), Some(sn)) = (start, start_node) {
+        if d.weekday() != jiff::civil::Weekday::Monday {
+            p.at(sn.span, format!("rotation.start {d} is a {:?}: the weeks of a rotation start on a Monday", d.weekday()))
+                .hint("give the Monday on which week 1 begins");
+        }
+    }
+    let items = list(weeks_node?, "rotation.weeks", p)?;
+    if items.is_empty() {
+        p.at(weeks_node?.span, "rotation.weeks is empty")
+            .hint("one entry { shifts = [ ... ] } per week of the cycle, week 1 first");
+        return None;
+    }
+    let weeks: Vec<Option<Vec<Shift>>> = items
+        .iter()
+        .map(|w| {
+            let mut wt = Table::of(w, "a week of the rotation", keys::ROTATION_WEEK, p)?;
+            let shifts = wt.required("shifts", "[ ... ]", p).and_then(|s| read_shifts(s, absence, p));
+            wt.finish(p);
+            shifts
+        })
+        .collect();
+    Some(Rotation {
+        start: start?,
+        weeks: weeks.into_iter().collect::<Option<Vec<_>>>()?,
+    })
+}
+
+/// `handle_time_changes = [ { from = DATE, handle_time = {…} }, … ]`, in date order.
+fn read_handle_changes(n: &Node, p: &mut Problems) -> Option<Vec<HandleChange>> {
+    let items = list(n, "handle_time_changes", p)?;
+    let changes: Vec<Option<(HandleChange, Span)>> = items
+        .iter()
+        .map(|c| {
+            let mut t = Table::of(c, "a handle time change", keys::HANDLE_CHANGE, p)?;
+            let from_node = t.required("from", "\"2022-01-01\"", p);
+            let from = from_node.and_then(|n| date(n, "from", p));
+            let handle = t
+                .required("handle_time", "{ dist = \"lognormal\", mean = \"12m\", cv = 0.7 }", p)
+                .and_then(|n| dist(n, "handle_time", false, p));
+            t.finish(p);
+            Some((HandleChange { from: from?, handle_time: handle? }, from_node?.span))
+        })
+        .collect();
+    let changes: Vec<(HandleChange, Span)> = changes.into_iter().collect::<Option<_>>()?;
+    for w in changes.windows(2) {
+        if w[1].0.from <= w[0].0.from {
+            p.at(w[1].1, format!("handle time changes must be in date order: {} is not after {}", w[1].0.from, w[0].0.from))
+                .hint("list the changes from the earliest date to the latest, one per date");
+            return None;
+        }
+    }
+    Some(changes.into_iter().map(|c| c.0).collect())
+}
+
+/// `calls_history = "history.csv"`: the region's dated calls per interval.
+fn read_history(
+    n: &Node,
+    region: Option<&str>,
+    what: &str,
+    base: &std::path::Path,
+    window: Option<(jiff::civil::Date, Time)>,
+    p: &mut Problems,
+) -> Option<files::History> {
+    let file = text(n, "calls_history", p)?;
+    let (start, horizon) = window?;
+    match files::read_history(&base.join(file), region?, start, horizon) {
+        Ok(h) => Some(h),
+        Err(e) => {
+            p.at(n.span, format!("{what}: calls_history: {e}")).hint(
+                "a header `datetime,calls` (or `date,hour,calls`, or a column per region) and one row per hour, half or quarter hour \
+                 from the scenario's start to its horizon (see the README, \"History as input\")",
+            );
+            None
+        }
+    }
 }
 
 fn read_shift(n: &Node, absence_default: f64, p: &mut Problems) -> Option<Shift> {
@@ -1299,9 +1460,13 @@ fn read_target(n: &Node, regions: &[&str], p: &mut Problems) -> Option<Target> {
         "answered_within" => Some(TargetMetric::AnsweredWithin),
         "mean_wait" => Some(TargetMetric::MeanWait),
         "abandoned_share" => Some(TargetMetric::AbandonedShare),
+        "wait_p50" => Some(TargetMetric::WaitPercentile(50)),
+        "wait_p75" => Some(TargetMetric::WaitPercentile(75)),
+        "wait_p90" => Some(TargetMetric::WaitPercentile(90)),
+        "wait_p95" => Some(TargetMetric::WaitPercentile(95)),
         other => {
             p.at(m.span, format!("unknown target metric `{other}`"))
-                .hint("use answered_share, answered_within, mean_wait or abandoned_share");
+                .hint("use answered_share, answered_within, mean_wait, abandoned_share or wait_p50, wait_p75, wait_p90, wait_p95");
             None
         }
     })?;
@@ -1337,8 +1502,13 @@ fn read_target(n: &Node, regions: &[&str], p: &mut Problems) -> Option<Target> {
         (_, None) => Some(None),
     };
     let bound_value = |node: &Node, p: &mut Problems| -> Option<f64> {
-        if metric == TargetMetric::MeanWait {
-            return duration(node, "mean_wait bound", p).map(|d| d as f64 / MINUTE as f64);
+        if matches!(metric, TargetMetric::MeanWait | TargetMetric::WaitPercentile(_)) {
+            if matches!(metric, TargetMetric::WaitPercentile(_)) && node.as_f64().is_some() {
+                p.at(node.span, "a waiting-time target is bounded by a duration")
+                    .hint("write e.g. at_most = \"13m\"");
+                return None;
+            }
+            return duration(node, "the waiting-time bound", p).map(|d| d as f64 / MINUTE as f64);
         }
         let x = number(node, "the target share", p)?;
         if !(0.0..=1.0).contains(&x) {

@@ -213,12 +213,34 @@ pub fn apply_override(root: &mut Node, source_index: usize, flag: &str, problems
         start: path.len() + 1,
         end: flag.len(),
     };
+    // `KEY+=VALUE` appends to a list; `KEY=remove` removes a list entry or a key.
+    let (path, append) = match path.strip_suffix('+') {
+        Some(p) => (p, true),
+        None => (path, false),
+    };
+    let remove = !append && text.trim() == "remove";
     let value = parse_override_value(text, value_span);
     let keys: Vec<&str> = path.trim().split('.').collect();
     if keys.iter().any(|k| k.is_empty()) {
         problems
             .at(Span { end: path.len(), ..whole }, format!("`{path}` is not a key path"))
             .hint("write parts separated by dots, e.g. agreement.national.overflow_after");
+        return;
+    }
+    if append || remove {
+        let result = if append {
+            append_at(root, &keys, value)
+        } else {
+            remove_at(root, &keys)
+        };
+        if let Err(msg) = result {
+            let hint = if append {
+                "KEY+=VALUE appends to a list, e.g. --set 'region.Kalmar.shifts+={ from = \"22:00\", to = \"07:00\", nurses = 2 }'"
+            } else {
+                "KEY=remove removes a list entry (agreement.national=remove, region.Kalmar.shifts.1=remove) or a key; write \"remove\" in quotes for the text"
+            };
+            problems.at(Span { end: path.len(), ..whole }, msg).hint(hint);
+        }
         return;
     }
     if let Err(msg) = set_path(root, &keys, value) {
@@ -252,6 +274,108 @@ fn relocate(node: &mut Node, span: Span) {
             relocate(n, span)
         }),
         _ => {}
+    }
+}
+
+/// The position in a list of the entry named by `key`: an index, or the
+/// `name` of a table (compared in Unicode NFC).
+fn entry_index(items: &[Node], key: &str) -> Result<usize, String> {
+    if let Ok(i) = key.parse::<usize>() {
+        return if i < items.len() {
+            Ok(i)
+        } else {
+            Err(format!("there is no entry {i}: the list has {} (counting from 0)", items.len()))
+        };
+    }
+    let wanted = super::read::clean_name(key);
+    items
+        .iter()
+        .position(|n| {
+            n.get("name")
+                .and_then(Node::as_text)
+                .is_some_and(|n| super::read::clean_name(n) == wanted)
+        })
+        .ok_or_else(|| {
+            let names: Vec<&str> = items.iter().filter_map(|n| n.get("name").and_then(Node::as_text)).collect();
+            let mut msg = format!("no entry named `{key}`");
+            if let Some(s) = did_you_mean(key, names.iter().copied()) {
+                msg += &format!(" (did you mean `{s}`?)");
+            }
+            msg
+        })
+}
+
+/// The node at `keys` (which must exist).
+fn node_at<'a>(node: &'a mut Node, keys: &[&str]) -> Result<&'a mut Node, String> {
+    let Some((first, rest)) = keys.split_first() else { return Ok(node) };
+    let child = match &mut node.value {
+        Value::Table(entries) => match entries.iter().position(|(k, _)| k.name == *first) {
+            Some(p) => &mut entries[p].1,
+            None => return Err(format!("there is no key `{first}` here")),
+        },
+        Value::Array(items) => {
+            let i = entry_index(items, first)?;
+            &mut items[i]
+        }
+        _ => return Err(format!("`{first}` is inside a value that is neither a table nor a list")),
+    };
+    node_at(child, rest)
+}
+
+/// `KEY+=VALUE`: appends `value` to the list at `keys` (a new list when the key is absent).
+fn append_at(root: &mut Node, keys: &[&str], value: Node) -> Result<(), String> {
+    let (last, parents) = keys.split_last().expect("non-empty path");
+    let span = value.span;
+    let parent = node_at(root, parents)?;
+    let list = match &mut parent.value {
+        Value::Table(entries) => match entries.iter().position(|(k, _)| k.name == *last) {
+            Some(p) => &mut entries[p].1,
+            None => {
+                entries.push((
+                    Key {
+                        name: last.to_string(),
+                        span,
+                    },
+                    Node {
+                        span,
+                        value: Value::Array(vec![]),
+                    },
+                ));
+                &mut entries.last_mut().expect("just pushed").1
+            }
+        },
+        Value::Array(items) => {
+            let i = entry_index(items, last)?;
+            &mut items[i]
+        }
+        _ => return Err(format!("`{last}` is inside a value that is neither a table nor a list")),
+    };
+    match &mut list.value {
+        Value::Array(items) => {
+            items.push(value);
+            Ok(())
+        }
+        other => Err(format!("`{last}` is {}, not a list: += appends to lists only", other.kind())),
+    }
+}
+
+/// `KEY=remove`: removes the list entry or the key at `keys`.
+fn remove_at(root: &mut Node, keys: &[&str]) -> Result<(), String> {
+    let (last, parents) = keys.split_last().expect("non-empty path");
+    match &mut node_at(root, parents)?.value {
+        Value::Table(entries) => match entries.iter().position(|(k, _)| k.name == *last) {
+            Some(p) => {
+                entries.remove(p);
+                Ok(())
+            }
+            None => Err(format!("there is no key `{last}` to remove")),
+        },
+        Value::Array(items) => {
+            let i = entry_index(items, last)?;
+            items.remove(i);
+            Ok(())
+        }
+        _ => Err(format!("`{last}` is inside a value that is neither a table nor a list")),
     }
 }
 

@@ -36,7 +36,7 @@ pub fn find(s: &Scenario, root: &Node) -> Problems {
         let schedules = items(node.get("schedules"));
         for (i, schedule) in region.schedules.iter().enumerate() {
             let shifts = items(schedules.get(i).and_then(|n| n.get("shifts")));
-            for (k, shift) in schedule.shifts.iter().enumerate() {
+            for (k, shift) in schedule.shifts.iter().flatten().enumerate() {
                 backwards_shift(&shift.window, shifts.get(k).copied(), &mut p);
             }
         }

@@ -191,6 +191,10 @@ pub struct Tally {
     pub flows_by_month: Vec<u64>,
     /// Per target, the counts of each judged period.
     pub target_periods: Vec<Vec<PeriodCounts>>,
+    /// Per target, the waits of answered calls in each judged period: only
+    /// for percentile targets (`wait_p75`), empty for the others, so that
+    /// memory grows with periods, never with calls.
+    pub target_waits: Vec<Vec<WaitHistogram>>,
     /// Every 15 minutes after the warmup, per region and hour of the week: the
     /// number of samples, nurses on the phones and calls waiting, summed.
     pub staffing: Vec<StaffingSample>,
@@ -206,6 +210,7 @@ impl Tally {
             flows: vec![0; regions * regions],
             flows_by_month: vec![0; months * regions * regions],
             target_periods: target_periods.iter().map(|&p| vec![PeriodCounts::default(); p]).collect(),
+            target_waits: vec![vec![]; target_periods.len()],
             staffing: vec![StaffingSample::default(); regions * 168],
             calls_simulated: 0,
         }
