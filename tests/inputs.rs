@@ -234,6 +234,10 @@ fn staffing_factor_rounds_each_shift_to_the_nearest_nurse() {
     assert_eq!(staffed(1, 0.4), 0, "0.4");
     assert_eq!(staffed(7, 1.0), 7);
     assert_eq!(staffed(10, 1.25), 13, "12.5 rounds up");
+    // Factors that multiply (region × schedule) to a half in decimal are halves.
+    // A decimal half is a half, though binary makes 45 × 0.7 = 31.499999999999996.
+    assert_eq!(staffed(45, 0.7), 32, "31.5 rounds up");
+    assert_eq!(staffed(25, 0.58), 15, "14.5 rounds up");
 }
 
 const PLANNED: &str = r#"
