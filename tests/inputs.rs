@@ -561,3 +561,49 @@ fn compare_sets_keys_per_scenario() {
         assert!(err.contains(expected), "{err}");
     }
 }
+
+/// Every new input at once (history, rotation, staffing factors, dated handle
+/// time, extra time on partners' calls, a percentile target per week): the
+/// same output whatever the thread count.
+#[test]
+fn new_inputs_give_the_same_results_on_any_number_of_threads() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    std::fs::copy(src.join("history-example.csv"), dir.path().join("history-example.csv")).unwrap();
+    let toml = std::fs::read_to_string(src.join("history-example.toml")).unwrap()
+        + r#"
+[[region]]
+name = "Rotated"
+calls_per_day = 300
+partner_extra_handle = "2m"
+handle_time_changes = [ { from = "2021-03-15", handle_time = { dist = "gamma", mean = "12m", cv = 0.8 } } ]
+staffing_factor = 0.8
+schedules = [ { from = "2021-03-20", to = "2021-03-24", staffing_factor = 0.5 } ]
+[region.rotation]
+start = "2021-03-01"
+[[region.rotation.weeks]]
+shifts = [ { from = "07:00", to = "22:00", nurses = 5 } ]
+[[region.rotation.weeks]]
+shifts = [ { from = "07:00", to = "22:00", nurses = 3 }, { from = "22:00", to = "07:00", nurses = 1 } ]
+[[agreement]]
+name = "pair"
+members = ["Rotated", "Kalmar"]
+overflow_after = "4m"
+"#;
+    std::fs::write(dir.path().join("s.toml"), toml).unwrap();
+    let run = |threads: &str| {
+        let o = nursequeue()
+            .current_dir(dir.path())
+            .args(["run", "s.toml", "--replications", "6", "--format", "json", "--threads", threads])
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+        let mut v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        v.as_object_mut().unwrap().remove("run");
+        serde_json::to_string(&v).unwrap()
+    };
+    let one = run("1");
+    assert!(one.contains("\"wait_p75\""), "the percentile target is reported");
+    assert_eq!(one, run("2"));
+    assert_eq!(one, run("5"));
+}
