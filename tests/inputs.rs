@@ -234,6 +234,10 @@ fn staffing_factor_rounds_each_shift_to_the_nearest_nurse() {
     assert_eq!(staffed(1, 0.4), 0, "0.4");
     assert_eq!(staffed(7, 1.0), 7);
     assert_eq!(staffed(10, 1.25), 13, "12.5 rounds up");
+    // Factors that multiply (region × schedule) to a half in decimal are halves.
+    // A decimal half is a half, though binary makes 45 × 0.7 = 31.499999999999996.
+    assert_eq!(staffed(45, 0.7), 32, "31.5 rounds up");
+    assert_eq!(staffed(25, 0.58), 15, "14.5 rounds up");
 }
 
 const PLANNED: &str = r#"
@@ -556,4 +560,50 @@ fn compare_sets_keys_per_scenario() {
         assert_eq!(out.status.code(), Some(2), "{err}");
         assert!(err.contains(expected), "{err}");
     }
+}
+
+/// Every new input at once (history, rotation, staffing factors, dated handle
+/// time, extra time on partners' calls, a percentile target per week): the
+/// same output whatever the thread count.
+#[test]
+fn new_inputs_give_the_same_results_on_any_number_of_threads() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    std::fs::copy(src.join("history-example.csv"), dir.path().join("history-example.csv")).unwrap();
+    let toml = std::fs::read_to_string(src.join("history-example.toml")).unwrap()
+        + r#"
+[[region]]
+name = "Rotated"
+calls_per_day = 300
+partner_extra_handle = "2m"
+handle_time_changes = [ { from = "2021-03-15", handle_time = { dist = "gamma", mean = "12m", cv = 0.8 } } ]
+staffing_factor = 0.8
+schedules = [ { from = "2021-03-20", to = "2021-03-24", staffing_factor = 0.5 } ]
+[region.rotation]
+start = "2021-03-01"
+[[region.rotation.weeks]]
+shifts = [ { from = "07:00", to = "22:00", nurses = 5 } ]
+[[region.rotation.weeks]]
+shifts = [ { from = "07:00", to = "22:00", nurses = 3 }, { from = "22:00", to = "07:00", nurses = 1 } ]
+[[agreement]]
+name = "pair"
+members = ["Rotated", "Kalmar"]
+overflow_after = "4m"
+"#;
+    std::fs::write(dir.path().join("s.toml"), toml).unwrap();
+    let run = |threads: &str| {
+        let o = nursequeue()
+            .current_dir(dir.path())
+            .args(["run", "s.toml", "--replications", "6", "--format", "json", "--threads", threads])
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+        let mut v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        v.as_object_mut().unwrap().remove("run");
+        serde_json::to_string(&v).unwrap()
+    };
+    let one = run("1");
+    assert!(one.contains("\"wait_p75\""), "the percentile target is reported");
+    assert_eq!(one, run("2"));
+    assert_eq!(one, run("5"));
 }

@@ -104,7 +104,8 @@ pub fn staffed(nurses: u32, factor: f64) -> u32 {
     if factor == 1.0 {
         return nurses;
     }
-    (nurses as f64 * factor + 0.5).floor().clamp(0.0, u32::MAX as f64) as u32
+    // The tolerance keeps a written half a half (10 × 0.5 × 0.7 is 3.4999… in binary).
+    (nurses as f64 * factor + 0.5 + 1e-9).floor().clamp(0.0, u32::MAX as f64) as u32
 }
 
 #[derive(Clone, Debug)]
