@@ -408,6 +408,25 @@ fn quarter_hours_and_region_columns_are_read_and_scaled() {
     assert_eq!(s.regions[0].calls_per_hour[0], 16.0);
 }
 
+/// A longer history serves a run of part of it: rows before the start and
+/// after the horizon are left out, and the window holds the same rates.
+#[test]
+fn rows_outside_the_window_are_left_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.toml");
+    std::fs::write(&path, HISTORY_SCENARIO).unwrap();
+    std::fs::write(dir.path().join("h.csv"), quarter_hours()).unwrap();
+    let exact = scenario::load_file(&path, &[]).unwrap_or_else(|e| panic!("{e}"));
+    let mut longer = quarter_hours();
+    let header_end = longer.find('\n').unwrap() + 1;
+    longer.insert_str(header_end, "2024-03-03;23:45;9;9\n");
+    longer += "2024-03-05;00:00;9;9\n2024-03-05;00:15;9;9\n";
+    std::fs::write(dir.path().join("h.csv"), longer).unwrap();
+    let wider = scenario::load_file(&path, &[]).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(exact.regions[0].history, wider.regions[0].history);
+    assert_eq!(exact.regions[1].history, wider.regions[1].history);
+}
+
 #[test]
 fn bad_history_rows_are_refused_with_file_line_and_column() {
     let good = quarter_hours();
@@ -430,8 +449,8 @@ fn bad_history_rows_are_refused_with_file_line_and_column() {
             vec!["h.csv:5:1", "duplicate", "line 4"],
         ),
         (
-            good.clone() + "2024-03-05;00:00;1;1\n",
-            vec!["h.csv:98:1", "outside the simulated window"],
+            good.clone() + "2024-03-05;00:20;1;1\n",
+            vec!["h.csv:98:1", "not on a 15-minute boundary"],
         ),
         (
             good.replace("2024-03-04;00:30", "2024-03-04;25:30"),

@@ -253,7 +253,8 @@ pub fn read_grid(path: &Path, sheet: Option<&str>) -> Result<Grid, String> {
 }
 
 /// Calls per interval from history (`calls_history`): dated, from the
-/// scenario's first day at 00:00, one value per interval to the horizon.
+/// scenario's first day at 00:00, one value per interval to the horizon
+/// (rows of the file outside that window are checked, then left out).
 #[derive(Clone, Debug, PartialEq)]
 pub struct History {
     /// Length of an interval: an hour, a half hour or a quarter hour.
@@ -417,13 +418,6 @@ pub fn read_history(path: &Path, region: &str, start: jiff::civil::Date, horizon
         };
         let minutes = origin.duration_until(when).as_secs().div_euclid(60);
         let calls = history_count(field(column), sep == b';').map_err(|e| format!("{}: {e}", place(path, line, column + 1)))?;
-        if minutes < 0 || minutes as i128 * MINUTE as i128 >= horizon as i128 {
-            return Err(format!(
-                "{}: {when} is outside the simulated window ({start} 00:00 for {}): the file must cover exactly the scenario's start and horizon",
-                place(path, line, 1),
-                crate::calendar::format_duration(horizon)
-            ));
-        }
         rows.push((minutes, line, calls));
     }
     if rows.is_empty() {
@@ -457,7 +451,11 @@ pub fn read_history(path: &Path, region: &str, start: jiff::civil::Date, horizon
                 place(path, line, 1)
             ));
         }
-        calls[(minutes / step) as usize] = value;
+        // Rows before the start or after the horizon are history the run does
+        // not simulate: a year of history serves a run of any month of it.
+        if minutes >= 0 && (minutes as i128) * (MINUTE as i128) < horizon as i128 {
+            calls[(minutes / step) as usize] = value;
+        }
     }
     if let Some(missing) = calls.iter().position(|c| c.is_nan()) {
         let at = origin + jiff::SignedDuration::from_mins(missing as i64 * step);
