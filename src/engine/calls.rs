@@ -241,7 +241,7 @@ impl Simulation<'_> {
                 self.waiting_mask &= !bit;
             }
         }
-        if self.crisis_watch[r] {
+        if self.any_crisis && self.crisis_watch[r] {
             self.crisis_update(r);
         }
     }

@@ -163,6 +163,9 @@ pub struct Simulation<'m> {
     crisis_watch: Vec<bool>,
     /// Whether any target is a percentile (`wait_p75`): its waits are kept per period.
     percentile_targets: bool,
+    /// Whether any agreement has crisis routing (one predictable test in the
+    /// hot path when none has).
+    any_crisis: bool,
     tally: Tally,
 }
 
@@ -233,6 +236,7 @@ impl<'m> Simulation<'m> {
                 .map(|a| a.crisis.as_ref().is_none_or(|c| c.waiting_at_least == Some(0) || c.longest_wait_over == Some(0)))
                 .collect(),
             crisis_watch: model.crisis_of_region.iter().map(|a| !a.is_empty()).collect(),
+            any_crisis: model.agreements.iter().any(|a| a.crisis.is_some()),
             percentile_targets: model
                 .targets
                 .iter()
@@ -341,7 +345,7 @@ impl<'m> Simulation<'m> {
             What::Overflow { region, index } => {
                 let r = region as usize;
                 if self.queues[r].is_waiting(index) {
-                    if self.crisis_watch[r] {
+                    if self.any_crisis && self.crisis_watch[r] {
                         // The call may have waited long enough to start a crisis.
                         self.crisis_update(r);
                     }
