@@ -95,6 +95,10 @@ pub struct Region {
     pub shrinkage_block: Time,
     /// Coefficient of variation of a random day-to-day volume factor (gamma, mean 1).
     pub daily_variation: f64,
+    /// Money per scheduled nurse hour (the region's, else `[defaults]`'s).
+    pub cost_per_nurse_hour: Option<f64>,
+    /// Shifts (without nurses) that `staff` may add to this region.
+    pub shift_patterns: Vec<Window>,
 }
 
 #[derive(Clone, Debug)]
