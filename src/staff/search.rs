@@ -94,9 +94,9 @@ impl<'a> Search<'a> {
         }
         self.phase = Phase::Removals;
         self.step = 0;
-        while let Some(next) = self.remove_one(&current)? {
+        while let Some((next, removed)) = self.remove_some(&current)? {
             current = next;
-            found.removals += 1;
+            found.removals += removed;
         }
         found.staffing = current;
         found.simulations = self.simulations;
@@ -127,25 +127,36 @@ impl<'a> Search<'a> {
         Ok(with(current, k, 1))
     }
 
-    /// The staffing with the costliest nurse removed whose removal keeps
-    /// every target holding (ties: the larger margin, then the earlier
-    /// shift); `None` when every removal breaks a target.
-    fn remove_one(&mut self, current: &Staffing) -> Result<Option<Staffing>, StaffError> {
+    /// The staffing with nurses removed while every target keeps holding, and
+    /// how many: first all the single removals that keep every target
+    /// holding at once (one simulation checks the combination: large
+    /// scenarios shed their surplus in a few steps), else the costliest one
+    /// (ties: the larger margin, then the earlier shift); `None` when every
+    /// removal breaks a target.
+    fn remove_some(&mut self, current: &Staffing) -> Result<Option<(Staffing, usize)>, StaffError> {
         self.step += 1;
         let plan = self.plan;
         let slots: Vec<usize> = (0..plan.slots.len()).filter(|&k| current[k] > 0).collect();
         let candidates: Vec<Staffing> = slots.iter().map(|&k| with(current, k, -1)).collect();
         let judged = self.judge(&candidates)?;
-        let best = slots
+        let mut holding: Vec<(usize, f64, f64)> = slots
             .iter()
             .zip(&judged)
             .filter(|(_, j)| j.holds())
             .map(|(&k, j)| (k, plan.slots[k].cost_per_nurse, j.margin()))
-            .fold(None::<(usize, f64, f64)>, |best, c| match best {
-                Some(b) if (b.1, b.2) >= (c.1, c.2) => Some(b),
-                _ => Some(c),
-            });
-        Ok(best.map(|(k, _, _)| with(current, k, -1)))
+            .collect();
+        holding.sort_by(|a, b| b.1.total_cmp(&a.1).then(b.2.total_cmp(&a.2)).then(a.0.cmp(&b.0)));
+        let Some(&(best, _, _)) = holding.first() else {
+            return Ok(None);
+        };
+        if holding.len() > 1 {
+            let mut all = current.clone();
+            holding.iter().for_each(|&(k, _, _)| all[k] -= 1);
+            if self.judge(std::slice::from_ref(&all))?[0].holds() {
+                return Ok(Some((all, holding.len())));
+            }
+        }
+        Ok(Some((with(current, best, -1), 1)))
     }
 
     /// Judges staffings, simulating in one batch only those not judged before.
