@@ -94,7 +94,11 @@ impl<'a> Search<'a> {
         }
         self.phase = Phase::Removals;
         self.step = 0;
-        while let Some((next, removed)) = self.remove_some(&current)? {
+        // A nurse whose removal broke a target is not tried again: with fewer
+        // nurses elsewhere it would break it too (targets improve with
+        // nurses; the certification checks every removal again at the end).
+        let mut blocked = vec![false; plan.slots.len()];
+        while let Some((next, removed)) = self.remove_some(&current, &mut blocked)? {
             current = next;
             found.removals += removed;
         }
@@ -128,17 +132,22 @@ impl<'a> Search<'a> {
     }
 
     /// The staffing with nurses removed while every target keeps holding, and
-    /// how many: first all the single removals that keep every target
-    /// holding at once (one simulation checks the combination: large
+    /// how many: all the single removals that keep every target holding at
+    /// once if their combination still holds, else the costlier half of
+    /// them, a quarter, … (one simulation checks each combination: large
     /// scenarios shed their surplus in a few steps), else the costliest one
     /// (ties: the larger margin, then the earlier shift); `None` when every
-    /// removal breaks a target.
-    fn remove_some(&mut self, current: &Staffing) -> Result<Option<(Staffing, usize)>, StaffError> {
+    /// removal not `blocked` breaks a target. Slots whose removal breaks a
+    /// target are marked in `blocked`.
+    fn remove_some(&mut self, current: &Staffing, blocked: &mut [bool]) -> Result<Option<(Staffing, usize)>, StaffError> {
         self.step += 1;
         let plan = self.plan;
-        let slots: Vec<usize> = (0..plan.slots.len()).filter(|&k| current[k] > 0).collect();
+        let slots: Vec<usize> = (0..plan.slots.len()).filter(|&k| current[k] > 0 && !blocked[k]).collect();
         let candidates: Vec<Staffing> = slots.iter().map(|&k| with(current, k, -1)).collect();
         let judged = self.judge(&candidates)?;
+        for (&k, j) in slots.iter().zip(&judged) {
+            blocked[k] = !j.holds();
+        }
         let mut holding: Vec<(usize, f64, f64)> = slots
             .iter()
             .zip(&judged)
@@ -149,12 +158,15 @@ impl<'a> Search<'a> {
         let Some(&(best, _, _)) = holding.first() else {
             return Ok(None);
         };
-        if holding.len() > 1 {
-            let mut all = current.clone();
-            holding.iter().for_each(|&(k, _, _)| all[k] -= 1);
-            if self.judge(std::slice::from_ref(&all))?[0].holds() {
-                return Ok(Some((all, holding.len())));
+        // All of them, else the costlier half, quarter, … (one simulation each).
+        let mut take = holding.len();
+        while take > 1 {
+            let mut some = current.clone();
+            holding[..take].iter().for_each(|&(k, _, _)| some[k] -= 1);
+            if self.judge(std::slice::from_ref(&some))?[0].holds() {
+                return Ok(Some((some, take)));
             }
+            take /= 2;
         }
         Ok(Some((with(current, best, -1), 1)))
     }
