@@ -413,3 +413,23 @@ fn only_the_selected_shifts_change() {
     assert_eq!(r.staffing.len(), 2);
     assert_eq!((r.staffing[0].shift, r.staffing[1].shift), (0, 1));
 }
+
+#[test]
+fn run_prices_the_nurse_hours_only_when_cost_per_nurse_hour_is_set() {
+    let dir = tempfile::tempdir().unwrap();
+    let priced = write(dir.path(), "priced.toml", PATTERNS);
+    let out = nursequeue()
+        .args(["run", priced.to_str().unwrap(), "--progress", "none"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("Staffing cost of these hours at cost_per_nurse_hour"), "{text}");
+    assert!(!text.contains("not priced"), "{text}");
+    let unpriced = write(dir.path(), "unpriced.toml", &PATTERNS.replace("cost_per_nurse_hour = 800\n", ""));
+    let out = nursequeue()
+        .args(["run", unpriced.to_str().unwrap(), "--progress", "none"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("not priced") && !text.contains("Staffing cost"), "{text}");
+}
