@@ -167,8 +167,14 @@ pub fn text(r: &StaffResult) -> String {
     let s = &r.search;
     let _ = writeln!(
         out,
-        "\nSearch: seed {}, {} replications, at most {} nurses a shift; {} staffings simulated, {} nurses added and {} removed from the analytic start.",
-        s.seed, s.replications, s.max_nurses, s.evaluations, s.additions, s.removals
+        "\nSearch: seed {}, {} replications, at most {} nurses a shift; {} staffings simulated, {} nurses added and {} removed from the {}.",
+        s.seed,
+        s.replications,
+        s.max_nurses,
+        s.evaluations,
+        s.additions,
+        s.removals,
+        if s.started_from == "today" { "staffing of today" } else { "analytic start" }
     );
     out
 }

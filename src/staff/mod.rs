@@ -189,6 +189,9 @@ pub struct SearchInfo {
     pub removals: usize,
     /// Whether today's staffing already met every target (by the rule, on the search seed).
     pub targets_held_before: bool,
+    /// Where the search started: `"today"` (today's staffing held every
+    /// target and cost less than the analytic start) or `"analytic start"`.
+    pub started_from: &'static str,
 }
 
 /// The result of `staff` (the JSON of `--format json`).
@@ -270,6 +273,7 @@ pub fn staff(
             additions: found.additions,
             removals: found.removals,
             targets_held_before: found.held_before,
+            started_from: if found.started_from_today { "today" } else { "analytic start" },
         },
     };
     if !found.feasible {

@@ -20,6 +20,8 @@ pub struct Found {
     pub feasible: bool,
     /// Whether today's staffing already held every target.
     pub held_before: bool,
+    /// Whether the search started from today's staffing (else the analytic start).
+    pub started_from_today: bool,
     pub additions: usize,
     pub removals: usize,
     /// Simulations run by the search.
@@ -72,6 +74,7 @@ impl<'a> Search<'a> {
             staffing: ceiling.clone(),
             feasible: judged[2].holds(),
             held_before,
+            started_from_today: false,
             additions: 0,
             removals: 0,
             simulations: 0,
@@ -82,11 +85,8 @@ impl<'a> Search<'a> {
             return Ok(found);
         }
         let before_in_bounds = before.iter().all(|&n| n <= max);
-        let mut current = if held_before && before_in_bounds && (!judged[1].holds() || plan.cost(&before) < plan.cost(&start)) {
-            before
-        } else {
-            start
-        };
+        found.started_from_today = held_before && before_in_bounds && (!judged[1].holds() || plan.cost(&before) < plan.cost(&start));
+        let mut current = if found.started_from_today { before } else { start };
         self.phase = Phase::Additions;
         while !self.judge(std::slice::from_ref(&current))?[0].holds() {
             current = self.add_one(&current)?;
