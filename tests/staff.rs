@@ -433,3 +433,24 @@ fn run_prices_the_nurse_hours_only_when_cost_per_nurse_hour_is_set() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("not priced") && !text.contains("Staffing cost"), "{text}");
 }
+
+#[test]
+fn too_few_periods_for_met_in_are_explained() {
+    // One judged day a replication, 10 replications: even all met cannot show 90 %.
+    let text = WEEK
+        .replace("replications = 20", "replications = 10")
+        .replace("horizon = \"8d\"", "horizon = \"2d\"")
+        .replace("met_in = 0.8", "met_in = 0.9");
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(dir.path(), "short.toml", &text);
+    let out = nursequeue()
+        .args(["staff", path.to_str().unwrap(), "--progress", "none"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("10 judged periods, all met") && err.contains("--replications 35"),
+        "{err}"
+    );
+}

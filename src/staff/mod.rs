@@ -279,11 +279,43 @@ pub fn staff(
     if !found.feasible {
         return Err(StaffError::Infeasible(
             format!(
-                "no staffing with at most {} nurses on each adjusted shift meets every target (judged on the search seed {}).\n  = the best found (every adjusted shift at {}) is shown below\n  = help: raise --max-nurses, adjust more shifts (--adjust), add shift_patterns, or relax the targets",
-                plan.max_nurses, options.seed, plan.max_nurses
+                "no staffing with at most {} nurses on each adjusted shift meets every target (judged on the search seed {}).{}\n  = the best found (every adjusted shift at {}) is shown below\n  = help: raise --max-nurses, adjust more shifts (--adjust), add shift_patterns, or relax the targets",
+                plan.max_nurses,
+                options.seed,
+                too_few_periods(scenario, &result.targets, options.replications),
+                plan.max_nurses
             ),
             Box::new(result),
         ));
     }
     Ok(result)
+}
+
+/// A note for each `met_in` target that too few judged periods make
+/// impossible to certify: even with every period met, the lower end of the
+/// rule's interval stays below the required share.
+fn too_few_periods(scenario: &Scenario, results: &[TargetResult], replications: u32) -> String {
+    let mut note = String::new();
+    for (t, r) in scenario.targets.iter().zip(results) {
+        let (Some(p), judged) = (t.met_in, r.periods_judged) else {
+            continue;
+        };
+        if judged == 0 || all_met_lower(judged) >= p {
+            continue;
+        }
+        let per_replication = (judged as f64 / replications as f64).max(1e-9);
+        let needed = (1..=1_000_000u64).find(|&n| all_met_lower(n) >= p).unwrap_or(1_000_000);
+        note += &format!(
+            "\n  = {} (met_in = {p}): {judged} judged periods, all met, give a lower end of {:.1} %: the rule needs at least {needed} periods, about --replications {}",
+            r.metric,
+            100.0 * all_met_lower(judged),
+            (needed as f64 / per_replication).ceil()
+        );
+    }
+    note
+}
+
+/// The lower end of the rule's interval when all `n` periods are met.
+fn all_met_lower(n: u64) -> f64 {
+    judge::wilson(1.0, n as f64).0
 }
