@@ -37,6 +37,8 @@ pub enum Command {
     Sweep(SweepArgs),
     /// Fit unknown parameters (--free KEY=LOW..HIGH) to observed aggregates, with 95 % intervals.
     Calibrate(CalibrateArgs),
+    /// The least-cost staffing that meets every target, certified on fresh seeds.
+    Staff(StaffArgs),
     /// Combine the parts of a sharded sweep into the result of the whole sweep.
     Merge(MergeArgs),
     /// Analytic Erlang C / Erlang A figures for one stationary queue.
@@ -207,6 +209,36 @@ pub struct CalibrateArgs {
 }
 
 #[derive(Args, Debug)]
+pub struct StaffArgs {
+    #[command(flatten)]
+    pub scenario: ScenarioArgs,
+    /// Shifts that may change, in --set syntax: 'region.Norrbotten.shifts.*', 'region.*.shifts.0'
+    /// (repeatable; default: every shift of every region that has nurses).
+    #[arg(long, value_name = "SELECTOR")]
+    pub adjust: Vec<String>,
+    /// Most nurses on any adjusted shift (default: three times the most today or in the analytic start, at least 20).
+    #[arg(long, value_name = "N")]
+    pub max_nurses: Option<u32>,
+    /// Replications of every simulated staffing (default: the scenario's; at least 2).
+    #[arg(long)]
+    pub replications: Option<u32>,
+    /// Seed of the search (default: the scenario's); the certification seed is derived from it.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Worker threads (default: all cores); results do not depend on it.
+    #[arg(long, default_value_t = 0)]
+    pub threads: usize,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Write staffed.toml (the scenario with the new staffing), staffing.json and report.html here.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Progress on standard error.
+    #[arg(long, value_enum, default_value_t = crate::sweep::Progress::Auto)]
+    pub progress: crate::sweep::Progress,
+}
+
+#[derive(Args, Debug)]
 pub struct ErlangArgs {
     /// Calls arriving per period (see --per).
     #[arg(long)]
@@ -345,6 +377,7 @@ pub fn execute_with(cli: Cli, cancel: &Cancel) -> Result<(), Failure> {
         Command::Compare(args) => compare(args, cancel),
         Command::Sweep(args) => sweep(args, cancel),
         Command::Calibrate(args) => calibrate(args, cancel),
+        Command::Staff(args) => staff(args, cancel),
         Command::Merge(args) => merge(args, cancel),
         Command::Erlang(args) => erlang(args),
         Command::Schema => out(&scenario::keys::json_schema_text()),
@@ -1053,4 +1086,85 @@ fn calibrate(args: CalibrateArgs, cancel: &Cancel) -> Result<(), Failure> {
         Format::Json => out(&json),
         Format::Text => out(&crate::output::calibration::text(&result, &|k, x| model.value_shown(k, x))),
     }
+}
+
+fn staff(args: StaffArgs, cancel: &Cancel) -> Result<(), Failure> {
+    use crate::staff::{self, StaffError};
+    let base = load(&args.scenario)?;
+    let replications = args.replications.unwrap_or(base.replications);
+    if !(2..=100_000).contains(&replications) {
+        return Err(invalid(
+            "--replications must be between 2 and 100000 for staff (its rule uses 95 % intervals)",
+        ));
+    }
+    check_size(Model::compile(&base).work(), replications as f64, false)?;
+    let set = output_set(&args.out)?;
+    let flags = RunFlags {
+        replications: None,
+        seed: None,
+        threads: args.threads,
+        allow_large: false,
+    };
+    let runner = runner(&flags, cancel)?;
+    let options = staff::Options {
+        adjust: args.adjust.clone(),
+        max_nurses: args.max_nurses,
+        seed: args.seed.unwrap_or(base.seed),
+        replications,
+    };
+    let mut bar = ProgressReport::new(args.progress, "staff");
+    let result = staff::staff(&base, &options, &runner, &mut |p| {
+        bar.update(crate::runner::Progress {
+            done: p.simulations_done,
+            total: p.simulations_done + p.simulations_left,
+        })
+    });
+    bar.finish();
+    let result = result.map_err(|e| match e {
+        StaffError::Invalid(m) => invalid(m),
+        StaffError::Infeasible(m, best) => invalid(format!("{m}\n\n{}", output::staffing::text(&best))),
+        StaffError::Run(e) => run_failure(e),
+    })?;
+    if let Some(set) = set {
+        let file_name = args.scenario.scenario.display().to_string();
+        let mut header = format!(
+            "# Staffed by `nursequeue staff` (search seed {}, certification seed {}, {} replications): {}, cost {:.0} -> {:.0} {}.\n",
+            result.search.seed,
+            result.certification.seed,
+            replications,
+            if result.certification.certified { "certified" } else { "NOT certified" },
+            result.cost.before,
+            result.cost.after,
+            result.cost.unit
+        );
+        if !args.scenario.set.is_empty() {
+            header += &format!(
+                "# Staffed with --set {}: run it with the same flags.\n",
+                args.scenario.set.join(" --set ")
+            );
+        }
+        let text = header + &staff::staffed::with_staffing(&base.source, &base, &result.staffing).map_err(failed)?;
+        // What is written must run as it is, with the staffing found.
+        let reloaded = crate::scenario::load_str(&file_name, &text, &args.scenario.set)
+            .map_err(|e| failed(format!("the staffed scenario does not load (a bug; please report it):\n{e}")))?;
+        if !staff::staffed::has_staffing(&reloaded, &result.staffing) {
+            return Err(failed("the staffed scenario does not hold the staffing found (a bug; please report it)"));
+        }
+        write_set(
+            set,
+            Ok(vec![
+                ("staffed.toml".to_string(), text.into_bytes()),
+                ("staffing.json".to_string(), output::staffing::json(&result).into_bytes()),
+                ("report.html".to_string(), output::staffing::html(&result, &base.source).into_bytes()),
+            ]),
+        )?;
+    }
+    match args.format {
+        Format::Json => out(&output::staffing::json(&result))?,
+        Format::Text => out(&output::staffing::text(&result))?,
+    }
+    if let (Some(dir), Format::Text) = (&args.out, args.format) {
+        out(&format!("staffed.toml, staffing.json and report.html written to {}\n", dir.display()))?;
+    }
+    Ok(())
 }

@@ -39,6 +39,8 @@ pub mod runner;
 pub mod scenario;
 pub mod stats;
 #[allow(missing_docs)]
+pub mod staff;
+#[allow(missing_docs)]
 pub mod sweep;
 
 #[doc(hidden)]

@@ -19,6 +19,7 @@ pub mod erlang;
 pub mod html;
 pub mod io;
 pub mod json;
+pub mod staffing;
 pub mod text;
 pub mod xlsx;
 

@@ -89,7 +89,7 @@ pub fn run_text(scenario: &Scenario, s: &Summary) -> String {
             .collect();
         out += &align(&header, &table);
     }
-    out += &hours_text(s);
+    out += &priced_hours(hours_text(s), scenario, s);
     out += &settlement_text(s);
     out += &targets_text(s);
     let run = &s.run;
@@ -179,6 +179,39 @@ fn hours_text(s: &Summary) -> String {
     format!(
         "\nNurse hours logged on (all regions, per replication): {} h{overtime}. The scenario gives no cost per nurse hour, so staffing cost is not priced.\n",
         cell(&s.total[i], 1.0, 0)
+    )
+}
+
+/// With `cost_per_nurse_hour`, the sentence that staffing is not priced
+/// becomes its cost: each region's nurse hours logged on at its price.
+fn priced_hours(text: String, scenario: &Scenario, s: &Summary) -> String {
+    const UNPRICED: &str = " The scenario gives no cost per nurse hour, so staffing cost is not priced.";
+    if scenario.regions.iter().all(|r| r.cost_per_nurse_hour.is_none()) {
+        return text;
+    }
+    let hours = |name: &str| s.value(name, "nurse_hours").and_then(|e| e.mean).unwrap_or(0.0);
+    let cost: f64 = scenario
+        .regions
+        .iter()
+        .map(|r| hours(&r.name) * r.cost_per_nurse_hour.unwrap_or(0.0))
+        .sum();
+    let unpriced: Vec<&str> = scenario
+        .regions
+        .iter()
+        .filter(|r| r.cost_per_nurse_hour.is_none() && hours(&r.name) > 0.0)
+        .map(|r| r.name.as_str())
+        .collect();
+    let note = if unpriced.is_empty() {
+        String::new()
+    } else {
+        format!(" (without {}, which give no cost_per_nurse_hour)", unpriced.join(", "))
+    };
+    text.replace(
+        UNPRICED,
+        &format!(
+            " Staffing cost of these hours at cost_per_nurse_hour: {} SEK per replication{note}.",
+            crate::output::html::number(cost, 0)
+        ),
     )
 }
 

@@ -136,6 +136,20 @@ pub const SHIFT: &[KeyDef] = &[
     key("absence", SHARE, "chance that a scheduled nurse does not come"),
 ];
 
+/// An allowed new shift for `staff` (a shift without nurses).
+pub const SHIFT_PATTERN: &[KeyDef] = &[
+    key(
+        "days",
+        Kind::Days,
+        "weekdays: Mon…Sun, ranges (Mon-Fri), lists (Mon,Wed) or all (default)",
+    ),
+    required("from", Kind::Clock, "start, HH:MM"),
+    required("to", Kind::Clock, "end, HH:MM (not after `from`: crosses midnight)"),
+];
+
+/// Money per nurse hour: at most SEK 100,000 (a post costs about SEK 1.3 M a year, some SEK 800 an hour).
+const COST_PER_NURSE_HOUR: Kind = Kind::Number { min: 0.0, max: Some(100_000.0) };
+
 pub const SCHEDULE: &[KeyDef] = &[
     required("from", Kind::Date, "first day (inclusive)"),
     required("to", Kind::Date, "last day (inclusive)"),
@@ -195,6 +209,16 @@ pub const DEFAULTS: &[KeyDef] = &[
         "daily_variation",
         CV,
         "coefficient of variation of a random day-to-day volume factor",
+    ),
+    key(
+        "cost_per_nurse_hour",
+        COST_PER_NURSE_HOUR,
+        "money (SEK) per scheduled nurse hour, for staffing costs (`staff`, `run`)",
+    ),
+    key(
+        "shift_patterns",
+        Kind::Tables(SHIFT_PATTERN),
+        "shifts `staff` may add to every region it adjusts ({ days, from, to })",
     ),
 ];
 
@@ -273,6 +297,16 @@ pub const REGION: &[KeyDef] = &[
         "settled",
         Kind::Bool,
         "whether this region's calls answered by others count in the settlement (default true; false: e.g. the national queue)",
+    ),
+    key(
+        "cost_per_nurse_hour",
+        COST_PER_NURSE_HOUR,
+        "money (SEK) per scheduled nurse hour (default: [defaults])",
+    ),
+    key(
+        "shift_patterns",
+        Kind::Tables(SHIFT_PATTERN),
+        "shifts `staff` may add to this region ({ days, from, to }; replaces [defaults])",
     ),
 ];
 

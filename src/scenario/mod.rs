@@ -145,6 +145,10 @@ pub struct Region {
     /// Whether this region's calls answered by other regions are settled
     /// (`settled = false`: e.g. the national queue, whose calls nobody pays for).
     pub settled: bool,
+    /// Money per scheduled nurse hour (the region's, else `[defaults]`'s).
+    pub cost_per_nurse_hour: Option<f64>,
+    /// Shifts (without nurses) that `staff` may add to this region.
+    pub shift_patterns: Vec<Window>,
 }
 
 #[derive(Clone, Debug)]

@@ -545,6 +545,9 @@ struct Defaults {
     shrinkage_block: Option<Time>,
     absence: Option<f64>,
     daily_variation: Option<f64>,
+    cost_per_nurse_hour: Option<f64>,
+    /// `Some(None)`: given but invalid (already reported).
+    shift_patterns: Option<Option<Vec<Window>>>,
 }
 
 fn read_defaults(n: &Node, p: &mut Problems) -> Defaults {
@@ -564,9 +567,71 @@ fn read_defaults(n: &Node, p: &mut Problems) -> Defaults {
         shrinkage_block: t.get("shrinkage_block").and_then(|n| positive_duration(n, "shrinkage_block", p)),
         absence: t.get("absence").and_then(|n| share(n, "absence", p)),
         daily_variation: t.get("daily_variation").and_then(|n| cv_value(n, "daily_variation", p)),
+        cost_per_nurse_hour: t
+            .get("cost_per_nurse_hour")
+            .and_then(|n| cost_per_nurse_hour(n, p)),
+        shift_patterns: t.get("shift_patterns").map(|n| read_shift_patterns(n, p)),
     };
     t.finish(p);
     d
+}
+
+/// Money per nurse hour: a finite number, not negative, below an absurd ceiling.
+fn cost_per_nurse_hour(n: &Node, p: &mut Problems) -> Option<f64> {
+    let x = non_negative(n, "cost_per_nurse_hour", p)?;
+    if x > MAX_COST_PER_NURSE_HOUR {
+        p.at(
+            n.span,
+            format!(
+                "cost_per_nurse_hour = {} is implausibly large (at most {})",
+                N(x),
+                N(MAX_COST_PER_NURSE_HOUR)
+            ),
+        )
+        .hint("money per nurse hour, e.g. 800 (one post, about SEK 1.3 M a year, is some SEK 800 an hour)");
+        return None;
+    }
+    Some(x)
+}
+
+/// Most money per nurse hour a scenario may give.
+const MAX_COST_PER_NURSE_HOUR: f64 = 100_000.0;
+
+/// `shift_patterns = [{ days, from, to }, …]`: shifts `staff` may add.
+fn read_shift_patterns(n: &Node, p: &mut Problems) -> Option<Vec<Window>> {
+    let items = list(n, "shift_patterns", p)?;
+    let mut patterns: Vec<Window> = vec![];
+    let mut ok = true;
+    for item in items {
+        match read_shift_pattern(item, p) {
+            Some(w) if patterns.contains(&w) => {
+                p.at(item.span, "this shift pattern is listed twice")
+                    .hint("list each allowed shift (days, from, to) once");
+                ok = false;
+            }
+            Some(w) => patterns.push(w),
+            None => ok = false,
+        }
+    }
+    ok.then_some(patterns)
+}
+
+fn read_shift_pattern(n: &Node, p: &mut Problems) -> Option<Window> {
+    let mut t = Table::of(n, "a shift pattern", keys::SHIFT_PATTERN, p)?;
+    let days = match t.get("days") {
+        Some(d) => text(d, "days", p).and_then(|s| DaySet::parse(s).map_err(|e| p.at(d.span, e).hint("e.g. days = \"Mon-Fri\"")).ok()),
+        None => Some(DaySet::ALL),
+    };
+    let from = t.required("from", "\"07:00\"", p).and_then(|n| clock(n, "from", p));
+    let to = t.required("to", "\"16:00\"", p).and_then(|n| clock(n, "to", p));
+    t.finish(p);
+    match Window::new(days?, from?, to?) {
+        Ok(w) => Some(w),
+        Err(e) => {
+            p.at(n.span, format!("shift pattern: {e}"));
+            None
+        }
+    }
 }
 
 /// A probability-like share in [0, 1).
@@ -943,6 +1008,15 @@ fn read_region(
         .map(|n| cv_value(n, "daily_variation", p))
         .unwrap_or(Some(defaults.daily_variation.unwrap_or(0.0)));
     let settled = t.get("settled").map_or(Some(true), |n| boolean(n, "settled", p));
+    let cost = t
+        .get("cost_per_nurse_hour")
+        .map(|n| cost_per_nurse_hour(n, p).map(Some))
+        .unwrap_or(Some(defaults.cost_per_nurse_hour));
+    let patterns = t
+        .get("shift_patterns")
+        .map(|n| read_shift_patterns(n, p))
+        .or(defaults.shift_patterns.clone())
+        .unwrap_or(Some(vec![]));
     let span = t.span_start();
     t.finish(p);
 
@@ -1050,6 +1124,8 @@ fn read_region(
         shrinkage_block: shrinkage_block?,
         daily_variation: daily_variation?,
         settled: settled?,
+        cost_per_nurse_hour: cost?,
+        shift_patterns: patterns?,
     })
 }
 
