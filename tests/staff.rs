@@ -523,3 +523,66 @@ fn a_region_with_a_staffing_factor_is_refused() {
     let e = staff::staff(&s, &options, &Runner::new(1).unwrap(), &mut |_| {}).unwrap_err();
     assert!(e.to_string().contains("staffing factor"), "{e}");
 }
+
+/// `compare` prices each scenario's nurse hours and gives the Δ, in its text
+/// and in report.html; the run report prices them too.
+#[test]
+fn compare_and_the_reports_show_the_staffing_cost_and_its_difference() {
+    let dir = tempfile::tempdir().unwrap();
+    let priced = write(dir.path(), "priced.toml", PATTERNS);
+    let more = write(
+        dir.path(),
+        "more.toml",
+        &PATTERNS.replace("cost_per_nurse_hour = 800\n", "cost_per_nurse_hour = 900\n"),
+    );
+    let out_dir = dir.path().join("out");
+    let out = nursequeue()
+        .args([
+            "compare",
+            priced.to_str().unwrap(),
+            more.to_str().unwrap(),
+            "--progress",
+            "none",
+            "--out",
+        ])
+        .arg(&out_dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("staffing cost (SEK)"), "{text}");
+    // Same callers and nurses, hours 12.5 % dearer: the second costs 9/8 of
+    // the first, and the Δ row is the difference.
+    let table = &text[text.find("Nurse hours and settlement").expect("the money table")..];
+    let cost = |name: &str| -> f64 {
+        let line = table
+            .lines()
+            .find(|l| l.trim_start().starts_with(name))
+            .unwrap_or_else(|| panic!("{text}"));
+        // name, hours, ±half-width, cost, …
+        line.split_whitespace().nth(3).unwrap().trim_start_matches('+').parse().unwrap()
+    };
+    let (first, second, delta) = (cost("priced"), cost("more"), cost("Δ"));
+    assert!(first > 0.0 && (second / first - 9.0 / 8.0).abs() < 1e-4, "{text}");
+    assert!((delta - (second - first)).abs() <= 1.0, "{text}");
+    let html = std::fs::read_to_string(out_dir.join("report.html")).unwrap();
+    assert!(
+        html.contains("staffing cost per replication (SEK)"),
+        "the compare report prices staffing"
+    );
+    assert!(
+        !html.contains("so staffing cost is not priced"),
+        "each scenario's figures are priced"
+    );
+    let run_dir = dir.path().join("run");
+    nursequeue()
+        .args(["run", priced.to_str().unwrap(), "--progress", "none", "--out"])
+        .arg(&run_dir)
+        .assert()
+        .success();
+    let html = std::fs::read_to_string(run_dir.join("report.html")).unwrap();
+    assert!(
+        html.contains("Staffing cost (nurse hours logged on"),
+        "the run report prices staffing"
+    );
+}

@@ -553,6 +553,7 @@ pub fn summarize(scenario: &Scenario, model: &Model, fold: Fold, replications: u
         settlement,
         bilateral,
         price_per_call: scenario.price_per_call,
+        cost_per_nurse_hour: scenario.regions.iter().map(|r| r.cost_per_nurse_hour).collect(),
         wait_curve: fold
             .wait_curve
             .chunks(CURVE_MINUTES + 2)

@@ -319,6 +319,9 @@ pub struct Summary {
     pub bilateral: Vec<BilateralRow>,
     /// Money per call answered for another region, if priced.
     pub price_per_call: Option<f64>,
+    /// Per region, money per nurse hour (`cost_per_nurse_hour`), if priced.
+    /// Not in the JSON (a summary read back has none).
+    pub cost_per_nurse_hour: Vec<Option<f64>>,
     /// Per region, share of offered calls answered within 0..=60 minutes.
     pub wait_curve: Vec<Vec<f64>>,
     /// Per region and hour of the week: mean nurses on the phones and calls waiting.
@@ -335,6 +338,23 @@ pub struct Summary {
 }
 
 impl Summary {
+    /// Staffing cost per replication: each region's nurse hours logged on at
+    /// its `cost_per_nurse_hour` (regions without one count nothing); `None`
+    /// when no region is priced.
+    pub fn staffing_cost(&self) -> Option<f64> {
+        if self.cost_per_nurse_hour.iter().all(Option::is_none) {
+            return None;
+        }
+        let hours = |name: &str| self.value(name, "nurse_hours").and_then(|e| e.mean).unwrap_or(0.0);
+        Some(
+            self.region_names
+                .iter()
+                .zip(&self.cost_per_nurse_hour)
+                .map(|(name, price)| price.unwrap_or(0.0) * hours(name))
+                .sum(),
+        )
+    }
+
     /// The position of a metric in the value vectors, by key.
     pub fn metric(&self, key: &str) -> Option<usize> {
         self.metrics.iter().position(|m| m.key == key)
@@ -584,6 +604,7 @@ impl<'de> Deserialize<'de> for Summary {
             settlement: f.settlement,
             bilateral: f.bilateral_settlement,
             price_per_call,
+            cost_per_nurse_hour: vec![None; n],
             wait_curve: vec![vec![f64::NAN; 61]; n],
             staffing: vec![(f64::NAN, f64::NAN); n * 168],
             by_week: vec![],

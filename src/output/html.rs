@@ -218,9 +218,16 @@ fn signed_money(x: f64) -> String {
 /// The nurse hours (and overtime) of the whole run, in words.
 fn hours_line(s: &Summary) -> String {
     let value = |key: &str| s.value("total", key).and_then(|e| e.mean);
+    let cost = match s.staffing_cost() {
+        Some(c) => format!(
+            " Staffing cost (nurse hours logged on at each region's cost per nurse hour): <b>{}</b> per replication.",
+            money(c)
+        ),
+        None => " The scenario gives no cost per nurse hour, so staffing cost is not priced.".into(),
+    };
     match value("nurse_hours") {
         Some(h) => format!(
-            "<p>Nurse hours logged on, all regions: <b>{}</b> per replication{}. The scenario gives no cost per nurse hour, so staffing cost is not priced.</p>",
+            "<p>Nurse hours logged on, all regions: <b>{}</b> per replication{}.{cost}</p>",
             number(h, 0),
             value("overtime_hours").map_or(String::new(), |o| format!(", of which {} hours overtime", number(o, 1)))
         ),
@@ -600,6 +607,34 @@ fn compare_settlement(c: &Comparison) -> String {
         + ". Regions of the first scenario.</p>"
 }
 
+/// Each scenario's staffing cost and its Δ against the first, when any
+/// scenario gives a cost per nurse hour.
+fn compare_cost(c: &Comparison) -> String {
+    if c.summaries.iter().all(|s| s.staffing_cost().is_none()) {
+        return String::new();
+    }
+    let first = c.summaries[0].staffing_cost().unwrap_or(0.0);
+    let mut rows = String::new();
+    for (k, s) in c.summaries.iter().enumerate() {
+        let cost = s.staffing_cost();
+        let delta = if k == 0 {
+            "—".to_string()
+        } else {
+            signed_money(cost.unwrap_or(0.0) - first)
+        };
+        let _ = write!(
+            rows,
+            "<tr><td>{}. {}</td><td>{}</td><td>{delta}</td></tr>",
+            k + 1,
+            escape(&s.scenario),
+            cost.map_or("not priced".into(), money)
+        );
+    }
+    wrap(format!(
+        "<table><thead><tr><th>scenario</th><th>staffing cost per replication ({CURRENCY})</th><th>Δ against 1 ({CURRENCY})</th></tr></thead><tbody>{rows}</tbody></table>"
+    )) + "<p class=\"note\">Nurse hours logged on, at each region's cost per nurse hour (regions without one count nothing).</p>"
+}
+
 /// The report of a comparison: the totals with their Δ, the Δ by region, the
 /// settlement, the charts and each scenario's figures.
 pub fn compare_report(c: &Comparison, sources: &[String], chart_list: &[NamedChart]) -> String {
@@ -610,6 +645,7 @@ pub fn compare_report(c: &Comparison, sources: &[String], chart_list: &[NamedCha
     }
     body += "</ol><h2 class=\"first\">Differences</h2>";
     body += &compare_totals(c);
+    body += &compare_cost(c);
     body += &delta_tables(c);
     body += "<h2>Settlement</h2>";
     body += &compare_settlement(c);

@@ -273,7 +273,9 @@ fn bilateral_text(s: &Summary) -> String {
     if table.is_empty() {
         return String::new();
     }
-    let mut header: Vec<String> = ["A", "B", "A answered for B", "B answered for A", "balance"].map(String::from).to_vec();
+    let mut header: Vec<String> = ["A", "B", "A answered for B", "B answered for A", "balance"]
+        .map(String::from)
+        .to_vec();
     if s.price_per_call.is_some() {
         header.push(format!("amount ({})", super::html::CURRENCY));
     }
@@ -414,13 +416,18 @@ pub fn comparison_text(c: &Comparison) -> String {
     out + &compare_money_text(c)
 }
 
-/// Nurse hours and the settlement in money, per scenario, with their Δ against the first.
+/// Nurse hours, the settlement and the staffing cost in money, per scenario,
+/// with their Δ against the first.
 fn compare_money_text(c: &Comparison) -> String {
     let mut out = String::from("\nNurse hours and settlement (all regions, per replication):\n");
     let priced = c.summaries.iter().any(|s| s.price_per_call.is_some());
     let mut header = vec!["".to_string(), "nurse hours".to_string()];
     if priced {
         header.push(format!("settlement paid ({})", super::html::CURRENCY));
+    }
+    let costed = c.summaries.iter().any(|s| s.staffing_cost().is_some());
+    if costed {
+        header.push(format!("staffing cost ({})", super::html::CURRENCY));
     }
     header.push("net calls crossing regions".to_string());
     let hours = c.metrics.iter().position(|m| m.key == "nurse_hours");
@@ -437,6 +444,9 @@ fn compare_money_text(c: &Comparison) -> String {
         ];
         if priced {
             row.push(paid(s).map_or("—".into(), |x| format!("{x:.0}")));
+        }
+        if costed {
+            row.push(s.staffing_cost().map_or("—".into(), |x| format!("{x:.0}")));
         }
         row.push(format!("{:.0}", crossing(s)));
         table.push(row);
@@ -455,6 +465,12 @@ fn compare_money_text(c: &Comparison) -> String {
             }));
             if priced {
                 row.push(format!("{:+.0}", paid(s).unwrap_or(0.0) - paid(first).unwrap_or(0.0)));
+            }
+            if costed {
+                row.push(format!(
+                    "{:+.0}",
+                    s.staffing_cost().unwrap_or(0.0) - first.staffing_cost().unwrap_or(0.0)
+                ));
             }
             row.push(format!("{:+.0}", crossing(s) - crossing(first)));
             table.push(row);
