@@ -155,6 +155,13 @@ pub fn text(r: &StaffResult) -> String {
         .filter(|x| x.targets_still_hold)
         .map(|x| format!("{} shift {} ({} {}-{})", x.region, x.shift, x.days, x.from, x.to))
         .collect();
+    if !c.certified {
+        let _ = writeln!(
+            out,
+            "  = this staffing met every target by the rule on the search seed ({}) but not on a fresh one: it lies close to a bound, and the search's choice of the cheapest passing staffing favours lucky seeds.\n  = help: search again with more --replications (a narrower interval), or add a nurse on the shifts the failing target depends on and check it with `run --seed` on another seed",
+            r.search.seed
+        );
+    }
     if r.local_minimum {
         out += "Local minimum: yes — one nurse fewer on any adjusted shift breaks a target by the same rule.\n";
     } else {

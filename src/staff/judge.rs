@@ -100,7 +100,7 @@ pub fn evaluate(
 pub fn check(target: &Target, result: &TargetResult) -> Check {
     // Waiting times are compared relative to their bound, shares in share points.
     let scale = match (target.metric, target.bound) {
-        (TargetMetric::MeanWait, Bound::AtLeast(b) | Bound::AtMost(b)) => b.abs().max(1e-9),
+        (TargetMetric::MeanWait | TargetMetric::WaitPercentile(_), Bound::AtLeast(b) | Bound::AtMost(b)) => b.abs().max(1e-9),
         _ => 1.0,
     };
     let short = |value: f64| match target.bound {
