@@ -183,6 +183,15 @@ pub fn text(r: &StaffResult) -> String {
         s.removals,
         if s.started_from == "today" { "staffing of today" } else { "analytic start" }
     );
+    if s.repairs > 0 {
+        let _ = writeln!(
+            out,
+            "Repair: {} nurse{} added after a missed certification, each round certified on a fresh seed; the certification above is the last round's (seed {}).",
+            s.repairs,
+            if s.repairs == 1 { "" } else { "s" },
+            c.seed
+        );
+    }
     out
 }
 

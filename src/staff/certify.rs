@@ -25,7 +25,13 @@ pub struct Checked {
 /// stream hash under a purpose of its own, so its callers share nothing with
 /// the search's (and it is printed, so `run --seed` reproduces it).
 pub fn certification_seed(search_seed: u64) -> u64 {
-    crate::engine::stream_seed(search_seed, u64::MAX, u64::MAX, 0x0063_6572_7469_6679)
+    repair_seed(search_seed, 0)
+}
+
+/// The seed of certification round `round` (0: the first): each round of
+/// repair is certified on callers none of the earlier rounds saw.
+pub fn repair_seed(search_seed: u64, round: u64) -> u64 {
+    crate::engine::stream_seed(search_seed, u64::MAX, u64::MAX - round, 0x0063_6572_7469_6679)
 }
 
 /// Certifies `chosen` on `seed`.

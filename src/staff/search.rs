@@ -56,6 +56,11 @@ impl<'a> Search<'a> {
         }
     }
 
+    /// Replications simulated so far.
+    pub fn simulations(&self) -> u64 {
+        self.simulations
+    }
+
     /// Distinct staffings simulated so far.
     pub fn evaluations(&self) -> usize {
         self.judged.len()
@@ -128,6 +133,31 @@ impl<'a> Search<'a> {
             });
         // The ceiling holds every target, so some slot is below it.
         let (k, _) = best.ok_or_else(|| StaffError::Invalid("no shift can take another nurse".into()))?;
+        Ok(with(current, k, 1))
+    }
+
+    /// The staffing with one more nurse where it widens the smallest margin
+    /// of any target most per unit of cost, on the search seed: the repair of
+    /// a staffing that holds there but missed its certification on a fresh
+    /// seed (it lies too close to a bound).
+    pub fn strengthen(&mut self, current: &Staffing) -> Result<Staffing, StaffError> {
+        self.phase = Phase::Repair;
+        self.step += 1;
+        let plan = self.plan;
+        let slots: Vec<usize> = (0..plan.slots.len()).filter(|&k| current[k] < plan.max_nurses).collect();
+        let mut list = vec![current.clone()];
+        list.extend(slots.iter().map(|&k| with(current, k, 1)));
+        let judged = self.judge(&list)?;
+        let margin = judged[0].margin();
+        let best = slots
+            .iter()
+            .zip(&judged[1..])
+            .map(|(&k, j)| (k, (j.margin() - margin) / plan.slots[k].cost_per_nurse.max(1e-9)))
+            .fold(None::<(usize, f64)>, |best, (k, score)| match best {
+                Some((_, s)) if s >= score => best,
+                _ => Some((k, score)),
+            });
+        let (k, _) = best.ok_or_else(|| StaffError::Invalid("every adjusted shift is at --max-nurses: no nurse can be added".into()))?;
         Ok(with(current, k, 1))
     }
 
