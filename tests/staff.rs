@@ -523,3 +523,28 @@ fn a_region_with_a_staffing_factor_is_refused() {
     let e = staff::staff(&s, &options, &Runner::new(1).unwrap(), &mut |_| {}).unwrap_err();
     assert!(e.to_string().contains("staffing factor"), "{e}");
 }
+
+/// A region staffed by a rotation has no regular `shifts`: it must not be
+/// left out silently (a staffing and a cost that are not the scenario's), nor
+/// called a region "with fewer shifts".
+#[test]
+fn a_region_with_a_rotation_is_refused_not_left_out() {
+    let rotation = "[region.rotation]\nstart = \"2024-03-04\"\n[[region.rotation.weeks]]\nshifts = [ { from = \"00:00\", to = \"24:00\", nurses = 6 } ]\n";
+    let text = stationary(0.5, 8.0, 10.0, 6, "metric = \"answered_share\"\nat_least = 0.9");
+    let at = text.find("shifts = [").unwrap();
+    let end = at + text[at..].find('\n').unwrap() + 1;
+    let text = format!("{}{}{}", &text[..at], &text[end..text.find("[[target]]").unwrap()], rotation)
+        + &text[text.find("[[target]]").unwrap()..];
+    let s = common::scenario(&text);
+    assert!(s.regions[0].rotation.is_some() && s.regions[0].shifts.is_empty(), "{text}");
+    for adjust in [vec![], vec!["region.R.shifts.*".to_string()], vec!["region.*.shifts.0".to_string()]] {
+        let options = Options {
+            adjust: adjust.clone(),
+            max_nurses: None,
+            seed: s.seed,
+            replications: s.replications,
+        };
+        let e = staff::staff(&s, &options, &Runner::new(1).unwrap(), &mut |_| {}).unwrap_err();
+        assert!(e.to_string().contains("rotation"), "{adjust:?}: {e}");
+    }
+}

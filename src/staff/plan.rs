@@ -269,6 +269,11 @@ pub fn hours_per_week(window: &Window) -> f64 {
 
 /// Every shift of every region that has nurses.
 fn default_selection(s: &Scenario) -> Result<Vec<(usize, usize)>, StaffError> {
+    // A rotation's nurses are not in `shifts`: leaving the region out silently
+    // would report a staffing (and a cost) that is not the scenario's.
+    if let Some(r) = s.regions.iter().find(|r| r.rotation.is_some()) {
+        return Err(rotation_refused(&r.name));
+    }
     let picks: Vec<(usize, usize)> = s
         .regions
         .iter()
@@ -312,6 +317,9 @@ fn select(s: &Scenario, selector: &str) -> Result<Vec<(usize, usize)>, StaffErro
             }
         },
     };
+    if let Some(&r) = regions.iter().find(|&&r| s.regions[r].rotation.is_some()) {
+        return Err(rotation_refused(&s.regions[r].name));
+    }
     let picks: Vec<(usize, usize)> = match *shift {
         "*" => regions
             .iter()
@@ -332,6 +340,13 @@ fn select(s: &Scenario, selector: &str) -> Result<Vec<(usize, usize)>, StaffErro
         return Err(bad("it matches no shift (the region has fewer shifts, or none)".into()));
     }
     Ok(picks)
+}
+
+/// `staff` changes the nurses of `shifts`; a rotation has a list of shifts per week.
+fn rotation_refused(region: &str) -> StaffError {
+    StaffError::Invalid(format!(
+        "region `{region}` is staffed by a rotation ([region.rotation]), whose weeks have shifts of their own: staff adjusts the regular `shifts` only.\n  = help: run staff on a copy with the rotation written as `shifts`, or leave the region out with --adjust 'region.OTHER.shifts.*'"
+    ))
 }
 
 /// Money when the scenario prices nurse hours, else nurse hours; a price on
