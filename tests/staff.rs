@@ -533,8 +533,8 @@ fn a_region_with_a_rotation_is_refused_not_left_out() {
     let text = stationary(0.5, 8.0, 10.0, 6, "metric = \"answered_share\"\nat_least = 0.9");
     let at = text.find("shifts = [").unwrap();
     let end = at + text[at..].find('\n').unwrap() + 1;
-    let text = format!("{}{}{}", &text[..at], &text[end..text.find("[[target]]").unwrap()], rotation)
-        + &text[text.find("[[target]]").unwrap()..];
+    let text =
+        format!("{}{}{}", &text[..at], &text[end..text.find("[[target]]").unwrap()], rotation) + &text[text.find("[[target]]").unwrap()..];
     let s = common::scenario(&text);
     assert!(s.regions[0].rotation.is_some() && s.regions[0].shifts.is_empty(), "{text}");
     for adjust in [vec![], vec!["region.R.shifts.*".to_string()], vec!["region.*.shifts.0".to_string()]] {
@@ -546,5 +546,34 @@ fn a_region_with_a_rotation_is_refused_not_left_out() {
         };
         let e = staff::staff(&s, &options, &Runner::new(1).unwrap(), &mut |_| {}).unwrap_err();
         assert!(e.to_string().contains("rotation"), "{adjust:?}: {e}");
+    }
+}
+
+/// `staffed.toml` sets nurses by the file's shift positions: a `--set` that
+/// adds or removes regions or shifts is refused before any simulation (it
+/// used to search for minutes and then fail with "a bug"), while a `--set`
+/// that only changes values still writes the folder.
+#[test]
+fn staff_out_refuses_a_set_that_moves_shift_positions_before_simulating() {
+    let dir = tempfile::tempdir().unwrap();
+    let week = write(dir.path(), "week.toml", &WEEK.replace("replications = 20", "replications = 2"));
+    let p = week.to_str().unwrap();
+    for set in [
+        "region.North.shifts+={ from = \"10:00\", to = \"14:00\", nurses = 1 }",
+        "region.North.shifts.0=remove",
+        "region+={ name = \"X\", calls_per_day = 10, shifts = [ { from = \"07:00\", to = \"16:00\", nurses = 1 } ] }",
+    ] {
+        let out_dir = dir.path().join("out");
+        let out = nursequeue()
+            .args(["staff", p, "--set", set, "--out", out_dir.to_str().unwrap(), "--progress", "none"])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{set}: {err}");
+        assert!(
+            err.contains("nothing was simulated") && err.contains("by their position"),
+            "{set}: {err}"
+        );
+        assert!(!out_dir.exists(), "{set}");
     }
 }
