@@ -577,3 +577,20 @@ fn staff_out_refuses_a_set_that_moves_shift_positions_before_simulating() {
         assert!(!out_dir.exists(), "{set}");
     }
 }
+
+/// A staffing that misses a target cannot be called a local minimum ("one
+/// nurse fewer breaks a target" when none holds): the infeasible answer said so.
+#[test]
+fn local_minimality_is_not_claimed_for_a_staffing_that_misses_a_target() {
+    let dir = tempfile::tempdir().unwrap();
+    let week = write(dir.path(), "week.toml", &WEEK.replace("replications = 20", "replications = 4"));
+    let out = nursequeue()
+        .args(["staff", week.to_str().unwrap(), "--max-nurses", "2", "--progress", "none"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("Certification: NOT certified"), "{err}");
+    assert!(err.contains("Local minimum: not judged"), "{err}");
+    assert!(!err.contains("Local minimum: yes"), "{err}");
+}

@@ -155,7 +155,10 @@ pub fn text(r: &StaffResult) -> String {
         .filter(|x| x.targets_still_hold)
         .map(|x| format!("{} shift {} ({} {}-{})", x.region, x.shift, x.days, x.from, x.to))
         .collect();
-    if r.local_minimum {
+    if !r.certification.certified {
+        // Minimality is about removals that keep every target: moot when the staffing itself misses one.
+        out += "Local minimum: not judged — the staffing does not meet every target on the certification seed.\n";
+    } else if r.local_minimum {
         out += "Local minimum: yes — one nurse fewer on any adjusted shift breaks a target by the same rule.\n";
     } else {
         let _ = writeln!(
@@ -205,7 +208,11 @@ pub fn html(r: &StaffResult, source: &str) -> String {
         body,
         "<p>{} · local minimum: {} · cost a week {} → {}</p>",
         verdict(r.certification.certified, "Certified", "Not certified"),
-        verdict(r.local_minimum, "yes", "no"),
+        if r.certification.certified {
+            verdict(r.local_minimum, "yes", "no")
+        } else {
+            "not judged".to_string()
+        },
         escape(&cost_text(r.cost.before, &r.cost.unit)),
         escape(&cost_text(r.cost.after, &r.cost.unit))
     );
