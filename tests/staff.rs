@@ -594,3 +594,18 @@ fn local_minimality_is_not_claimed_for_a_staffing_that_misses_a_target() {
     assert!(err.contains("Local minimum: not judged"), "{err}");
     assert!(!err.contains("Local minimum: yes"), "{err}");
 }
+
+/// The cost of the shifts `staff` leaves alone counts a rotation's mean week
+/// and the staffing factor (both were left out: a region on a rotation cost
+/// nothing, and a factor of 0.5 cost the nurses as written).
+#[test]
+fn the_cost_of_regions_not_adjusted_counts_rotations_and_staffing_factors() {
+    let text = stationary(0.5, 8.0, 10.0, 6, "metric = \"answered_share\"\nat_least = 0.5");
+    let at = text.find("[[target]]").unwrap();
+    let rotation = "[[region]]\nname = \"Q\"\ncalls_per_week = 0\nstaffing_factor = 0.5\nhandle_time = { dist = \"exponential\", mean = \"8m\" }\npatience = { dist = \"exponential\", mean = \"10m\" }\n[region.rotation]\nstart = \"2024-03-04\"\n[[region.rotation.weeks]]\nshifts = [ { from = \"00:00\", to = \"24:00\", nurses = 1 } ]\n[[region.rotation.weeks]]\nshifts = [ { days = \"Mon-Fri\", from = \"08:00\", to = \"16:00\", nurses = 3 } ]\n";
+    let text = format!("{}{rotation}{}", &text[..at], &text[at..]);
+    let s = common::scenario(&text);
+    let r = staff_of(&s, &["region.R.shifts.*"]);
+    // R: 6 nurses × 168 h. Q: week 1 round(0.5) = 1 nurse × 168 h, week 2 round(1.5) = 2 × 40 h; mean 124 h.
+    assert_eq!(r.cost.before, 6.0 * 168.0 + 124.0, "{}", staff_text(&r));
+}
