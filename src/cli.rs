@@ -1099,6 +1099,18 @@ fn staff(args: StaffArgs, cancel: &Cancel) -> Result<(), Failure> {
     }
     check_size(Model::compile(&base).work(), replications as f64, false)?;
     let set = output_set(&args.out)?;
+    // staffed.toml edits the file by region and shift position: refuse, before
+    // any simulation, a --set that moves those positions.
+    if set.is_some() && !args.scenario.set.is_empty() {
+        let file_name = args.scenario.scenario.display().to_string();
+        if let Ok(file) = crate::scenario::load_str(&file_name, &base.source, &[]) {
+            if let Some(change) = staff::staffed::layout_change(&file, &base) {
+                return Err(invalid(format!(
+                    "staff --out cannot write staffed.toml: {change}, and staffed.toml sets the nurses of the file's shifts by their position.\n  = help: write the added or removed regions and shifts into the scenario file (--set that only changes values is fine), or leave out --out\n  = nothing was simulated or written"
+                )));
+            }
+        }
+    }
     let flags = RunFlags {
         replications: None,
         seed: None,

@@ -541,6 +541,64 @@ fn cases() -> Vec<Case> {
         with_set("--set a huge horizon", &["horizon=1818w1d"], Refused),
         with_set("--set every region", &["region.*.volume_factor=0.5"], Runs),
         with_set("--set start into December 9999", &["start=9999-12-30"], Refused),
+        // --- the features of dated agreements, rotations and percentile targets
+        case(
+            "a rotation of 1000 weeks",
+            edit(&[(
+                "shifts = [ { days = \"all\", from = \"00:00\", to = \"24:00\", nurses = 2 } ]",
+                &format!(
+                    "rotation = {{ start = \"0001-01-01\", weeks = [{}] }}",
+                    vec!["{ shifts = [ { from = \"00:00\", to = \"24:00\", nurses = 2 } ] }"; 1000].join(", ")
+                ),
+            )]),
+            Runs,
+        ),
+        case(
+            "a rotation of no weeks",
+            region("rotation = { start = \"2024-03-04\", weeks = [] }"),
+            Refused,
+        ),
+        case(
+            "a rotation starting on a Tuesday",
+            region("rotation = { start = \"2024-03-05\", weeks = [ { shifts = [] } ] }"),
+            Refused,
+        ),
+        case(
+            "crisis thresholds of 0",
+            edit(&[("overflow_after = \"4m\"", "overflow_after = \"4m\"\ncrisis = { waiting_at_least = 0, release_below = 0, longest_wait_over = \"0s\", release_below_wait = \"0s\" }")]),
+            Runs,
+        ),
+        case(
+            "crisis threshold 1e9",
+            edit(&[("overflow_after = \"4m\"", "overflow_after = \"4m\"\ncrisis = { waiting_at_least = 1000000000, release_below = 5 }")]),
+            Refused,
+        ),
+        case(
+            "an agreement dated in year 9999",
+            edit(&[("overflow_after = \"4m\"", "overflow_after = \"4m\"\nfrom = \"9999-12-31\"\nto = \"9999-12-31\"")]),
+            Runs,
+        ),
+        case("staffing factor nan", region("staffing_factor = nan"), Refused),
+        case("staffing factor 0", region("staffing_factor = 0"), Runs),
+        case(
+            "handle time changes out of order",
+            region("handle_time_changes = [ { from = \"2024-03-05\", handle_time = { dist = \"fixed\", value = \"5m\" } }, { from = \"2024-03-04\", handle_time = { dist = \"fixed\", value = \"5m\" } } ]"),
+            Refused,
+        ),
+        case(
+            "a percentile target bounded by a number",
+            plus("[[target]]\nmetric = \"wait_p75\"\nat_most = 0.5"),
+            Refused,
+        ),
+        case("a history file that is a folder", region("calls_history = \".\""), Refused),
+        with_set("--set shifts += garbage", &["region.Kalmar.shifts+=garbage"], Refused),
+        with_set("--set removes an agreement", &["agreement.pair=remove"], Runs),
+        with_set(
+            "--set removes an agreement, then sets it",
+            &["agreement.pair=remove", "agreement.pair.overflow_after=\"1m\""],
+            Refused,
+        ),
+        with_set("--set removes a region an agreement names", &["region.Kalmar=remove"], Refused),
     ]
 }
 

@@ -586,3 +586,89 @@ fn compare_and_the_reports_show_the_staffing_cost_and_its_difference() {
         "the run report prices staffing"
     );
 }
+
+/// A region staffed by a rotation has no regular `shifts`: it must not be
+/// left out silently (a staffing and a cost that are not the scenario's), nor
+/// called a region "with fewer shifts".
+#[test]
+fn a_region_with_a_rotation_is_refused_not_left_out() {
+    let rotation = "[region.rotation]\nstart = \"2024-03-04\"\n[[region.rotation.weeks]]\nshifts = [ { from = \"00:00\", to = \"24:00\", nurses = 6 } ]\n";
+    let text = stationary(0.5, 8.0, 10.0, 6, "metric = \"answered_share\"\nat_least = 0.9");
+    let at = text.find("shifts = [").unwrap();
+    let end = at + text[at..].find('\n').unwrap() + 1;
+    let text =
+        format!("{}{}{}", &text[..at], &text[end..text.find("[[target]]").unwrap()], rotation) + &text[text.find("[[target]]").unwrap()..];
+    let s = common::scenario(&text);
+    assert!(s.regions[0].rotation.is_some() && s.regions[0].shifts.is_empty(), "{text}");
+    for adjust in [vec![], vec!["region.R.shifts.*".to_string()], vec!["region.*.shifts.0".to_string()]] {
+        let options = Options {
+            adjust: adjust.clone(),
+            max_nurses: None,
+            seed: s.seed,
+            replications: s.replications,
+        };
+        let e = staff::staff(&s, &options, &Runner::new(1).unwrap(), &mut |_| {}).unwrap_err();
+        assert!(e.to_string().contains("rotation"), "{adjust:?}: {e}");
+    }
+}
+
+/// `staffed.toml` sets nurses by the file's shift positions: a `--set` that
+/// adds or removes regions or shifts is refused before any simulation (it
+/// used to search for minutes and then fail with "a bug"), while a `--set`
+/// that only changes values still writes the folder.
+#[test]
+fn staff_out_refuses_a_set_that_moves_shift_positions_before_simulating() {
+    let dir = tempfile::tempdir().unwrap();
+    let week = write(dir.path(), "week.toml", &WEEK.replace("replications = 20", "replications = 2"));
+    let p = week.to_str().unwrap();
+    for set in [
+        "region.North.shifts+={ from = \"10:00\", to = \"14:00\", nurses = 1 }",
+        "region.North.shifts.0=remove",
+        "region+={ name = \"X\", calls_per_day = 10, shifts = [ { from = \"07:00\", to = \"16:00\", nurses = 1 } ] }",
+    ] {
+        let out_dir = dir.path().join("out");
+        let out = nursequeue()
+            .args(["staff", p, "--set", set, "--out", out_dir.to_str().unwrap(), "--progress", "none"])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{set}: {err}");
+        assert!(
+            err.contains("nothing was simulated") && err.contains("by their position"),
+            "{set}: {err}"
+        );
+        assert!(!out_dir.exists(), "{set}");
+    }
+}
+
+/// A staffing that misses a target cannot be called a local minimum ("one
+/// nurse fewer breaks a target" when none holds): the infeasible answer said so.
+#[test]
+fn local_minimality_is_not_claimed_for_a_staffing_that_misses_a_target() {
+    let dir = tempfile::tempdir().unwrap();
+    let week = write(dir.path(), "week.toml", &WEEK.replace("replications = 20", "replications = 4"));
+    let out = nursequeue()
+        .args(["staff", week.to_str().unwrap(), "--max-nurses", "2", "--progress", "none"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("Certification: NOT certified"), "{err}");
+    assert!(err.contains("Local minimum: not judged"), "{err}");
+    assert!(!err.contains("Local minimum: yes"), "{err}");
+}
+
+/// The cost of the shifts `staff` leaves alone counts a rotation's mean week
+/// and the staffing factor (both were left out: a region on a rotation cost
+/// nothing, and a factor of 0.5 cost the nurses as written).
+#[test]
+fn the_cost_of_regions_not_adjusted_counts_rotations_and_staffing_factors() {
+    let text = stationary(0.5, 8.0, 10.0, 6, "metric = \"answered_share\"\nat_least = 0.5");
+    let at = text.find("[[target]]").unwrap();
+    let rotation = "[[region]]\nname = \"Q\"\ncalls_per_week = 0\nstaffing_factor = 0.5\nhandle_time = { dist = \"exponential\", mean = \"8m\" }\npatience = { dist = \"exponential\", mean = \"10m\" }\n[region.rotation]\nstart = \"2024-03-04\"\n[[region.rotation.weeks]]\nshifts = [ { from = \"00:00\", to = \"24:00\", nurses = 1 } ]\n[[region.rotation.weeks]]\nshifts = [ { days = \"Mon-Fri\", from = \"08:00\", to = \"16:00\", nurses = 3 } ]\n";
+    let text = format!("{}{rotation}{}", &text[..at], &text[at..]);
+    let s = common::scenario(&text);
+    let r = staff_of(&s, &["region.R.shifts.*"]);
+    // R: 6 nurses × 168 h. Q: week 1 round(0.5) = 1 nurse × 168 h, week 2 round(1.5) = 2 × 40 h; mean 124 h.
+    assert_eq!(r.cost.before, 6.0 * 168.0 + 124.0, "{}", staff_text(&r));
+}

@@ -158,11 +158,13 @@ pub fn text(r: &StaffResult) -> String {
     if !c.certified {
         let _ = writeln!(
             out,
-            "  = this staffing met every target by the rule on the search seed ({}) but not on a fresh one: it lies close to a bound, and the search's choice of the cheapest passing staffing favours lucky seeds.\n  = help: search again with more --replications (a narrower interval), or add a nurse on the shifts the failing target depends on and check it with `run --seed` on another seed",
-            r.search.seed
+            "  = this staffing met every target by the rule on the search seed ({}) but not on the fresh certification seed{}: it lies close to a bound.\n  = help: search again with more --replications (a narrower interval), or add a nurse on the shifts the failing target depends on and check it with `run --seed` on another seed",
+            r.search.seed,
+            if r.search.repairs > 0 { format!(", even after {} repair rounds", r.search.repairs) } else { String::new() }
         );
-    }
-    if r.local_minimum {
+        // Minimality is about removals that keep every target: moot when the staffing itself misses one.
+        out += "Local minimum: not judged — the staffing does not meet every target on the certification seed.\n";
+    } else if r.local_minimum {
         out += "Local minimum: yes — one nurse fewer on any adjusted shift breaks a target by the same rule.\n";
     } else {
         let _ = writeln!(
@@ -221,7 +223,11 @@ pub fn html(r: &StaffResult, source: &str) -> String {
         body,
         "<p>{} · local minimum: {} · cost a week {} → {}</p>",
         verdict(r.certification.certified, "Certified", "Not certified"),
-        verdict(r.local_minimum, "yes", "no"),
+        if r.certification.certified {
+            verdict(r.local_minimum, "yes", "no")
+        } else {
+            "not judged".to_string()
+        },
         escape(&cost_text(r.cost.before, &r.cost.unit)),
         escape(&cost_text(r.cost.after, &r.cost.unit))
     );

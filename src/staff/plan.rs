@@ -142,8 +142,17 @@ impl Plan {
             .enumerate()
             .flat_map(|(r, region)| region.shifts.iter().enumerate().map(move |(k, s)| (r, k, s)))
             .filter(|(r, k, _)| !slots.iter().any(|s| s.region == *r && s.shift == *k))
-            .map(|(r, _, s)| s.nurses as f64 * hours_per_week(&s.window) * price(r))
-            .sum();
+            .map(|(r, _, s)| {
+                let nurses = crate::scenario::staffed(s.nurses, scenario.regions[r].staffing_factor);
+                nurses as f64 * hours_per_week(&s.window) * price(r)
+            })
+            .sum::<f64>()
+            + scenario
+                .regions
+                .iter()
+                .enumerate()
+                .map(|(r, region)| rotation_hours_per_week(region) * price(r))
+                .sum::<f64>();
         Ok(Plan {
             scenario,
             slots,
@@ -267,8 +276,28 @@ pub fn hours_per_week(window: &Window) -> f64 {
     days * window.length() as f64 / HOUR as f64
 }
 
+/// Nurse hours of a region's rotation in its mean week (staffing factor
+/// applied): its nurses are not in `shifts`, but they are paid.
+fn rotation_hours_per_week(region: &crate::scenario::Region) -> f64 {
+    let Some(rotation) = &region.rotation else {
+        return 0.0;
+    };
+    let total: f64 = rotation
+        .weeks
+        .iter()
+        .flatten()
+        .map(|s| crate::scenario::staffed(s.nurses, region.staffing_factor) as f64 * hours_per_week(&s.window))
+        .sum();
+    total / rotation.weeks.len().max(1) as f64
+}
+
 /// Every shift of every region that has nurses.
 fn default_selection(s: &Scenario) -> Result<Vec<(usize, usize)>, StaffError> {
+    // A rotation's nurses are not in `shifts`: leaving the region out silently
+    // would report a staffing (and a cost) that is not the scenario's.
+    if let Some(r) = s.regions.iter().find(|r| r.rotation.is_some()) {
+        return Err(rotation_refused(&r.name));
+    }
     let picks: Vec<(usize, usize)> = s
         .regions
         .iter()
@@ -312,6 +341,9 @@ fn select(s: &Scenario, selector: &str) -> Result<Vec<(usize, usize)>, StaffErro
             }
         },
     };
+    if let Some(&r) = regions.iter().find(|&&r| s.regions[r].rotation.is_some()) {
+        return Err(rotation_refused(&s.regions[r].name));
+    }
     let picks: Vec<(usize, usize)> = match *shift {
         "*" => regions
             .iter()
@@ -334,13 +366,20 @@ fn select(s: &Scenario, selector: &str) -> Result<Vec<(usize, usize)>, StaffErro
     Ok(picks)
 }
 
+/// `staff` changes the nurses of `shifts`; a rotation has a list of shifts per week.
+fn rotation_refused(region: &str) -> StaffError {
+    StaffError::Invalid(format!(
+        "region `{region}` is staffed by a rotation ([region.rotation]), whose weeks have shifts of their own: staff adjusts the regular `shifts` only.\n  = help: run staff on a copy with the rotation written as `shifts`, or leave the region out with --adjust 'region.OTHER.shifts.*'"
+    ))
+}
+
 /// Money when the scenario prices nurse hours, else nurse hours; a price on
 /// some regions with nurses and not on others cannot be compared.
 fn cost_unit(s: &Scenario) -> Result<CostUnit, StaffError> {
     let with_nurses = s
         .regions
         .iter()
-        .filter(|r| r.shifts.iter().any(|sh| sh.nurses > 0) || !r.shift_patterns.is_empty());
+        .filter(|r| r.shifts.iter().any(|sh| sh.nurses > 0) || !r.shift_patterns.is_empty() || r.rotation.is_some());
     let (priced, unpriced): (Vec<_>, Vec<_>) = with_nurses.partition(|r| r.cost_per_nurse_hour.is_some());
     match (priced.is_empty(), unpriced.first()) {
         (true, _) => Ok(CostUnit::NurseHours),

@@ -122,3 +122,28 @@ fn push(region: &mut dyn TableLike, entry: InlineTable) -> Result<(), String> {
         _ => Err("the region's shifts are neither a list nor [[region.shifts]] tables".into()),
     }
 }
+
+/// Where `with_set` (the scenario as `--set` left it) no longer has the
+/// regions and shifts of `file` (the scenario file alone), in the same order.
+/// `staffed.toml` edits the file by those positions, so a `--set` that adds
+/// or removes regions or shifts would put nurses on the wrong shift.
+pub fn layout_change(file: &Scenario, with_set: &Scenario) -> Option<String> {
+    let names = |s: &Scenario| s.regions.iter().map(|r| r.name.clone()).collect::<Vec<_>>();
+    if names(file) != names(with_set) {
+        return Some(format!(
+            "the regions are {} in the file and {} with --set",
+            names(file).join(", "),
+            names(with_set).join(", ")
+        ));
+    }
+    file.regions.iter().zip(&with_set.regions).find_map(|(a, b)| {
+        (a.shifts.len() != b.shifts.len()).then(|| {
+            format!(
+                "region `{}` has {} shifts in the file and {} with --set",
+                a.name,
+                a.shifts.len(),
+                b.shifts.len()
+            )
+        })
+    })
+}
