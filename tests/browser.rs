@@ -258,8 +258,20 @@ fn reports_fit_at_1000_px_and_print_every_column() {
         ],
         &calibrate,
     );
+    let staff = dir.path().join("staff");
+    nursequeue(
+        &[
+            "staff",
+            "scenarios/norrbotten-2020-11.toml",
+            "--replications",
+            "4",
+            "--set",
+            "horizon=1w",
+        ],
+        &staff,
+    );
     // The last column of each report's widest tables must reach the paper.
-    let cases: [(&Path, &[&str]); 4] = [
+    let cases: [(&Path, &[&str]); 5] = [
         (
             &run,
             &["nurse hours", "≤10m %", "net amount (SEK)", "B owes A (SEK)", "periods met"],
@@ -276,6 +288,7 @@ fn reports_fit_at_1000_px_and_print_every_column() {
         ),
         (&sweep, &["targets met", "occupancy %"]),
         (&calibrate, &["interval in the range", "observed ◆ against", "range searched"]),
+        (&staff, &["cost a week", "rule's interval", "targets still hold"]),
     ];
     for (k, (folder, last_columns)) in cases.iter().enumerate() {
         let work = dir.path().join(format!("check-{k}"));

@@ -248,7 +248,7 @@ pub fn html(r: &StaffResult, source: &str) -> String {
             escape(&cost_text(row.cost, &r.cost.unit))
         );
     }
-    body += "</table></div><h2>Targets</h2><div class=\"tablewrap\"><table><tr><th>target</th><th>today</th><th>new staffing</th><th>rule's interval</th><th>holds</th></tr>";
+    body += "</table></div><h2>Targets</h2><div class=\"tablewrap\"><table class=\"text\"><tr><th>target</th><th>today</th><th>new staffing</th><th>rule's interval</th><th>holds</th></tr>";
     for (before, t) in r.targets_before.iter().zip(&r.certification.targets) {
         let _ = write!(
             body,
