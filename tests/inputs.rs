@@ -110,6 +110,14 @@ fn percentile_targets_are_validated() {
         &[],
         &["unknown target metric `wait_p80`", "wait_p95"],
     );
+    // A floor on waiting is refused with its place, for percentiles and the mean.
+    for metric in ["wait_p75", "mean_wait"] {
+        assert_refused(
+            &format!("{base}[[target]]\nmetric = \"{metric}\"\nat_least = \"5m\"\n"),
+            &[],
+            &["s.toml:", "bounds the wait from above", "at_most"],
+        );
+    }
 }
 
 // ---------------------------------------------------------------------------

@@ -1595,6 +1595,13 @@ fn read_target(n: &Node, regions: &[&str], p: &mut Problems) -> Option<Target> {
         Some(x)
     };
     let bound = match (at_least, at_most) {
+        // A floor on waiting is never a service target, and `staff` would add
+        // nurses to meet it in vain: say so instead of accepting it.
+        (Some(l), None) if matches!(metric, TargetMetric::MeanWait | TargetMetric::WaitPercentile(_)) => {
+            p.at(l.span, "a waiting-time target bounds the wait from above")
+                .hint("write at_most, e.g. at_most = \"13m\"");
+            None
+        }
         (Some(l), None) => bound_value(l, p).map(Bound::AtLeast),
         (None, Some(m)) => bound_value(m, p).map(Bound::AtMost),
         (Some(_), Some(m)) => {
