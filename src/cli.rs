@@ -408,7 +408,9 @@ fn overrides_per_scenario(flags: &[String], scenarios: usize) -> Result<Vec<Vec<
     let mut per = vec![vec![]; scenarios];
     let (mut problems, mut sources) = (Problems::default(), vec![]);
     for flag in flags {
-        let n = flag.split_once(':').and_then(|(n, rest)| Some((n.trim().parse::<usize>().ok()?, n.len(), rest)));
+        let n = flag
+            .split_once(':')
+            .and_then(|(n, rest)| Some((n.trim().parse::<usize>().ok()?, n.len(), rest)));
         if let Some((n, _, rest)) = n.filter(|&(n, _, _)| (1..=scenarios).contains(&n)) {
             per[n - 1].push(rest.to_string());
             continue;
@@ -457,7 +459,11 @@ fn check(args: CheckArgs) -> Result<(), Failure> {
             // A rotation's weeks hold the regular shifts; dated schedules their
             // own; the staffing factors scale them, as the model does.
             let rotation = r.rotation.iter().flat_map(|rot| rot.weeks.iter().flatten());
-            let regular = r.shifts.iter().chain(rotation).map(|sh| scenario::staffed(sh.nurses, r.staffing_factor));
+            let regular = r
+                .shifts
+                .iter()
+                .chain(rotation)
+                .map(|sh| scenario::staffed(sh.nurses, r.staffing_factor));
             let dated = r.schedules.iter().flat_map(|sc| {
                 let factor = r.staffing_factor * sc.staffing_factor;
                 sc.shifts.iter().flatten().map(move |sh| scenario::staffed(sh.nurses, factor))
@@ -485,14 +491,15 @@ fn check(args: CheckArgs) -> Result<(), Failure> {
 /// What `check` says about the dated parts of a scenario (empty without any).
 fn dated_summary(s: &Scenario) -> String {
     let schedules: usize = s.regions.iter().map(|r| r.schedules.len()).sum();
-    let with: Vec<&str> = s.regions.iter().filter(|r| !r.schedules.is_empty()).map(|r| r.name.as_str()).collect();
+    let with: Vec<&str> = s
+        .regions
+        .iter()
+        .filter(|r| !r.schedules.is_empty())
+        .map(|r| r.name.as_str())
+        .collect();
     let mut parts = vec![];
     if schedules > 0 {
-        parts.push(format!(
-            "{schedules} dated schedule{} ({})",
-            plural(schedules),
-            with.join(", ")
-        ));
+        parts.push(format!("{schedules} dated schedule{} ({})", plural(schedules), with.join(", ")));
     }
     let dated: Vec<String> = s
         .agreements
@@ -506,7 +513,12 @@ fn dated_summary(s: &Scenario) -> String {
     if !dated.is_empty() {
         parts.push(format!("dated agreement{}: {}", plural(dated.len()), dated.join(", ")));
     }
-    let crisis: Vec<&str> = s.agreements.iter().filter(|a| a.crisis.is_some()).map(|a| a.name.as_str()).collect();
+    let crisis: Vec<&str> = s
+        .agreements
+        .iter()
+        .filter(|a| a.crisis.is_some())
+        .map(|a| a.name.as_str())
+        .collect();
     if !crisis.is_empty() {
         parts.push(format!("crisis routing: {}", crisis.join(", ")));
     }
@@ -1144,7 +1156,11 @@ fn staff(args: StaffArgs, cancel: &Cancel) -> Result<(), Failure> {
             result.search.seed,
             result.certification.seed,
             replications,
-            if result.certification.certified { "certified" } else { "NOT certified" },
+            if result.certification.certified {
+                "certified"
+            } else {
+                "NOT certified"
+            },
             result.cost.before,
             result.cost.after,
             result.cost.unit
@@ -1160,14 +1176,19 @@ fn staff(args: StaffArgs, cancel: &Cancel) -> Result<(), Failure> {
         let reloaded = crate::scenario::load_str(&file_name, &text, &args.scenario.set)
             .map_err(|e| failed(format!("the staffed scenario does not load (a bug; please report it):\n{e}")))?;
         if !staff::staffed::has_staffing(&reloaded, &result.staffing) {
-            return Err(failed("the staffed scenario does not hold the staffing found (a bug; please report it)"));
+            return Err(failed(
+                "the staffed scenario does not hold the staffing found (a bug; please report it)",
+            ));
         }
         write_set(
             set,
             Ok(vec![
                 ("staffed.toml".to_string(), text.into_bytes()),
                 ("staffing.json".to_string(), output::staffing::json(&result).into_bytes()),
-                ("report.html".to_string(), output::staffing::html(&result, &base.source).into_bytes()),
+                (
+                    "report.html".to_string(),
+                    output::staffing::html(&result, &base.source).into_bytes(),
+                ),
             ]),
         )?;
     }
@@ -1176,7 +1197,10 @@ fn staff(args: StaffArgs, cancel: &Cancel) -> Result<(), Failure> {
         Format::Text => out(&output::staffing::text(&result))?,
     }
     if let (Some(dir), Format::Text) = (&args.out, args.format) {
-        out(&format!("staffed.toml, staffing.json and report.html written to {}\n", dir.display()))?;
+        out(&format!(
+            "staffed.toml, staffing.json and report.html written to {}\n",
+            dir.display()
+        ))?;
     }
     Ok(())
 }

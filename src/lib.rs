@@ -37,9 +37,9 @@ pub mod report;
 pub mod runner;
 #[allow(missing_docs)]
 pub mod scenario;
-pub mod stats;
 #[allow(missing_docs)]
 pub mod staff;
+pub mod stats;
 #[allow(missing_docs)]
 pub mod sweep;
 

@@ -233,7 +233,11 @@ impl<'m> Simulation<'m> {
             crisis_on: model
                 .agreements
                 .iter()
-                .map(|a| a.crisis.as_ref().is_none_or(|c| c.waiting_at_least == Some(0) || c.longest_wait_over == Some(0)))
+                .map(|a| {
+                    a.crisis
+                        .as_ref()
+                        .is_none_or(|c| c.waiting_at_least == Some(0) || c.longest_wait_over == Some(0))
+                })
                 .collect(),
             crisis_watch: model.crisis_of_region.iter().map(|a| !a.is_empty()).collect(),
             any_crisis: model.agreements.iter().any(|a| a.crisis.is_some()),

@@ -148,7 +148,10 @@ pub const SHIFT_PATTERN: &[KeyDef] = &[
 ];
 
 /// Money per nurse hour: at most SEK 100,000 (a post costs about SEK 1.3 M a year, some SEK 800 an hour).
-const COST_PER_NURSE_HOUR: Kind = Kind::Number { min: 0.0, max: Some(100_000.0) };
+const COST_PER_NURSE_HOUR: Kind = Kind::Number {
+    min: 0.0,
+    max: Some(100_000.0),
+};
 
 pub const SCHEDULE: &[KeyDef] = &[
     required("from", Kind::Date, "first day (inclusive)"),
@@ -168,12 +171,24 @@ pub const SCHEDULE: &[KeyDef] = &[
 pub const ROTATION_WEEK: &[KeyDef] = &[required("shifts", Kind::Tables(SHIFT), "the shifts of this week of the cycle")];
 
 pub const ROTATION: &[KeyDef] = &[
-    required("start", Kind::Date, "a Monday on which week 1 of the cycle begins (the cycle repeats before and after it)"),
-    required("weeks", Kind::Tables(ROTATION_WEEK), "the weeks of the cycle, week 1 first (a 6-week rotation: 6 entries)"),
+    required(
+        "start",
+        Kind::Date,
+        "a Monday on which week 1 of the cycle begins (the cycle repeats before and after it)",
+    ),
+    required(
+        "weeks",
+        Kind::Tables(ROTATION_WEEK),
+        "the weeks of the cycle, week 1 first (a 6-week rotation: 6 entries)",
+    ),
 ];
 
 pub const HANDLE_CHANGE: &[KeyDef] = &[
-    required("from", Kind::Date, "calls arriving on this day and after (until the next change) take this handle time"),
+    required(
+        "from",
+        Kind::Date,
+        "calls arriving on this day and after (until the next change) take this handle time",
+    ),
     required("handle_time", Kind::Table(DIST), "talk and after-call work from that day"),
 ];
 
@@ -328,7 +343,11 @@ pub const AGREEMENT: &[KeyDef] = &[
         Kind::OneOf(&["own-first", "oldest-first"]),
         "which eligible call a free nurse takes",
     ),
-    key("from", Kind::Date, "first day the agreement is in force (inclusive; default: always)"),
+    key(
+        "from",
+        Kind::Date,
+        "first day the agreement is in force (inclusive; default: always)",
+    ),
     key("to", Kind::Date, "last day the agreement is in force (inclusive; default: always)"),
     key(
         "crisis",
@@ -386,8 +405,16 @@ pub const TARGET: &[KeyDef] = &[
         Kind::OneOf(&["offered", "answered"]),
         "denominator of answered_within: offered calls (default) or answered calls",
     ),
-    key("at_least", Kind::Bound, "lower bound: a share, or a duration for mean_wait and wait_pNN"),
-    key("at_most", Kind::Bound, "upper bound: a share, or a duration for mean_wait and wait_pNN"),
+    key(
+        "at_least",
+        Kind::Bound,
+        "lower bound: a share, or a duration for mean_wait and wait_pNN",
+    ),
+    key(
+        "at_most",
+        Kind::Bound,
+        "upper bound: a share, or a duration for mean_wait and wait_pNN",
+    ),
     key("region", Kind::Name, "judge one region (default: all)"),
     key(
         "met_in",

@@ -567,9 +567,7 @@ fn read_defaults(n: &Node, p: &mut Problems) -> Defaults {
         shrinkage_block: t.get("shrinkage_block").and_then(|n| positive_duration(n, "shrinkage_block", p)),
         absence: t.get("absence").and_then(|n| share(n, "absence", p)),
         daily_variation: t.get("daily_variation").and_then(|n| cv_value(n, "daily_variation", p)),
-        cost_per_nurse_hour: t
-            .get("cost_per_nurse_hour")
-            .and_then(|n| cost_per_nurse_hour(n, p)),
+        cost_per_nurse_hour: t.get("cost_per_nurse_hour").and_then(|n| cost_per_nurse_hour(n, p)),
         shift_patterns: t.get("shift_patterns").map(|n| read_shift_patterns(n, p)),
     };
     t.finish(p);
@@ -919,10 +917,7 @@ fn read_region(
         .get("partner_extra_handle")
         .map(|n| duration(n, "partner_extra_handle", p))
         .unwrap_or(Some(defaults.partner_extra_handle.unwrap_or(0)));
-    let staffing_factor = t
-        .get("staffing_factor")
-        .map(|n| staffing_factor(n, p))
-        .unwrap_or(Some(1.0));
+    let staffing_factor = t.get("staffing_factor").map(|n| staffing_factor(n, p)).unwrap_or(Some(1.0));
     let patience = t.get("patience").map(|n| dist(n, "patience", true, p));
     let absence = t
         .get("absence")
@@ -1083,7 +1078,10 @@ fn read_region(
     let calls_per_hour: Vec<f64> = calls_per_hour?.into_iter().map(|c| c * factor.unwrap_or(1.0)).collect();
     let (calls_per_interval, intervals_per_hour) = match (&grid, &history, window) {
         (Some(g), _, _) => (g.calls.iter().map(|c| c * factor.unwrap_or(1.0)).collect(), g.per_hour),
-        (None, Some(h), Some((start, _))) => (h.average_week(start).iter().map(|c| c * factor.unwrap_or(1.0)).collect(), h.per_hour()),
+        (None, Some(h), Some((start, _))) => (
+            h.average_week(start).iter().map(|c| c * factor.unwrap_or(1.0)).collect(),
+            h.per_hour(),
+        ),
         _ => (calls_per_hour.clone(), 1),
     };
     let history = history.map(|h| files::History {
@@ -1242,8 +1240,14 @@ fn read_rotation(n: &Node, absence: f64, p: &mut Problems) -> Option<Rotation> {
     t.finish(p);
     if let (Some(d), Some(sn)) = (start, start_node) {
         if d.weekday() != jiff::civil::Weekday::Monday {
-            p.at(sn.span, format!("rotation.start {d} is a {:?}: the weeks of a rotation start on a Monday", d.weekday()))
-                .hint("give the Monday on which week 1 begins");
+            p.at(
+                sn.span,
+                format!(
+                    "rotation.start {d} is a {:?}: the weeks of a rotation start on a Monday",
+                    d.weekday()
+                ),
+            )
+            .hint("give the Monday on which week 1 begins");
         }
     }
     let items = list(weeks_node?, "rotation.weeks", p)?;
@@ -1280,14 +1284,26 @@ fn read_handle_changes(n: &Node, p: &mut Problems) -> Option<Vec<HandleChange>> 
                 .required("handle_time", "{ dist = \"lognormal\", mean = \"12m\", cv = 0.7 }", p)
                 .and_then(|n| dist(n, "handle_time", false, p));
             t.finish(p);
-            Some((HandleChange { from: from?, handle_time: handle? }, from_node?.span))
+            Some((
+                HandleChange {
+                    from: from?,
+                    handle_time: handle?,
+                },
+                from_node?.span,
+            ))
         })
         .collect();
     let changes: Vec<(HandleChange, Span)> = changes.into_iter().collect::<Option<_>>()?;
     for w in changes.windows(2) {
         if w[1].0.from <= w[0].0.from {
-            p.at(w[1].1, format!("handle time changes must be in date order: {} is not after {}", w[1].0.from, w[0].0.from))
-                .hint("list the changes from the earliest date to the latest, one per date");
+            p.at(
+                w[1].1,
+                format!(
+                    "handle time changes must be in date order: {} is not after {}",
+                    w[1].0.from, w[0].0.from
+                ),
+            )
+            .hint("list the changes from the earliest date to the latest, one per date");
             return None;
         }
     }
@@ -1420,7 +1436,11 @@ fn read_crisis(n: &Node, agreement: &str, p: &mut Problems) -> Option<Crisis> {
     let mut t = Table::of(n, &format!("the crisis of {agreement}"), keys::CRISIS, p)?;
     let count = |key: &'static str, t: &mut Table, p: &mut Problems| {
         t.get(key)
-            .map(|n| whole(n, key, crate::engine::MAX_WAITING as u64, p).map(|x| (x as u32, n.span)).ok_or(()))
+            .map(|n| {
+                whole(n, key, crate::engine::MAX_WAITING as u64, p)
+                    .map(|x| (x as u32, n.span))
+                    .ok_or(())
+            })
             .transpose()
     };
     let wait = |key: &'static str, t: &mut Table, p: &mut Problems| {
@@ -1440,7 +1460,13 @@ fn read_crisis(n: &Node, agreement: &str, p: &mut Problems) -> Option<Crisis> {
     }
     let mut ok = true;
     ok &= release_level(waiting_at_least.map(|x| x.0), release_below, "release_below", "waiting_at_least", p);
-    ok &= release_level(longest_wait_over.map(|x| x.0), release_below_wait, "release_below_wait", "longest_wait_over", p);
+    ok &= release_level(
+        longest_wait_over.map(|x| x.0),
+        release_below_wait,
+        "release_below_wait",
+        "longest_wait_over",
+        p,
+    );
     ok.then(|| Crisis {
         waiting_at_least: waiting_at_least.map(|x| x.0),
         release_below: release_below.or(waiting_at_least).map_or(0, |x| x.0),
