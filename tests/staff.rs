@@ -16,13 +16,18 @@ fn nursequeue() -> Command {
 }
 
 fn staff_of(s: &Scenario, adjust: &[&str]) -> StaffResult {
+    try_staff(s, adjust).unwrap_or_else(|e| panic!("staff failed: {e}"))
+}
+
+/// `staff` through the library, on the scenario's seed and replications.
+fn try_staff(s: &Scenario, adjust: &[&str]) -> Result<StaffResult, staff::StaffError> {
     let options = Options {
         adjust: adjust.iter().map(|a| a.to_string()).collect(),
         max_nurses: None,
         seed: s.seed,
         replications: s.replications,
     };
-    staff::staff(s, &options, &Runner::new(2).unwrap(), &mut |_| {}).unwrap_or_else(|e| panic!("staff failed: {e}"))
+    staff::staff(s, &options, &Runner::new(2).unwrap(), &mut |_| {})
 }
 
 /// One stationary region (exponential handle time and patience, one 24/7
@@ -513,14 +518,7 @@ fn a_percentile_target_gets_exactly_the_least_nurses_exact_erlang_a_allows() {
 fn a_region_with_a_staffing_factor_is_refused() {
     let text = stationary(0.5, 8.0, 10.0, 6, "metric = \"answered_share\"\nat_least = 0.9")
         .replace("[[region]]", "[[region]]\nstaffing_factor = 0.7");
-    let s = common::scenario(&text);
-    let options = Options {
-        adjust: vec![],
-        max_nurses: None,
-        seed: s.seed,
-        replications: s.replications,
-    };
-    let e = staff::staff(&s, &options, &Runner::new(1).unwrap(), &mut |_| {}).unwrap_err();
+    let e = try_staff(&common::scenario(&text), &[]).unwrap_err();
     assert!(e.to_string().contains("staffing factor"), "{e}");
 }
 
@@ -600,14 +598,8 @@ fn a_region_with_a_rotation_is_refused_not_left_out() {
         format!("{}{}{}", &text[..at], &text[end..text.find("[[target]]").unwrap()], rotation) + &text[text.find("[[target]]").unwrap()..];
     let s = common::scenario(&text);
     assert!(s.regions[0].rotation.is_some() && s.regions[0].shifts.is_empty(), "{text}");
-    for adjust in [vec![], vec!["region.R.shifts.*".to_string()], vec!["region.*.shifts.0".to_string()]] {
-        let options = Options {
-            adjust: adjust.clone(),
-            max_nurses: None,
-            seed: s.seed,
-            replications: s.replications,
-        };
-        let e = staff::staff(&s, &options, &Runner::new(1).unwrap(), &mut |_| {}).unwrap_err();
+    for adjust in [&[][..], &["region.R.shifts.*"], &["region.*.shifts.0"]] {
+        let e = try_staff(&s, adjust).unwrap_err();
         assert!(e.to_string().contains("rotation"), "{adjust:?}: {e}");
     }
 }

@@ -110,20 +110,8 @@ fn read_cells(path: &Path, sheet: Option<&str>) -> Result<Cells, String> {
                 path.display()
             ));
         }
-        let bytes = std::fs::read(path).map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
-        let text = String::from_utf8(bytes).map_err(|_| format!("`{}` is not UTF-8 text", path.display()))?;
-        // Semicolons are the separator of CSV written with a decimal comma.
-        let first = text.lines().next().unwrap_or("");
-        let sep = if first.matches(';').count() > first.matches(',').count() {
-            b';'
-        } else {
-            b','
-        };
-        let mut reader = csv::ReaderBuilder::new()
-            .has_headers(false)
-            .flexible(true)
-            .delimiter(sep)
-            .from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+        let text = read_text(path)?;
+        let (mut reader, _) = csv_reader(&text, false);
         let mut rows = vec![];
         for record in reader.records() {
             let record = record.map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
@@ -252,6 +240,32 @@ pub fn read_grid(path: &Path, sheet: Option<&str>) -> Result<Grid, String> {
     Ok(Grid { per_hour, calls })
 }
 
+/// A text file's contents without a leading byte-order mark.
+fn read_text(path: &Path) -> Result<String, String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
+    let text = String::from_utf8(bytes).map_err(|_| format!("`{}` is not UTF-8 text", path.display()))?;
+    Ok(text.trim_start_matches('\u{feff}').to_string())
+}
+
+/// A CSV reader over `text` and its separator: semicolons when the first line
+/// (after `#` comments, if `comments`) has more of them than commas, as CSV
+/// written with a decimal comma has.
+fn csv_reader(text: &str, comments: bool) -> (csv::Reader<&[u8]>, u8) {
+    let first = text.lines().find(|l| !(comments && l.starts_with('#'))).unwrap_or("");
+    let sep = if first.matches(';').count() > first.matches(',').count() {
+        b';'
+    } else {
+        b','
+    };
+    let reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .delimiter(sep)
+        .comment(comments.then_some(b'#'))
+        .from_reader(text.as_bytes());
+    (reader, sep)
+}
+
 /// Calls per interval from history (`calls_history`): dated, from the
 /// scenario's first day at 00:00, one value per interval to the horizon
 /// (rows of the file outside that window are checked, then left out).
@@ -345,22 +359,9 @@ fn history_count(text: &str, decimal_comma: bool) -> Result<f64, String> {
 /// comments. Errors are `file:line:column`.
 pub fn read_history(path: &Path, region: &str, start: jiff::civil::Date, horizon: crate::calendar::Time) -> Result<History, String> {
     use crate::calendar::MINUTE;
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
-    let text = String::from_utf8(bytes).map_err(|_| format!("`{}` is not UTF-8 text", path.display()))?;
-    let text = text.trim_start_matches('\u{feff}');
+    let text = read_text(path)?;
     // Lines starting with `#` are comments (where the data came from).
-    let first = text.lines().find(|l| !l.starts_with('#')).unwrap_or("");
-    let sep = if first.matches(';').count() > first.matches(',').count() {
-        b';'
-    } else {
-        b','
-    };
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .delimiter(sep)
-        .comment(Some(b'#'))
-        .from_reader(text.as_bytes());
+    let (mut reader, sep) = csv_reader(&text, true);
     let mut records = reader.records();
     let header = match records.next() {
         Some(Ok(h)) => h,
