@@ -4,7 +4,7 @@
 use super::calls::WaitingCall;
 use super::Simulation;
 use crate::calendar::Time;
-use crate::stats::{PeriodCounts, Tally};
+use crate::stats::Tally;
 
 impl Simulation<'_> {
     /// A call attempt of region `r` arrived in hour of the week `hour`.
@@ -17,7 +17,7 @@ impl Simulation<'_> {
             if attempt == 1 {
                 c.unique_callers += 1;
             }
-            self.count_period(r, self.now, |p| p.offered += 1);
+            self.daily.offered(r, self.now);
         }
     }
 
@@ -34,18 +34,7 @@ impl Simulation<'_> {
         c.abandoned += 1;
         c.wait_abandoned_ms += (self.now - call.arrival) as f64;
         c.by_hour[call.hour_of_week()].abandoned += 1;
-        self.count_period(r, call.arrival, |p| p.abandoned += 1);
-    }
-
-    /// Adds to the counts of every target period the call of region `r` that
-    /// arrived at `arrival` belongs to.
-    fn count_period(&mut self, r: usize, arrival: Time, update: impl Fn(&mut PeriodCounts)) {
-        for i in 0..self.targets_of_region[r].len() {
-            let k = self.targets_of_region[r][i];
-            if let Some(p) = self.period_of(k, arrival) {
-                update(&mut self.tally.target_periods[k][p]);
-            }
-        }
+        self.daily.abandoned(r, call.arrival);
     }
 
     /// The judged period of target `k` that `t` falls in (as
@@ -95,28 +84,9 @@ impl Simulation<'_> {
         if wait <= self.model.chart_within {
             cell.answered_within_target += 1;
         }
-        if !self.targets_of_region[r].is_empty() {
-            self.count_answer_in_periods(r, call.arrival, wait);
-        }
-    }
-
-    /// Adds an answered call of region `r` that arrived at `arrival` to the
-    /// target periods it belongs to.
-    #[inline(never)]
-    fn count_answer_in_periods(&mut self, r: usize, arrival: Time, wait: Time) {
-        for i in 0..self.targets_of_region[r].len() {
-            let k = self.targets_of_region[r][i];
-            if let Some(p) = self.period_of(k, arrival) {
-                let counts = &mut self.tally.target_periods[k][p];
-                counts.answered += 1;
-                counts.wait_answered_ms += wait as f64;
-                if wait <= self.model.targets[k].within {
-                    counts.answered_within += 1;
-                }
-            }
-        }
+        self.daily.answered(r, call.arrival, wait);
         if self.percentile_targets {
-            self.count_wait_in_periods(r, arrival, wait);
+            self.count_wait_in_periods(r, call.arrival, wait);
         }
     }
 
@@ -214,6 +184,7 @@ impl Simulation<'_> {
                 }
             }
         }
+        self.daily.fold_into(self.model, &mut self.tally.target_periods);
         for r in 0..self.queues.len() {
             self.tally.calls[r].still_waiting += self.queues[r].counted_waiting(self.model.warmup);
         }

@@ -25,6 +25,7 @@ mod accounting;
 mod arrivals;
 mod calls;
 mod crisis;
+mod daily;
 mod nurses;
 pub mod queue;
 pub mod routing;
@@ -40,6 +41,7 @@ use crate::model::Model;
 use crate::stats::Tally;
 
 use calls::CallQueue;
+use daily::DailyCounts;
 use queue::{Class, EventQueue, What};
 use routing::Routing;
 
@@ -153,6 +155,8 @@ pub struct Simulation<'m> {
     period_cache: Vec<(Time, Time, Option<usize>)>,
     /// Targets each region's calls count towards.
     targets_of_region: Vec<Vec<usize>>,
+    /// Calls per region and day, folded into the targets' periods at the end.
+    daily: DailyCounts,
     /// Regions whose nurses may have a call to choose once the changes of
     /// state of the current instant are all applied (see [`nurses`]).
     dispatch_pending: Vec<bool>,
@@ -227,6 +231,7 @@ impl<'m> Simulation<'m> {
                         .collect()
                 })
                 .collect(),
+            daily: DailyCounts::new(model),
             dispatch_pending: vec![false; n],
             any_dispatch_pending: false,
             // With every queue empty, only a trigger of zero is reached.
