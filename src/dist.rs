@@ -188,7 +188,7 @@ pub enum Sampler {
 
 impl Sampler {
     /// One draw in milliseconds; `Time::MAX` for `Never`.
-    #[inline]
+    #[inline(always)]
     pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> Time {
         let ms = match self {
             Sampler::Exponential { mean } => {
