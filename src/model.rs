@@ -505,6 +505,11 @@ impl Model {
             .map(|t| t.periods() as f64)
             .sum();
         total.memory_bytes += histograms * HISTOGRAM_BYTES;
+        // The engine's counts per region and day (and per distinct target limit).
+        let mut limits: Vec<Time> = self.targets.iter().map(|t| t.within).collect();
+        limits.sort_unstable();
+        limits.dedup();
+        total.memory_bytes += n * (self.horizon / DAY + 1) as f64 * (32.0 + 8.0 * limits.len() as f64);
         total.events += (self.horizon / HOUR + 1) as f64 * (1.0 + self.agreements.len() as f64);
         total
     }
