@@ -421,3 +421,40 @@ fn the_example_scenarios_have_no_warnings() {
         }
     }
 }
+
+#[test]
+fn a_crisis_that_cannot_end_or_is_always_on_is_warned_about_with_its_place() {
+    let cases = [
+        (
+            "crisis = { waiting_at_least = 5, release_below = 0 }",
+            "never ends once it starts (release_below = 0)",
+            "release_below = 5",
+            "s.toml:21:50",
+        ),
+        (
+            "crisis = { longest_wait_over = \"5m\", release_below_wait = \"0s\" }",
+            "never ends once it starts (release_below_wait = 0)",
+            "release_below_wait = \"5m\"",
+            "s.toml:21:59",
+        ),
+        (
+            "crisis = { waiting_at_least = 0 }",
+            "is on from the start (waiting_at_least = 0)",
+            "remove `crisis`",
+            "s.toml:21:31",
+        ),
+    ];
+    for (crisis, message, hint, place) in cases {
+        let (code, out, err) = check(&partner_only(crisis, "1w"));
+        assert_eq!(code, 0, "{crisis}: {err}");
+        assert!(out.contains("valid"), "{out}");
+        assert!(
+            err.contains(&format!("warning: the crisis of agreement `help` {message}")),
+            "{crisis}: {err}"
+        );
+        assert!(err.contains(hint) && err.contains(place), "{crisis}: {err}");
+    }
+    // Levels that let the crisis start and end give no such warning.
+    let (_, _, err) = check(&partner_only("crisis = { waiting_at_least = 5, release_below = 2 }", "1w"));
+    assert!(!err.contains("the crisis of"), "{err}");
+}

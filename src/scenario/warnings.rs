@@ -8,7 +8,9 @@
 //!   quarter hour of the run;
 //! - a shift that crosses midnight and lasts more than 12 hours: most likely a
 //!   day shift typed backwards (`from = "16:00", to = "07:00"`);
-//! - an agreement whose dates do not meet the simulated period at all.
+//! - an agreement whose dates do not meet the simulated period at all;
+//! - a crisis that can never end (a release level of 0: no queue is ever
+//!   shorter than no calls) or is on from the start (a trigger of 0).
 
 use std::collections::HashMap;
 
@@ -61,8 +63,46 @@ pub fn find(s: &Scenario, root: &Node) -> Problems {
             }
         }
     }
+    for (a, agreement) in s.agreements.iter().enumerate() {
+        let (Some(crisis), Some(node)) = (&agreement.crisis, agreements.get(a).and_then(|n| n.get("crisis"))) else {
+            continue;
+        };
+        crisis_levels(crisis, &agreement.name, node, &mut p);
+    }
     uncovered_calls(&model, &regions, &mut p);
     p
+}
+
+/// A release level of 0 means the crisis never ends once it starts; a
+/// trigger of 0 means it is on from the first instant: both are what an
+/// agreement without `crisis` does, spelled as if it were something else.
+fn crisis_levels(c: &super::Crisis, agreement: &str, node: &Node, p: &mut Problems) {
+    let place = |key: &str| node.get(key).unwrap_or(node).span;
+    if c.waiting_at_least == Some(0) || c.longest_wait_over == Some(0) {
+        let key = if c.waiting_at_least == Some(0) {
+            "waiting_at_least"
+        } else {
+            "longest_wait_over"
+        };
+        p.at(
+            place(key),
+            format!("the crisis of agreement `{agreement}` is on from the start ({key} = 0)"),
+        )
+        .hint("give a trigger above 0, or remove `crisis` for an agreement that is always in force in its hours");
+    } else if (c.waiting_at_least.is_some() && c.release_below == 0) || (c.longest_wait_over.is_some() && c.release_below_wait == 0) {
+        let (key, example) = if c.waiting_at_least.is_some() && c.release_below == 0 {
+            ("release_below", "release_below = 5")
+        } else {
+            ("release_below_wait", "release_below_wait = \"5m\"")
+        };
+        p.at(
+            place(key),
+            format!("the crisis of agreement `{agreement}` never ends once it starts ({key} = 0)"),
+        )
+        .hint(format!(
+            "a crisis ends when every member is below the release level: give a level above 0, e.g. `{example}`"
+        ));
+    }
 }
 
 /// The elements of a list node (none when absent or not a list).
