@@ -13,7 +13,7 @@
 mod assemble;
 pub mod store;
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
 use std::io::{BufReader, BufWriter, Seek, Write};
 use std::path::{Path, PathBuf};
@@ -22,11 +22,12 @@ use std::sync::{Arc, Mutex, OnceLock};
 use rayon::prelude::*;
 use serde_json::{json, Value};
 
-pub use assemble::{assemble, point_cells, point_header, Assembled, POINT_COLUMNS};
+pub use assemble::{assemble, point_cells, point_columns, point_header, Assembled};
+pub use store::Point;
 
 use crate::experiment::{self, groups, observe, simulate_cancellable, Fold, Observation};
 use crate::model::{fnv1a, Model, Work};
-use crate::report::write_atomic;
+use crate::output::io::write_atomic;
 use crate::runner::{Runner, Stopped};
 use crate::scenario::{self, Scenario};
 use store::{lock_folder, FolderLock};
@@ -139,15 +140,13 @@ impl Plan {
         out
     }
 
-    /// The values of point `i` as the JSON object kept with the point.
-    pub fn values_json(&self, i: usize) -> Value {
-        Value::Object(
-            self.varies
-                .iter()
-                .zip(self.values(i))
-                .map(|(v, x)| (v.key.clone(), Value::String(x.to_string())))
-                .collect(),
-        )
+    /// The values of point `i` by key, as kept with the point.
+    pub fn values_map(&self, i: usize) -> BTreeMap<String, String> {
+        self.varies
+            .iter()
+            .zip(self.values(i))
+            .map(|(v, x)| (v.key.clone(), x.to_string()))
+            .collect()
     }
 
     /// The `--set` flags of point `i`.
@@ -411,7 +410,7 @@ impl Finished {
     }
 
     /// The verified points of this run, in index order.
-    pub fn points(&mut self) -> Result<impl Iterator<Item = Result<Value, String>> + '_, String> {
+    pub fn points(&mut self) -> Result<impl Iterator<Item = Result<Point, String>> + '_, String> {
         let plan = self.plan.clone();
         let plan_id = self.plan_id.clone();
         Ok(self.lines()?.map(move |r| {
@@ -420,15 +419,6 @@ impl Finished {
             store::check_point(body, &plan, i).map_err(|e| format!("point {i} {e}"))
         }))
     }
-}
-
-/// The JSON of a finished point (its values and its summary, without run information).
-fn point_json(plan: &Plan, i: usize, summary: &experiment::Summary) -> Value {
-    let mut s = crate::report::summary_json(summary);
-    if let Some(o) = s.as_object_mut() {
-        o.remove("run");
-    }
-    json!({"index": i, "values": plan.values_json(i), "summary": s})
 }
 
 /// Makes `dir` ready for this run: a fresh start clears the points of an
@@ -626,8 +616,7 @@ pub fn execute_with(run: &SweepRun, runner: &Runner) -> Result<Finished, SweepEr
                 threads,
             );
             let i = todo[k];
-            let body = serde_json::to_string(&point_json(plan, i, &summary)).expect("json");
-            let line = store::point_line(&plan_id, &body);
+            let line = store::point_line(&plan_id, &Point::new(plan, i, summary).to_json());
             match &mut finished.store {
                 Store::Dir(points) => {
                     let path = store::point_file(points, i);
@@ -896,10 +885,11 @@ fn read_parts_checked(paths: &[PathBuf], cancel: &crate::runner::Cancel) -> Resu
                 .map_err(&refuse)?
                 .ok_or_else(|| refuse(format!("is truncated: point {i} is missing")))?;
             let body = store::open_point_line(&line, &plan_id).map_err(|e| refuse(format!("has a point line that {e}")))?;
+            // The summary is skipped here; `Merged::points` reads it.
             #[derive(serde::Deserialize)]
             struct Head {
                 index: u64,
-                values: Value,
+                values: BTreeMap<String, String>,
             }
             let head: Head = serde_json::from_slice(body).map_err(|e| refuse(format!("has a damaged point: {e}")))?;
             if head.index != i as u64 {
@@ -908,7 +898,7 @@ fn read_parts_checked(paths: &[PathBuf], cancel: &crate::runner::Cancel) -> Resu
                     head.index
                 )));
             }
-            if head.values != plan.values_json(i) {
+            if head.values != plan.values_map(i) {
                 return Err(refuse(format!("holds values for point {i} that are not this sweep's")));
             }
             hasher.update(&line);
@@ -964,7 +954,7 @@ impl Merged {
     }
 
     /// The points of every part, in index order, each checked again.
-    pub fn points(&self) -> impl Iterator<Item = Result<Value, String>> + '_ {
+    pub fn points(&self) -> impl Iterator<Item = Result<Point, String>> + '_ {
         let n = self.files.len();
         // Keep every part open when there are not too many of them.
         let mut open: Vec<Option<(BufReader<File>, u64)>> = (0..n).map(|_| None).collect();
