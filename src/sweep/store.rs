@@ -140,6 +140,89 @@ pub fn check_point(body: &[u8], plan: &Plan, index: usize) -> Result<Point, Stri
     Ok(point)
 }
 
+/// A plan as its JSON holds it (`sweep-plan.json`, a part's header and
+/// `sweep.json`; keys in alphabetical order). Its compact text is hashed into
+/// the plan id.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PlanFile {
+    /// Fingerprint of the scenario text and the fixed `--set` flags.
+    pub fingerprint: String,
+    /// Number of points the grid claims (checked before anything is allocated).
+    pub points: u64,
+    /// Replications per point.
+    pub replications: u32,
+    /// The scenario's name.
+    pub scenario: String,
+    /// The seed of replication 0.
+    pub seed: u64,
+    /// The varied keys and their values, first varying slowest.
+    pub vary: Vec<VaryFile>,
+}
+
+/// One varied key and its values, in a [`PlanFile`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct VaryFile {
+    /// The key, as `--set` takes it.
+    pub key: String,
+    /// Its values, in order.
+    pub values: Vec<String>,
+}
+
+/// What a part's first line says its format is.
+pub const PART_FORMAT: &str = "nursequeue-sweep-part";
+/// The version of the part format this program writes and reads.
+pub const PART_VERSION: u32 = 1;
+
+/// The header line of a part (keys in alphabetical order).
+#[derive(Debug, Serialize, Deserialize)]
+pub struct PartHeader {
+    /// [`PART_FORMAT`].
+    pub format: String,
+    /// The sweep's plan.
+    pub plan: PlanFile,
+    /// The plan's id (the SHA-256 of its JSON).
+    pub plan_id: String,
+    /// Points of this shard.
+    pub points: u64,
+    /// The fixed `--set` flags.
+    pub sets: Vec<String>,
+    /// `[I, N]`: this part is shard I of N.
+    pub shard: [u64; 2],
+    /// The scenario text.
+    pub source: String,
+    /// [`PART_VERSION`].
+    pub version: u32,
+}
+
+impl PartHeader {
+    /// Whether a header line that does not read as a [`PartHeader`] comes
+    /// from another version of the part format (rather than being damaged).
+    pub fn other_version(line: &[u8]) -> bool {
+        #[derive(Deserialize)]
+        struct Version {
+            format: String,
+            version: u64,
+        }
+        serde_json::from_slice::<Version>(line).is_ok_and(|v| v.format == PART_FORMAT && v.version != PART_VERSION as u64)
+    }
+}
+
+/// The last line of a part: `{"end":{"points":…,"sha256":…}}`.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct PartEnd {
+    /// The count and checksum.
+    pub end: PartSum,
+}
+
+/// The number of points of a part and the SHA-256 of every byte before its end line.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct PartSum {
+    /// Points in the part.
+    pub points: u64,
+    /// SHA-256 in hex.
+    pub sha256: String,
+}
+
 /// The longest header line of a part (the plan and the scenario text).
 pub const MAX_HEADER: u64 = 16 << 20;
 
