@@ -224,7 +224,7 @@ pub fn assemble(
             sinks.push(w);
         }
         let mut json = Tee(sinks);
-        json.put(&format!("{{\n  \"plan\": {},\n  \"points\": [", pretty_at(&plan.to_json(), 2)))
+        json.put(&format!("{{\n  \"plan\": {},\n  \"points\": [", pretty_at(&plan.to_file(), 2)))
             .map_err(io)?;
         for (n, p) in points.enumerate() {
             if cancel.is_cancelled() {
@@ -358,6 +358,12 @@ fn sweep_charts(plan: &Plan, layout: &Layout, charted: &[Vec<f64>]) -> Vec<Named
         let mut names: HashMap<String, usize> = HashMap::new();
         let mut series_names: Vec<String> = vec![];
         let mut placed: Vec<(usize, f64)> = Vec::with_capacity(charted.len());
+        // A value's place on the x axis: its first place in the list (a value
+        // listed twice is drawn at its first place).
+        let mut at: HashMap<&str, usize> = HashMap::with_capacity(xv.values.len());
+        for (k, v) in xv.values.iter().enumerate().rev() {
+            at.insert(v.as_str(), k);
+        }
         for i in 0..charted.len() {
             let values = plan.values(i);
             let rest: Vec<String> = plan
@@ -373,7 +379,7 @@ fn sweep_charts(plan: &Plan, layout: &Layout, charted: &[Vec<f64>]) -> Vec<Named
                 series_names.push(name);
                 series_names.len() - 1
             });
-            let position = xv.values.iter().position(|v| v == values[x]).unwrap_or(0) as f64;
+            let position = at.get(values[x]).copied().unwrap_or(0) as f64;
             placed.push((s, position));
         }
         for (m, c) in layout.charted.iter().enumerate() {
