@@ -17,7 +17,7 @@ use crate::output::io::write_atomic;
 use crate::output::{slug, text::align};
 use crate::runner::Cancel;
 use crate::scenario::Bound;
-use crate::stats::{metric_by_key, metric_set, Estimate, Metric, View};
+use crate::stats::{metric_set, Estimate, Metric, View};
 
 /// What is left of the points once assembled: the table of key figures.
 pub struct Assembled {
@@ -94,30 +94,31 @@ struct Charted {
 /// The catalogue line of the service level (`answered_within_<T>`).
 const WITHIN: &str = "answered_within_{T}";
 
-/// Metrics of the total shown in the sweep's charts, from the first point's
-/// metrics (in key order): the shares answered, answered within the target
-/// time (the first threshold other than 5 and 10 minutes, a target's; else
-/// 5 minutes) and abandoned, the mean wait, and occupancy.
+/// Metrics of the total shown in the sweep's charts: those of its table
+/// ([`point_columns`]), the service level second and at the first threshold
+/// (in key order) of the first point other than 5 and 10 minutes — a
+/// target's — if there is one.
 fn chart_metrics(metrics: &[Metric]) -> Vec<Charted> {
-    let within = metrics
-        .iter()
-        .find(|m| m.def.key == WITHIN && m.threshold.as_ref().is_some_and(|(_, t)| t != "5m" && t != "10m"))
-        .map_or_else(|| "answered_within_5m".to_string(), |m| m.key.clone());
-    let mut list: Vec<Charted> = ["answered_share", &within, "abandoned_share", "mean_wait_answered", "occupancy"]
+    let mut shown = point_columns();
+    if let Some(k) = shown.iter().position(|m| m.def.key == WITHIN) {
+        let fixed = shown.remove(k);
+        let target = metrics
+            .iter()
+            .find(|m| m.def.key == WITHIN && m.threshold.as_ref().is_some_and(|(_, t)| t != "5m" && t != "10m"));
+        shown.insert(1.min(shown.len()), target.cloned().unwrap_or(fixed));
+    }
+    shown
         .into_iter()
-        .filter_map(metric_by_key)
         .map(|m| Charted {
-            title: if m.key == within {
+            title: if m.def.key == WITHIN {
                 "Share answered within the target time".to_string()
             } else {
-                m.title.clone()
+                m.title
             },
             percent: m.def.unit.is_share(),
             key: m.key,
         })
-        .collect();
-    list.dedup_by(|a, b| a.key == b.key);
-    list
+        .collect()
 }
 
 /// Layout of the columns, taken from the first point.
@@ -145,6 +146,85 @@ impl Layout {
             metrics,
         }
     }
+}
+
+impl Layout {
+    /// The header of `sweep.csv`: the point, the varied keys, each metric
+    /// with its interval, and each target's verdict and share of periods met.
+    fn header(&self, keys: &[String]) -> Vec<String> {
+        let mut header: Vec<String> = vec!["point".into()];
+        header.extend(keys.iter().cloned());
+        header.extend(self.metrics.iter().flat_map(metric_header));
+        for name in &self.target_names {
+            header.extend([format!("{name}_met"), format!("{name}_share_of_periods_met")]);
+        }
+        header
+    }
+
+    /// A point's row of `sweep.csv`.
+    fn row(&self, keys: &[String], p: &Point) -> Vec<String> {
+        let s = &p.summary;
+        let mut row = point_values(keys, p);
+        for e in figures(&positions(s, &self.metrics), &s.total) {
+            row.extend(estimate_cells(e));
+        }
+        for k in 0..self.target_names.len() {
+            let t = s.targets.get(k);
+            row.push(t.and_then(|t| t.met).map_or_else(String::new, |met| met.to_string()));
+            row.push(number(t.and_then(|t| t.share_of_periods_met)));
+        }
+        row
+    }
+
+    /// The header of `sweep_regions.csv`.
+    fn region_header(&self, keys: &[String]) -> Vec<String> {
+        let mut header: Vec<String> = vec!["point".into()];
+        header.extend(keys.iter().cloned());
+        header.push("region".into());
+        header.extend(self.region_metrics.iter().flat_map(metric_header));
+        header
+    }
+
+    /// A point's rows of `sweep_regions.csv`, one per region.
+    fn region_rows(&self, keys: &[String], p: &Point) -> Vec<Vec<String>> {
+        let s = &p.summary;
+        let at = positions(s, &self.region_metrics);
+        s.region_names
+            .iter()
+            .zip(&s.regions)
+            .map(|(name, values)| {
+                let mut row = point_values(keys, p);
+                row.push(name.clone());
+                row.extend(figures(&at, values).flat_map(estimate_cells));
+                row
+            })
+            .collect()
+    }
+
+    /// The total's mean of each charted metric (`NaN` where undefined).
+    fn charted_means(&self, s: &Summary) -> Vec<f64> {
+        self.charted
+            .iter()
+            .map(|c| {
+                s.metric(&c.key)
+                    .and_then(|k| s.total[k].mean)
+                    .filter(|m| m.is_finite())
+                    .unwrap_or(f64::NAN)
+            })
+            .collect()
+    }
+}
+
+/// A metric's three columns: its mean and the ends of its interval.
+fn metric_header(m: &Metric) -> [String; 3] {
+    [m.key.clone(), format!("{}_ci_low", m.key), format!("{}_ci_high", m.key)]
+}
+
+/// A point's first cells: its index and its value of each varied key.
+fn point_values(keys: &[String], p: &Point) -> Vec<String> {
+    let mut row = vec![p.index.to_string()];
+    row.extend(keys.iter().map(|k| p.values.get(k).cloned().unwrap_or_default()));
+    row
 }
 
 /// The stem of each target's columns in `sweep.csv`, named after the target:
@@ -231,71 +311,28 @@ pub fn assemble(
                 return Err(SweepError::Interrupted("interrupted while the results were written".into()));
             }
             let p = p.map_err(SweepError::Invalid)?;
-            let s = &p.summary;
-            let l = layout.get_or_insert_with(|| Layout::of(s));
-            let values: Vec<&str> = keys.iter().map(|k| p.values.get(k).map_or("", String::as_str)).collect();
+            let l = layout.get_or_insert_with(|| Layout::of(&p.summary));
+            let record = |w: &mut csv::Writer<_>, cells: Vec<String>| {
+                w.write_record(cells.iter().map(|c| crate::output::csv::cell(c)))
+                    .map_err(|e| io(e.into()))
+            };
             if let Some(w) = csv_w.as_mut() {
                 if n == 0 {
-                    let mut header: Vec<String> = vec!["point".into()];
-                    header.extend(keys.iter().cloned());
-                    for m in &l.metrics {
-                        header.extend([m.key.clone(), format!("{}_ci_low", m.key), format!("{}_ci_high", m.key)]);
-                    }
-                    for name in &l.target_names {
-                        header.extend([format!("{name}_met"), format!("{name}_share_of_periods_met")]);
-                    }
-                    w.write_record(header.iter().map(|c| crate::output::csv::cell(c)))
-                        .map_err(|e| io(e.into()))?;
+                    record(w, l.header(&keys))?;
                 }
-                let mut row = vec![p.index.to_string()];
-                row.extend(values.iter().map(|v| v.to_string()));
-                for e in figures(&positions(s, &l.metrics), &s.total) {
-                    row.extend(estimate_cells(e));
-                }
-                for k in 0..l.target_names.len() {
-                    let t = s.targets.get(k);
-                    row.push(t.and_then(|t| t.met).map_or_else(String::new, |met| met.to_string()));
-                    row.push(number(t.and_then(|t| t.share_of_periods_met)));
-                }
-                w.write_record(row.iter().map(|c| crate::output::csv::cell(c)))
-                    .map_err(|e| io(e.into()))?;
+                record(w, l.row(&keys, &p))?;
             }
             if let Some(w) = regions_w.as_mut() {
                 if n == 0 {
-                    let mut header: Vec<String> = vec!["point".into()];
-                    header.extend(keys.iter().cloned());
-                    header.push("region".into());
-                    for m in &l.region_metrics {
-                        header.extend([m.key.clone(), format!("{}_ci_low", m.key), format!("{}_ci_high", m.key)]);
-                    }
-                    w.write_record(header.iter().map(|c| crate::output::csv::cell(c)))
-                        .map_err(|e| io(e.into()))?;
+                    record(w, l.region_header(&keys))?;
                 }
-                let at = positions(s, &l.region_metrics);
-                for (name, region) in s.region_names.iter().zip(&s.regions) {
-                    let mut row = vec![p.index.to_string()];
-                    row.extend(values.iter().map(|v| v.to_string()));
-                    row.push(name.clone());
-                    for e in figures(&at, region) {
-                        row.extend(estimate_cells(e));
-                    }
-                    w.write_record(row.iter().map(|c| crate::output::csv::cell(c)))
-                        .map_err(|e| io(e.into()))?;
+                for row in l.region_rows(&keys, &p) {
+                    record(w, row)?;
                 }
             }
             json.put(if n == 0 { "\n    " } else { ",\n    " }).map_err(io)?;
             json.put(&pretty_at(&p, 4)).map_err(io)?;
-            charted.push(
-                l.charted
-                    .iter()
-                    .map(|c| {
-                        s.metric(&c.key)
-                            .and_then(|k| s.total[k].mean)
-                            .filter(|m| m.is_finite())
-                            .unwrap_or(f64::NAN)
-                    })
-                    .collect(),
-            );
+            charted.push(l.charted_means(&p.summary));
             rows.push([vec![p.index.to_string()], point_cells(&keys, &columns, &p)].concat());
         }
         json.put(if rows.is_empty() { "]\n}\n" } else { "\n  ]\n}\n" }).map_err(io)?;
