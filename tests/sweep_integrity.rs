@@ -373,3 +373,36 @@ fn a_fresh_point_is_written_with_every_key_in_alphabetical_order() {
     let back: Point = serde_json::from_str(&text).unwrap();
     assert_eq!(back.to_json(), text, "a point reads back to the same bytes");
 }
+
+/// A part of a sweep written before parts were typed (single-region, a week,
+/// two replications, two points, shard 0/1).
+const OLD_PART: &str = "tests/fixtures/sweep-part-v1.jsonl";
+
+#[test]
+fn a_part_written_by_the_previous_release_reads_back_to_the_same_bytes_and_merges() {
+    use nursequeue::sweep::{store, Plan};
+    let text = std::fs::read_to_string(OLD_PART).unwrap();
+    let lines: Vec<&str> = text.split_inclusive('\n').collect();
+    assert_eq!(lines.len(), 4, "a header, two points, an end line");
+    let header: store::PartHeader = serde_json::from_str(lines[0]).unwrap();
+    assert_eq!(serde_json::to_string(&header).unwrap() + "\n", lines[0]);
+    let plan = Plan::from_file(header.plan.clone()).unwrap();
+    assert_eq!(plan.id(), header.plan_id, "the same plan id from the typed plan");
+    for (i, line) in lines[1..3].iter().enumerate() {
+        let body = store::open_point_line(line.as_bytes(), &header.plan_id).unwrap();
+        let point = store::check_point(body, &plan, i).unwrap();
+        assert_eq!(store::point_line(&header.plan_id, &point.to_json()), *line);
+    }
+    let end: store::PartEnd = serde_json::from_str(lines[3]).unwrap();
+    assert_eq!(serde_json::to_string(&end).unwrap() + "\n", lines[3]);
+
+    let dir = tempfile::tempdir().unwrap();
+    let parts = dir.path().join("parts");
+    std::fs::create_dir_all(&parts).unwrap();
+    std::fs::copy(OLD_PART, parts.join("part-0-of-1.jsonl")).unwrap();
+    let merged = dir.path().join("merged");
+    nursequeue().arg("merge").arg(&parts).arg("--out").arg(&merged).assert().success();
+    let csv = std::fs::read_to_string(merged.join("sweep.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 3, "a header and one row per point");
+    assert!(csv.lines().nth(2).unwrap().starts_with("1,120,"));
+}
