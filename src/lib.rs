@@ -32,7 +32,6 @@ pub mod experiment;
 #[allow(missing_docs)]
 pub mod model;
 pub mod output;
-pub mod report;
 #[allow(missing_docs)]
 pub mod runner;
 #[allow(missing_docs)]

@@ -323,3 +323,86 @@ fn absurd_sizes_are_refused_before_anything_is_allocated() {
         .code(2)
         .stderr(predicate::str::contains("calls"));
 }
+
+/// A point line of a sweep written before points were typed (cluster-3-2024,
+/// a week, two replications, a daily target with `met_in`, so that it holds
+/// `reached`): the typed point reads it and writes the same bytes.
+const OLD_POINT: &str = "tests/fixtures/sweep-point-v1.json";
+
+#[test]
+fn a_point_written_by_the_previous_release_reads_back_to_the_same_bytes() {
+    use nursequeue::sweep::{store, Point};
+    let line = std::fs::read(OLD_POINT).unwrap();
+    let plan_id = std::str::from_utf8(&line[9..73]).unwrap();
+    let body = store::open_point_line(&line, plan_id).unwrap();
+    let point: Point = serde_json::from_slice(body).unwrap();
+    assert_eq!(point.index, 1);
+    assert_eq!(point.values.get("agreement.0.overflow_after").map(String::as_str), Some("4m"));
+    let target = &point.summary.targets[0];
+    assert!(
+        target.reached.is_some() && target.met_in == Some(0.5),
+        "the fixture holds reached and met_in"
+    );
+    assert_eq!(point.to_json(), std::str::from_utf8(body).unwrap());
+    assert_eq!(store::point_line(plan_id, &point.to_json()).as_bytes(), &line[..]);
+    // sweep.json holds the same point pretty-printed: as the JSON tree of its bytes is.
+    let tree: serde_json::Value = serde_json::from_slice(body).unwrap();
+    assert_eq!(
+        serde_json::to_string_pretty(&point).unwrap(),
+        serde_json::to_string_pretty(&tree).unwrap()
+    );
+}
+
+#[test]
+fn a_fresh_point_is_written_with_every_key_in_alphabetical_order() {
+    use nursequeue::sweep::Point;
+    let sets = ["horizon=1w".to_string(), "replications=2".to_string()];
+    let scenario = nursequeue::load_scenario("scenarios/national-10.toml", &sets).unwrap();
+    let summary = nursequeue::run(&scenario, 1).unwrap();
+    assert!(summary.targets.iter().any(|t| t.reached.is_some()), "targets with reached");
+    let point = Point {
+        index: 7,
+        summary,
+        values: [("region.Kalmar.shifts.0.nurses".to_string(), "5".to_string())].into(),
+    };
+    let text = point.to_json();
+    // A JSON tree orders the keys of every object alphabetically, as point files always had them.
+    let tree: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(text, serde_json::to_string(&tree).unwrap());
+    assert!(!text.contains("\"run\""), "no run block in a point");
+    let back: Point = serde_json::from_str(&text).unwrap();
+    assert_eq!(back.to_json(), text, "a point reads back to the same bytes");
+}
+
+/// A part of a sweep written before parts were typed (single-region, a week,
+/// two replications, two points, shard 0/1).
+const OLD_PART: &str = "tests/fixtures/sweep-part-v1.jsonl";
+
+#[test]
+fn a_part_written_by_the_previous_release_reads_back_to_the_same_bytes_and_merges() {
+    use nursequeue::sweep::{store, Plan};
+    let text = std::fs::read_to_string(OLD_PART).unwrap();
+    let lines: Vec<&str> = text.split_inclusive('\n').collect();
+    assert_eq!(lines.len(), 4, "a header, two points, an end line");
+    let header: store::PartHeader = serde_json::from_str(lines[0]).unwrap();
+    assert_eq!(serde_json::to_string(&header).unwrap() + "\n", lines[0]);
+    let plan = Plan::from_file(header.plan.clone()).unwrap();
+    assert_eq!(plan.id(), header.plan_id, "the same plan id from the typed plan");
+    for (i, line) in lines[1..3].iter().enumerate() {
+        let body = store::open_point_line(line.as_bytes(), &header.plan_id).unwrap();
+        let point = store::check_point(body, &plan, i).unwrap();
+        assert_eq!(store::point_line(&header.plan_id, &point.to_json()), *line);
+    }
+    let end: store::PartEnd = serde_json::from_str(lines[3]).unwrap();
+    assert_eq!(serde_json::to_string(&end).unwrap() + "\n", lines[3]);
+
+    let dir = tempfile::tempdir().unwrap();
+    let parts = dir.path().join("parts");
+    std::fs::create_dir_all(&parts).unwrap();
+    std::fs::copy(OLD_PART, parts.join("part-0-of-1.jsonl")).unwrap();
+    let merged = dir.path().join("merged");
+    nursequeue().arg("merge").arg(&parts).arg("--out").arg(&merged).assert().success();
+    let csv = std::fs::read_to_string(merged.join("sweep.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 3, "a header and one row per point");
+    assert!(csv.lines().nth(2).unwrap().starts_with("1,120,"));
+}

@@ -434,7 +434,19 @@ impl Summary {
         }
     }
 
+    /// The summary as a sweep stores it with each point: no run block, and
+    /// the keys of every object in alphabetical order (a target's `reached`
+    /// among them), as point files, parts and `sweep.json` have always been
+    /// written. Read it back with [`Summary`]'s `Deserialize`.
+    pub fn in_key_order(&self) -> KeyOrdered<'_> {
+        KeyOrdered(self)
+    }
+
     fn serialize_with_run<S: Serializer>(&self, run: Option<&RunInfo>, s: S) -> Result<S::Ok, S::Error> {
+        self.serialize_as(run, TargetOrder::Published, s)
+    }
+
+    fn serialize_as<S: Serializer>(&self, run: Option<&RunInfo>, order: TargetOrder, s: S) -> Result<S::Ok, S::Error> {
         let mut map = s.serialize_map(None)?;
         fn groups<'a>(names: &'a [String], values: &'a [Vec<Estimate>], metrics: &'a [Metric], label: &'static str) -> Vec<Group<'a>> {
             names
@@ -467,7 +479,13 @@ impl Summary {
         map.serialize_entry("scenario", &self.scenario)?;
         map.serialize_entry("seed", &self.seed)?;
         map.serialize_entry("settlement", &self.settlement)?;
-        map.serialize_entry("targets", &self.targets)?;
+        match order {
+            TargetOrder::Published => map.serialize_entry("targets", &self.targets)?,
+            TargetOrder::Alphabetical => {
+                let targets: Vec<SortedTarget<'_>> = self.targets.iter().map(SortedTarget::from).collect();
+                map.serialize_entry("targets", &targets)?
+            }
+        }
         map.serialize_entry(
             "total",
             &Group {
@@ -612,6 +630,73 @@ impl<'de> Deserialize<'de> for Summary {
             chart_within,
             run: f.run,
         })
+    }
+}
+
+/// Where a target's `reached` stands among its keys: after `met_in` in
+/// `summary.json`, in alphabetical order in a sweep's files.
+#[derive(Clone, Copy)]
+enum TargetOrder {
+    Published,
+    Alphabetical,
+}
+
+/// A summary serialized with the keys of every object in alphabetical order
+/// and without its run block: see [`Summary::in_key_order`].
+pub struct KeyOrdered<'a>(&'a Summary);
+
+impl Serialize for KeyOrdered<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize_as(None, TargetOrder::Alphabetical, s)
+    }
+}
+
+/// A target's verdict with its keys in alphabetical order (the fields of
+/// [`TargetResult`], which `summary.json` writes with `reached` after `met_in`).
+#[derive(Serialize)]
+struct SortedTarget<'a> {
+    #[serde(with = "bound_serde")]
+    bound: Bound,
+    estimate: &'a Estimate,
+    met: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    met_in: Option<f64>,
+    metric: &'a str,
+    per: Per,
+    periods_judged: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reached: Option<SortedReached>,
+    #[serde(with = "region_or_all")]
+    region: Option<String>,
+    share_of_periods_met: Option<f64>,
+    share_of_periods_met_by_replication: &'a Estimate,
+}
+
+/// [`Reached`] with its keys in alphabetical order.
+#[derive(Serialize)]
+struct SortedReached {
+    level: f64,
+    share: f64,
+}
+
+impl<'a> From<&'a TargetResult> for SortedTarget<'a> {
+    fn from(t: &'a TargetResult) -> Self {
+        SortedTarget {
+            bound: t.bound,
+            estimate: &t.estimate,
+            met: t.met,
+            met_in: t.met_in,
+            metric: &t.metric,
+            per: t.per,
+            periods_judged: t.periods_judged,
+            reached: t.reached.map(|r| SortedReached {
+                level: r.level,
+                share: r.share,
+            }),
+            region: t.region.clone(),
+            share_of_periods_met: t.share_of_periods_met,
+            share_of_periods_met_by_replication: &t.share_of_periods_met_by_replication,
+        }
     }
 }
 

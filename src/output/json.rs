@@ -19,9 +19,3 @@ pub fn summary(s: &Summary) -> String {
 pub fn comparison(c: &Comparison) -> String {
     pretty(c)
 }
-
-/// The summary as a JSON tree (with its run block), for code that still
-/// reads results by key (the sweep module).
-pub fn summary_value(s: &Summary) -> serde_json::Value {
-    serde_json::to_value(s.document()).expect("results serialize to JSON")
-}

@@ -13,23 +13,23 @@
 mod assemble;
 pub mod store;
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
 use std::io::{BufReader, BufWriter, Seek, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use rayon::prelude::*;
-use serde_json::{json, Value};
 
-pub use assemble::{assemble, point_cells, point_header, Assembled, POINT_COLUMNS};
+pub use assemble::{assemble, point_cells, point_columns, point_header, Assembled};
+pub use store::Point;
 
 use crate::experiment::{self, groups, observe, simulate_cancellable, Fold, Observation};
 use crate::model::{fnv1a, Model, Work};
-use crate::report::write_atomic;
+use crate::output::io::write_atomic;
 use crate::runner::{Runner, Stopped};
 use crate::scenario::{self, Scenario};
-use store::{lock_folder, FolderLock};
+use store::{lock_folder, FolderLock, PartEnd, PartHeader, PartSum, PlanFile, VaryFile};
 
 /// The largest grid a sweep runs.
 pub const MAX_POINTS: usize = 100_000;
@@ -139,15 +139,13 @@ impl Plan {
         out
     }
 
-    /// The values of point `i` as the JSON object kept with the point.
-    pub fn values_json(&self, i: usize) -> Value {
-        Value::Object(
-            self.varies
-                .iter()
-                .zip(self.values(i))
-                .map(|(v, x)| (v.key.clone(), Value::String(x.to_string())))
-                .collect(),
-        )
+    /// The values of point `i` by key, as kept with the point.
+    pub fn values_map(&self, i: usize) -> BTreeMap<String, String> {
+        self.varies
+            .iter()
+            .zip(self.values(i))
+            .map(|(v, x)| (v.key.clone(), x.to_string()))
+            .collect()
     }
 
     /// The `--set` flags of point `i`.
@@ -159,44 +157,48 @@ impl Plan {
             .collect()
     }
 
-    pub fn to_json(&self) -> Value {
-        json!({
-            "scenario": self.scenario_name,
-            "fingerprint": self.fingerprint,
-            "seed": self.seed,
-            "replications": self.replications,
-            "vary": self.varies.iter().map(|v| json!({"key": v.key, "values": v.values})).collect::<Vec<_>>(),
-            "points": self.count,
-        })
+    /// The plan as its files hold it.
+    pub fn to_file(&self) -> PlanFile {
+        PlanFile {
+            fingerprint: self.fingerprint.clone(),
+            points: self.count as u64,
+            replications: self.replications,
+            scenario: self.scenario_name.clone(),
+            seed: self.seed,
+            vary: self
+                .varies
+                .iter()
+                .map(|v| VaryFile {
+                    key: v.key.clone(),
+                    values: v.values.clone(),
+                })
+                .collect(),
+        }
     }
 
     /// The plan's identity: SHA-256 of its JSON (scenario fingerprint, grid,
     /// seed, replications). Every point and part carries it.
     pub fn id(&self) -> String {
-        store::sha256_hex(&[serde_json::to_string(&self.to_json()).expect("json").as_bytes()])
+        store::sha256_hex(&[json_text(&self.to_file()).as_bytes()])
     }
 
-    /// Reads a plan back (from a part), checking its sizes before anything is allocated.
-    pub fn from_json(v: &Value) -> Result<Plan, String> {
+    /// Reads a plan back (from a part or `sweep-plan.json`), checking its
+    /// sizes before anything is allocated for its points.
+    pub fn from_file(file: PlanFile) -> Result<Plan, String> {
         let bad = |what: &str| format!("its plan has no valid `{what}`");
-        let mut varies = vec![];
-        for item in v["vary"].as_array().ok_or_else(|| bad("vary"))? {
-            let values: Vec<String> = item["values"]
-                .as_array()
-                .ok_or_else(|| bad("vary"))?
-                .iter()
-                .map(|x| x.as_str().map(String::from).ok_or_else(|| bad("vary")))
-                .collect::<Result<_, _>>()?;
-            if values.is_empty() {
-                return Err(bad("vary"));
-            }
-            varies.push(Vary {
-                key: item["key"].as_str().ok_or_else(|| bad("vary"))?.to_string(),
-                values,
-            });
+        if file.vary.iter().any(|v| v.values.is_empty()) {
+            return Err(bad("vary"));
         }
+        let varies: Vec<Vary> = file
+            .vary
+            .into_iter()
+            .map(|v| Vary {
+                key: v.key,
+                values: v.values,
+            })
+            .collect();
         let count = count_points(&varies);
-        let claimed = v["points"].as_u64().ok_or_else(|| bad("points"))?;
+        let claimed = file.points;
         if varies.is_empty() || count > MAX_POINTS || claimed != count as u64 {
             return Err(format!(
                 "its plan claims {claimed} points for a grid of {} (at most {MAX_POINTS})",
@@ -207,19 +209,24 @@ impl Plan {
                 }
             ));
         }
+        if file.replications == 0 {
+            return Err(bad("replications"));
+        }
         Ok(Plan {
-            scenario_name: v["scenario"].as_str().ok_or_else(|| bad("scenario"))?.to_string(),
+            scenario_name: file.scenario,
             varies,
             count,
-            seed: v["seed"].as_u64().ok_or_else(|| bad("seed"))?,
-            replications: v["replications"]
-                .as_u64()
-                .and_then(|r| u32::try_from(r).ok())
-                .filter(|&r| r > 0)
-                .ok_or_else(|| bad("replications"))?,
-            fingerprint: v["fingerprint"].as_str().ok_or_else(|| bad("fingerprint"))?.to_string(),
+            seed: file.seed,
+            replications: file.replications,
+            fingerprint: file.fingerprint,
         })
     }
+}
+
+/// Compact JSON of one of the sweep's file records.
+fn json_text<T: serde::Serialize>(value: &T) -> String {
+    // Keys are strings and every number is finite: this cannot fail.
+    serde_json::to_string(value).expect("sweep records serialize to JSON")
 }
 
 /// `--shard I/N`: this task runs the points whose index is I modulo N.
@@ -411,7 +418,7 @@ impl Finished {
     }
 
     /// The verified points of this run, in index order.
-    pub fn points(&mut self) -> Result<impl Iterator<Item = Result<Value, String>> + '_, String> {
+    pub fn points(&mut self) -> Result<impl Iterator<Item = Result<Point, String>> + '_, String> {
         let plan = self.plan.clone();
         let plan_id = self.plan_id.clone();
         Ok(self.lines()?.map(move |r| {
@@ -420,15 +427,6 @@ impl Finished {
             store::check_point(body, &plan, i).map_err(|e| format!("point {i} {e}"))
         }))
     }
-}
-
-/// The JSON of a finished point (its values and its summary, without run information).
-fn point_json(plan: &Plan, i: usize, summary: &experiment::Summary) -> Value {
-    let mut s = crate::report::summary_json(summary);
-    if let Some(o) = s.as_object_mut() {
-        o.remove("run");
-    }
-    json!({"index": i, "values": plan.values_json(i), "summary": s})
 }
 
 /// Makes `dir` ready for this run: a fresh start clears the points of an
@@ -443,13 +441,13 @@ fn prepare(run: &SweepRun, dir: &Path, plan_id: &str) -> Result<Vec<bool>, Sweep
     let plan_path = dir.join("sweep-plan.json");
     if run.resume {
         if let Ok(text) = std::fs::read_to_string(&plan_path) {
-            let saved: Value = serde_json::from_str(&text).map_err(|e| {
+            let saved: PlanFile = serde_json::from_str(&text).map_err(|e| {
                 bad(format!(
                     "{} is damaged ({e}): delete it and drop --resume to start the sweep again",
                     plan_path.display()
                 ))
             })?;
-            if saved != plan.to_json() {
+            if saved != plan.to_file() {
                 return Err(bad(format!("{} holds a different sweep (another scenario, grid, seed or replications): choose another --out folder, or drop --resume to start this one afresh", dir.display())));
             }
         }
@@ -551,7 +549,7 @@ pub fn execute_with(run: &SweepRun, runner: &Runner) -> Result<Finished, SweepEr
             let done = prepare(run, &dir, &plan_id)?;
             let out = run.out.as_deref().expect("a work folder comes from --out");
             clear_results(run, out)?;
-            let plan_text = serde_json::to_string_pretty(&plan.to_json()).expect("json") + "\n";
+            let plan_text = serde_json::to_string_pretty(&plan.to_file()).expect("json") + "\n";
             let plan_path = dir.join("sweep-plan.json");
             write_atomic(&plan_path, plan_text.as_bytes()).map_err(|e| failed("write", &plan_path, e))?;
             (Store::Dir(points), Some(lock), done)
@@ -626,8 +624,7 @@ pub fn execute_with(run: &SweepRun, runner: &Runner) -> Result<Finished, SweepEr
                 threads,
             );
             let i = todo[k];
-            let body = serde_json::to_string(&point_json(plan, i, &summary)).expect("json");
-            let line = store::point_line(&plan_id, &body);
+            let line = store::point_line(&plan_id, &Point::new(plan, i, summary).to_json());
             match &mut finished.store {
                 Store::Dir(points) => {
                     let path = store::point_file(points, i);
@@ -740,17 +737,17 @@ pub fn write_part(dir: &Path, finished: &mut Finished, shard: (usize, usize), so
     use sha2::Digest;
     {
         let mut w = BufWriter::new(tmp.as_file_mut());
-        let header = json!({
-            "format": "nursequeue-sweep-part",
-            "version": 1,
-            "plan": finished.plan.to_json(),
-            "plan_id": finished.plan_id,
-            "shard": [shard.0, shard.1],
-            "points": count,
-            "sets": sets,
-            "source": source,
-        });
-        let header = serde_json::to_string(&header).expect("json") + "\n";
+        let header = PartHeader {
+            format: store::PART_FORMAT.into(),
+            plan: finished.plan.to_file(),
+            plan_id: finished.plan_id.clone(),
+            points: count as u64,
+            sets: sets.to_vec(),
+            shard: [shard.0 as u64, shard.1 as u64],
+            source: source.into(),
+            version: store::PART_VERSION,
+        };
+        let header = json_text(&header) + "\n";
         let mut put = |bytes: &[u8]| -> Result<(), String> {
             hasher.update(bytes);
             w.write_all(bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))
@@ -759,8 +756,13 @@ pub fn write_part(dir: &Path, finished: &mut Finished, shard: (usize, usize), so
         for line in finished.lines()? {
             put(&line?.1)?;
         }
-        let end = json!({"end": {"points": count, "sha256": store::hex(&hasher.finalize())}});
-        w.write_all((serde_json::to_string(&end).expect("json") + "\n").as_bytes())
+        let end = PartEnd {
+            end: PartSum {
+                points: count as u64,
+                sha256: store::hex(&hasher.finalize()),
+            },
+        };
+        w.write_all((json_text(&end) + "\n").as_bytes())
             .and_then(|_| w.flush())
             .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     }
@@ -836,39 +838,40 @@ fn read_parts_checked(paths: &[PathBuf], cancel: &crate::runner::Cancel) -> Resu
             .ok_or_else(|| refuse("is empty".into()))?;
         hasher.update(&line);
         offset += line.len() as u64;
-        let header: Value =
-            serde_json::from_slice(&line).map_err(|_| refuse("is not a part of a nursequeue sweep (or is damaged)".into()))?;
-        if header["format"] != "nursequeue-sweep-part" || header["version"] != 1 {
+        let header: PartHeader = serde_json::from_slice(&line).map_err(|_| {
+            refuse(if PartHeader::other_version(&line) {
+                "is not a part of a nursequeue sweep of this version".into()
+            } else {
+                "is not a part of a nursequeue sweep (or is damaged)".into()
+            })
+        })?;
+        if header.format != store::PART_FORMAT || header.version != store::PART_VERSION {
             return Err(refuse("is not a part of a nursequeue sweep of this version".into()));
         }
-        let plan = Plan::from_json(&header["plan"]).map_err(&refuse)?;
+        let plan = Plan::from_file(header.plan).map_err(&refuse)?;
         let plan_id = plan.id();
-        let source = header["source"].as_str().ok_or_else(|| refuse("has no scenario text".into()))?;
-        let sets: Vec<String> = header["sets"]
-            .as_array()
-            .map(|a| a.iter().filter_map(|s| s.as_str().map(String::from)).collect())
-            .ok_or_else(|| refuse("has no --set list".into()))?;
-        if header["plan_id"] != plan_id.as_str() || fingerprint(source, &sets) != plan.fingerprint {
+        let (source, sets) = (header.source, header.sets);
+        if header.plan_id != plan_id || fingerprint(&source, &sets) != plan.fingerprint {
             return Err(refuse(
                 "was edited: its plan or scenario text does not match its fingerprint".into(),
             ));
         }
-        let shard = match (header["shard"][0].as_u64(), header["shard"][1].as_u64()) {
-            (Some(k), Some(n)) if k < n && n as usize <= MAX_POINTS => (k as usize, n as usize),
+        let shard = match header.shard {
+            [k, n] if k < n && n as usize <= MAX_POINTS => (k as usize, n as usize),
             _ => return Err(refuse("has no valid shard I/N".into())),
         };
         let count = shard_points(plan.count, Some(shard)).count();
-        if header["points"].as_u64() != Some(count as u64) {
+        if header.points != count as u64 {
             return Err(refuse(format!(
                 "claims {} points where shard {}/{} of this sweep has {count}",
-                header["points"], shard.0, shard.1
+                header.points, shard.0, shard.1
             )));
         }
         match &first {
             None => {
                 by_shard = vec![None; shard.1];
                 offsets = vec![0; plan.count];
-                first = Some((plan.clone(), plan_id.clone(), source.to_string(), sets, shard.1));
+                first = Some((plan.clone(), plan_id.clone(), source, sets, shard.1));
             }
             Some((_, id, _, _, n)) => {
                 if *id != plan_id {
@@ -896,10 +899,11 @@ fn read_parts_checked(paths: &[PathBuf], cancel: &crate::runner::Cancel) -> Resu
                 .map_err(&refuse)?
                 .ok_or_else(|| refuse(format!("is truncated: point {i} is missing")))?;
             let body = store::open_point_line(&line, &plan_id).map_err(|e| refuse(format!("has a point line that {e}")))?;
+            // The summary is skipped here; `Merged::points` reads it.
             #[derive(serde::Deserialize)]
             struct Head {
                 index: u64,
-                values: Value,
+                values: BTreeMap<String, String>,
             }
             let head: Head = serde_json::from_slice(body).map_err(|e| refuse(format!("has a damaged point: {e}")))?;
             if head.index != i as u64 {
@@ -908,7 +912,7 @@ fn read_parts_checked(paths: &[PathBuf], cancel: &crate::runner::Cancel) -> Resu
                     head.index
                 )));
             }
-            if head.values != plan.values_json(i) {
+            if head.values != plan.values_map(i) {
                 return Err(refuse(format!("holds values for point {i} that are not this sweep's")));
             }
             hasher.update(&line);
@@ -918,10 +922,8 @@ fn read_parts_checked(paths: &[PathBuf], cancel: &crate::runner::Cancel) -> Resu
         store::read_line(&mut r, &mut line)
             .map_err(&refuse)?
             .ok_or_else(|| refuse("is truncated (no end line)".into()))?;
-        let end: Value = serde_json::from_slice(&line).map_err(|_| refuse("has extra or damaged lines at its end".into()))?;
-        if end["end"]["points"].as_u64() != Some(count as u64)
-            || end["end"]["sha256"].as_str() != Some(store::hex(&hasher.finalize()).as_str())
-        {
+        let end: PartEnd = serde_json::from_slice(&line).map_err(|_| refuse("has extra or damaged lines at its end".into()))?;
+        if end.end.points != count as u64 || end.end.sha256 != store::hex(&hasher.finalize()) {
             return Err(refuse("was edited or damaged (its checksum does not match its content)".into()));
         }
         if store::read_line(&mut r, &mut line).map_err(&refuse)?.is_some() {
@@ -964,7 +966,7 @@ impl Merged {
     }
 
     /// The points of every part, in index order, each checked again.
-    pub fn points(&self) -> impl Iterator<Item = Result<Value, String>> + '_ {
+    pub fn points(&self) -> impl Iterator<Item = Result<Point, String>> + '_ {
         let n = self.files.len();
         // Keep every part open when there are not too many of them.
         let mut open: Vec<Option<(BufReader<File>, u64)>> = (0..n).map(|_| None).collect();
@@ -1033,7 +1035,7 @@ mod tests {
         assert_eq!(plan.count, 12);
         assert_eq!((0..12).map(|i| plan.values(i)).collect::<Vec<_>>(), nested);
         assert_eq!(plan.sets(5), vec!["a=1", "b=z", "c=q"]);
-        let back = Plan::from_json(&plan.to_json()).unwrap();
+        let back = Plan::from_file(plan.to_file()).unwrap();
         assert_eq!(back.id(), plan.id());
     }
 
@@ -1046,7 +1048,7 @@ mod tests {
         };
         assert_eq!(count_points(&[v.clone(), v.clone()]), 10_000_000_000);
         assert_eq!(count_points(&[v.clone(), v.clone(), v.clone(), v.clone()]), usize::MAX);
-        let mut json = Plan {
+        let mut file = Plan {
             scenario_name: "s".into(),
             count: 2,
             varies: vec![vary("a", &["1", "2"])],
@@ -1054,9 +1056,9 @@ mod tests {
             replications: 1,
             fingerprint: "f".into(),
         }
-        .to_json();
-        json["points"] = serde_json::json!(1_000_000_000_000u64);
-        assert!(Plan::from_json(&json).unwrap_err().contains("claims 1000000000000 points"));
+        .to_file();
+        file.points = 1_000_000_000_000;
+        assert!(Plan::from_file(file).unwrap_err().contains("claims 1000000000000 points"));
         assert_eq!(parse_shard("3/3").ok(), None);
         assert_eq!(parse_shard("2/3").ok(), Some((2, 3)));
     }

@@ -16,14 +16,51 @@
 //! or empty file, a point under the wrong file name or index, a point twice —
 //! is refused with the file's name and what to do.
 
+use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{BufRead, Read, Write};
 use std::path::{Path, PathBuf};
 
-use serde_json::Value;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::Plan;
+use crate::experiment::Summary;
+
+/// A finished point, as its point line holds it (keys in alphabetical order):
+/// its index, its summary without the run block, and the value of each
+/// varied key.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Point {
+    /// The point's index in the grid.
+    pub index: usize,
+    /// The point's results.
+    #[serde(serialize_with = "summary_in_key_order")]
+    pub summary: Summary,
+    /// Varied key → its value at this point (alphabetical by key, as written).
+    pub values: BTreeMap<String, String>,
+}
+
+fn summary_in_key_order<S: serde::Serializer>(summary: &Summary, s: S) -> Result<S::Ok, S::Error> {
+    summary.in_key_order().serialize(s)
+}
+
+impl Point {
+    /// Point `index` of `plan` with its results.
+    pub fn new(plan: &Plan, index: usize, summary: Summary) -> Point {
+        Point {
+            index,
+            summary,
+            values: plan.values_map(index),
+        }
+    }
+
+    /// The point's JSON text, as its point line holds it.
+    pub fn to_json(&self) -> String {
+        // Keys are strings and non-finite numbers are written as null: this cannot fail.
+        serde_json::to_string(self).expect("a point serializes to JSON")
+    }
+}
 
 /// The longest line read from a point or part file (a point of a large
 /// scenario is a few MB): longer lines are refused before they fill memory.
@@ -88,19 +125,102 @@ pub fn open_point_line<'a>(line: &'a [u8], plan_id: &str) -> Result<&'a [u8], St
     Ok(body)
 }
 
-/// Parses a point's JSON and checks that it is point `index` of the plan.
-pub fn check_point(body: &[u8], plan: &Plan, index: usize) -> Result<Value, String> {
-    let v: Value = serde_json::from_slice(body).map_err(|e| format!("is not valid JSON: {e}"))?;
-    if v["index"].as_u64() != Some(index as u64) {
+/// Reads a point's JSON and checks that it is point `index` of the plan.
+pub fn check_point(body: &[u8], plan: &Plan, index: usize) -> Result<Point, String> {
+    let point: Point = serde_json::from_slice(body).map_err(|e| format!("is not a valid point: {e}"))?;
+    if point.index != index {
         return Err(format!(
             "holds point {} where point {index} belongs (a copied or renamed file)",
-            v["index"]
+            point.index
         ));
     }
-    if v["values"] != plan.values_json(index) || !v["summary"].is_object() {
+    if point.values != plan.values_map(index) {
         return Err(format!("does not hold the values of point {index} of this sweep"));
     }
-    Ok(v)
+    Ok(point)
+}
+
+/// A plan as its JSON holds it (`sweep-plan.json`, a part's header and
+/// `sweep.json`; keys in alphabetical order). Its compact text is hashed into
+/// the plan id.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PlanFile {
+    /// Fingerprint of the scenario text and the fixed `--set` flags.
+    pub fingerprint: String,
+    /// Number of points the grid claims (checked before anything is allocated).
+    pub points: u64,
+    /// Replications per point.
+    pub replications: u32,
+    /// The scenario's name.
+    pub scenario: String,
+    /// The seed of replication 0.
+    pub seed: u64,
+    /// The varied keys and their values, first varying slowest.
+    pub vary: Vec<VaryFile>,
+}
+
+/// One varied key and its values, in a [`PlanFile`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct VaryFile {
+    /// The key, as `--set` takes it.
+    pub key: String,
+    /// Its values, in order.
+    pub values: Vec<String>,
+}
+
+/// What a part's first line says its format is.
+pub const PART_FORMAT: &str = "nursequeue-sweep-part";
+/// The version of the part format this program writes and reads.
+pub const PART_VERSION: u32 = 1;
+
+/// The header line of a part (keys in alphabetical order).
+#[derive(Debug, Serialize, Deserialize)]
+pub struct PartHeader {
+    /// [`PART_FORMAT`].
+    pub format: String,
+    /// The sweep's plan.
+    pub plan: PlanFile,
+    /// The plan's id (the SHA-256 of its JSON).
+    pub plan_id: String,
+    /// Points of this shard.
+    pub points: u64,
+    /// The fixed `--set` flags.
+    pub sets: Vec<String>,
+    /// `[I, N]`: this part is shard I of N.
+    pub shard: [u64; 2],
+    /// The scenario text.
+    pub source: String,
+    /// [`PART_VERSION`].
+    pub version: u32,
+}
+
+impl PartHeader {
+    /// Whether a header line that does not read as a [`PartHeader`] comes
+    /// from another version of the part format (rather than being damaged).
+    pub fn other_version(line: &[u8]) -> bool {
+        #[derive(Deserialize)]
+        struct Version {
+            format: String,
+            version: u64,
+        }
+        serde_json::from_slice::<Version>(line).is_ok_and(|v| v.format == PART_FORMAT && v.version != PART_VERSION as u64)
+    }
+}
+
+/// The last line of a part: `{"end":{"points":…,"sha256":…}}`.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct PartEnd {
+    /// The count and checksum.
+    pub end: PartSum,
+}
+
+/// The number of points of a part and the SHA-256 of every byte before its end line.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct PartSum {
+    /// Points in the part.
+    pub points: u64,
+    /// SHA-256 in hex.
+    pub sha256: String,
 }
 
 /// The longest header line of a part (the plan and the scenario text).
