@@ -8,9 +8,9 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use crate::calendar::{parse_duration, MINUTE};
 use crate::erlang::Queue;
 use crate::experiment;
+use crate::experiment::runner::{Cancel, Runner};
 use crate::model::{self, Model};
 use crate::output::{self, io::OutputSet};
-use crate::runner::{Cancel, Runner};
 use crate::scenario::{self, Scenario};
 
 #[derive(Parser, Debug)]
@@ -691,7 +691,7 @@ impl ProgressReport {
         }
     }
 
-    fn update(&mut self, p: crate::runner::Progress) {
+    fn update(&mut self, p: crate::experiment::runner::Progress) {
         if let Some(b) = &self.bar {
             b.set_length(p.total);
             b.set_position(p.done);
@@ -1010,7 +1010,7 @@ fn calibrate(args: CalibrateArgs, cancel: &Cancel) -> Result<(), Failure> {
     let result = runner
         .install(|| {
             calibrate::calibrate(&model, &observations, &options, &|done, total| {
-                let p = crate::runner::Progress {
+                let p = crate::experiment::runner::Progress {
                     done: done as u64,
                     total: total as u64,
                 };
@@ -1138,7 +1138,7 @@ fn staff(args: StaffArgs, cancel: &Cancel) -> Result<(), Failure> {
     };
     let mut bar = ProgressReport::new(args.progress, "staff");
     let result = staff::staff(&base, &options, &runner, &mut |p| {
-        bar.update(crate::runner::Progress {
+        bar.update(crate::experiment::runner::Progress {
             done: p.simulations_done,
             total: p.simulations_done + p.simulations_left,
         })

@@ -11,8 +11,8 @@ use serde_json::Value;
 
 use super::{Plan, SweepError};
 use crate::charts::{Chart, LineChart, NamedChart, XAxis};
+use crate::experiment::runner::Cancel;
 use crate::report::{self, write_atomic};
-use crate::runner::Cancel;
 
 /// What is left of the points once assembled: the table of key figures.
 pub struct Assembled {

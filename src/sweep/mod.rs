@@ -24,10 +24,10 @@ use serde_json::{json, Value};
 
 pub use assemble::{assemble, point_cells, point_header, Assembled, POINT_COLUMNS};
 
+use crate::experiment::runner::{Runner, Stopped};
 use crate::experiment::{self, groups, observe, simulate_cancellable, Fold, Observation};
 use crate::model::{fnv1a, Model, Work};
 use crate::report::write_atomic;
-use crate::runner::{Runner, Stopped};
 use crate::scenario::{self, Scenario};
 use store::{lock_folder, FolderLock};
 
