@@ -4,6 +4,9 @@
 //!
 //! The library's façade is small: [`load_scenario`], [`run`], [`compare`],
 //! [`sweep()`] and the result types ([`Summary`], [`Comparison`], [`Estimate`]).
+//! To bound the threads or stop a run from another thread (Ctrl-C), build a
+//! [`Runner`] with a [`Cancel`] token and call [`experiment::run_with`] or
+//! [`experiment::compare_with`].
 //!
 //! ```no_run
 //! let scenario = nursequeue::load_scenario("scenarios/cluster-3-2024.toml", &[]).unwrap();
@@ -33,8 +36,6 @@ pub mod experiment;
 pub mod model;
 pub mod output;
 #[allow(missing_docs)]
-pub mod runner;
-#[allow(missing_docs)]
 pub mod scenario;
 #[allow(missing_docs)]
 pub mod staff;
@@ -42,9 +43,8 @@ pub mod stats;
 #[allow(missing_docs)]
 pub mod sweep;
 
-#[doc(hidden)]
-pub use output::{charts, html};
 
+pub use experiment::runner::{Cancel, Progress, Runner};
 pub use experiment::{Comparison, RunInfo, SettlementRow, Summary, TargetResult};
 pub use scenario::Scenario;
 pub use stats::{Estimate, Metric, MetricDef, Unit, View, CATALOGUE};

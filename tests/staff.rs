@@ -7,9 +7,9 @@ mod common;
 
 use assert_cmd::Command;
 use nursequeue::erlang::Queue;
-use nursequeue::runner::Runner;
 use nursequeue::scenario::Scenario;
 use nursequeue::staff::{self, judge, Options, Plan, StaffResult};
+use nursequeue::Runner;
 
 fn nursequeue() -> Command {
     Command::cargo_bin("nursequeue").expect("binary")

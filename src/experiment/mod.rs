@@ -5,10 +5,11 @@
 
 use crate::engine::Simulation;
 use crate::model::{Model, SeriesPeriod, TargetModel};
-use crate::runner::{Runner, Stopped};
 use crate::scenario::{Bound, Scenario, TargetMetric};
 use crate::stats::{group_values, metric_set, Accumulator, Estimate, HourCell, Metric, PeriodCounts, StaffingSample, Tally, WaitHistogram};
+use runner::{Runner, Stopped};
 
+pub mod runner;
 mod summary;
 pub use summary::*;
 
@@ -397,7 +398,7 @@ pub fn run_replications_with_progress(
     seed: u64,
     replications: u32,
     sink: &mut dyn FnMut(u64, Vec<Observation>),
-    progress: &mut dyn FnMut(crate::runner::Progress),
+    progress: &mut dyn FnMut(runner::Progress),
 ) -> Result<(), RunError> {
     let groups: Vec<Vec<Vec<usize>>> = models.iter().map(groups).collect();
     let per_rep = models.len() as u64;
@@ -636,11 +637,7 @@ pub fn run_with(scenario: &Scenario, runner: &Runner) -> Result<Summary, RunErro
 }
 
 /// [`run_with`], calling `progress` as replications finish (for a progress bar).
-pub fn run_with_progress(
-    scenario: &Scenario,
-    runner: &Runner,
-    progress: &mut dyn FnMut(crate::runner::Progress),
-) -> Result<Summary, RunError> {
+pub fn run_with_progress(scenario: &Scenario, runner: &Runner, progress: &mut dyn FnMut(runner::Progress)) -> Result<Summary, RunError> {
     let started = std::time::Instant::now();
     let model = Model::compile(scenario);
     let mut fold = Fold::new(&model, names_of(scenario).len());
@@ -678,7 +675,7 @@ pub fn compare_with(scenarios: &[Scenario], runner: &Runner) -> Result<Compariso
 pub fn compare_with_progress(
     scenarios: &[Scenario],
     runner: &Runner,
-    progress: &mut dyn FnMut(crate::runner::Progress),
+    progress: &mut dyn FnMut(runner::Progress),
 ) -> Result<Comparison, RunError> {
     let started = std::time::Instant::now();
     let (seed, replications) = (scenarios[0].seed, scenarios[0].replications);

@@ -144,7 +144,8 @@ fn parameter_table(c: &Calibration, ranges: &[(f64, f64)], value: &dyn Fn(usize,
 }
 
 fn fit_table(c: &Calibration) -> String {
-    use crate::output::html::{escape, number};
+    use crate::output::html::escape;
+    use crate::output::words::number;
     let mut rows = String::new();
     for f in &c.fit {
         let (scale, decimals, unit) = display_of(&f.metric);

@@ -5,14 +5,12 @@
 use std::fmt::Write as _;
 
 use super::charts::NamedChart;
+use super::words::{horizon_settlement, number, target_words, CURRENCY};
 use crate::experiment::{Comparison, Summary};
 use crate::stats::{Estimate, Metric, Unit, View};
 
 /// Tables list at most this many regions (the first ones); the CSV files have all.
 pub const MAX_TABLE_REGIONS: usize = 100;
-
-/// The currency of `[settlement] price_per_call` (the scenarios price calls in Swedish kronor).
-pub const CURRENCY: &str = "SEK";
 
 /// At most this many metric columns per table: tables fit at 1,000 px and on A4.
 const MAX_COLUMNS: usize = 6;
@@ -43,25 +41,6 @@ pub fn escape(text: &str) -> String {
 
 pub(crate) fn page(title: &str, body: &str) -> String {
     format!("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><title>{}</title><style>{STYLE}</style></head><body>\n{body}\n</body></html>\n", escape(title))
-}
-
-/// A number with thin-space thousands separators (`12 345`), `decimals` after the point.
-pub fn number(x: f64, decimals: usize) -> String {
-    let text = format!("{:.*}", decimals, x.abs());
-    let (int, frac) = text.split_once('.').map_or((text.as_str(), None), |(i, f)| (i, Some(f)));
-    let mut grouped = String::new();
-    for (k, ch) in int.chars().enumerate() {
-        if k > 0 && (int.len() - k) % 3 == 0 {
-            grouped.push('\u{202f}');
-        }
-        grouped.push(ch);
-    }
-    let negative = x < 0.0 && text.chars().any(|c| c.is_ascii_digit() && c != '0');
-    let sign = if negative { "−" } else { "" };
-    match frac {
-        Some(f) => format!("{sign}{grouped}.{f}"),
-        None => format!("{sign}{grouped}"),
-    }
 }
 
 fn signed_number(x: f64, decimals: usize) -> String {
@@ -243,7 +222,7 @@ fn targets(s: &Summary) -> String {
         "<table class=\"text\"><thead><tr><th>target</th><th>regions</th><th>judged per</th><th>estimate (95 % CI)</th><th>verdict</th><th>periods met</th></tr></thead><tbody>",
     );
     for t in &s.targets {
-        let mut words = super::text::target_words(t);
+        let mut words = target_words(t);
         // The rule in the catalogue's words, not the metric key.
         if let Some(m) = s.metrics.iter().find(|m| m.key == t.metric) {
             words.rule = words.rule.replacen(&t.metric, m.title.trim_end_matches(" (minutes)"), 1);
@@ -268,7 +247,7 @@ fn targets(s: &Summary) -> String {
 }
 
 fn settlement(s: &Summary) -> String {
-    let rows = super::text::horizon_settlement(s);
+    let rows = horizon_settlement(s);
     if rows.is_empty() {
         return "<p>No calls crossed regions.</p>".into();
     }
@@ -480,13 +459,7 @@ fn compare_totals(c: &Comparison) -> String {
     // The settlement in money, where priced: the sum of the positive balances.
     let owed = |s: &Summary| -> Option<f64> {
         s.price_per_call?;
-        Some(
-            super::text::horizon_settlement(s)
-                .iter()
-                .filter_map(|r| r.net_amount)
-                .filter(|a| *a > 0.0)
-                .sum(),
-        )
+        Some(horizon_settlement(s).iter().filter_map(|r| r.net_amount).filter(|a| *a > 0.0).sum())
     };
     if c.summaries.iter().any(|s| owed(s).is_some()) {
         let _ = write!(out, "<tr><td>Settlement paid between regions ({CURRENCY})</td>");
@@ -570,7 +543,7 @@ fn compare_settlement(c: &Comparison) -> String {
     }
     out += "</tr></thead><tbody>";
     let value = |s: &Summary, region: &str| -> Option<f64> {
-        let r = super::text::horizon_settlement(s).into_iter().find(|r| r.region == region)?;
+        let r = horizon_settlement(s).into_iter().find(|r| r.region == region)?;
         if priced {
             r.net_amount
         } else {

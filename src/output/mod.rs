@@ -11,6 +11,9 @@
 //! | `xlsx.rs` | `results.xlsx`: the CSV tables as one workbook |
 //! | `charts.rs` | charts as PNG and SVG |
 //! | `html.rs` | `report.html` |
+//!
+//! `words.rs` holds what the text tables and `report.html` say alike (a leaf
+//! module, so that no format imports another that imports it back).
 
 pub mod calibration;
 pub mod charts;
@@ -21,6 +24,7 @@ pub mod io;
 pub mod json;
 pub mod staffing;
 pub mod text;
+pub mod words;
 pub mod xlsx;
 
 use crate::experiment::{Comparison, Summary};

@@ -6,7 +6,8 @@ use crate::experiment::TargetResult;
 use crate::scenario::Bound;
 use crate::staff::{StaffResult, StaffingRow};
 
-use super::html::{escape, number};
+use super::html::escape;
+use super::words::number;
 
 /// A target's value: a share in %, or minutes.
 fn value(t: &TargetResult, x: f64) -> String {

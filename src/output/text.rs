@@ -5,9 +5,13 @@
 use std::fmt::Write as _;
 
 use crate::calendar::format_duration;
-use crate::experiment::{Comparison, SettlementRow, Summary, TargetResult};
-use crate::scenario::{Bound, Scenario};
+use crate::experiment::{Comparison, Summary};
+use crate::scenario::Scenario;
 use crate::stats::{Estimate, Metric, View};
+
+use super::words::{horizon_settlement, number, CURRENCY};
+// Shared with report.html; kept at this path for the modules that name it here.
+pub use super::words::{target_words, TargetWords};
 
 /// `12.3 ±0.4` with the interval's half-width, scaled (100 for percentages).
 pub fn cell(e: &Estimate, scale: f64, decimals: usize) -> String {
@@ -156,18 +160,6 @@ pub fn align(header: &[String], rows: &[Vec<String>]) -> String {
     out
 }
 
-/// The settlement rows over the whole horizon, or none when no call crossed regions.
-pub fn horizon_settlement(s: &Summary) -> Vec<&SettlementRow> {
-    let rows: Vec<&SettlementRow> = s.settlement.iter().filter(|r| r.period.is_horizon()).collect();
-    if rows
-        .iter()
-        .all(|r| r.answered_for_others.mean.unwrap_or(0.0) == 0.0 && r.answered_by_others.mean.unwrap_or(0.0) == 0.0)
-    {
-        return vec![];
-    }
-    rows
-}
-
 /// The nurse hours of the run (all regions), in words.
 fn hours_text(s: &Summary) -> String {
     let Some(i) = s.metric("nurse_hours") else {
@@ -210,7 +202,7 @@ fn priced_hours(text: String, scenario: &Scenario, s: &Summary) -> String {
         UNPRICED,
         &format!(
             " Staffing cost of these hours at cost_per_nurse_hour: {} SEK per replication{note}.",
-            crate::output::html::number(cost, 0)
+            number(cost, 0)
         ),
     )
 }
@@ -223,7 +215,7 @@ fn settlement_text(s: &Summary) -> String {
     let mut out = "\nSettlement over the horizon (calls per replication):\n".to_string();
     let mut header: Vec<String> = ["", "answered for others", "answered by others", "net"].map(String::from).to_vec();
     if s.price_per_call.is_some() {
-        header.push(format!("net amount ({})", super::html::CURRENCY));
+        header.push(format!("net amount ({})", CURRENCY));
     }
     let table: Vec<Vec<String>> = rows
         .iter()
@@ -277,65 +269,10 @@ fn bilateral_text(s: &Summary) -> String {
         .map(String::from)
         .to_vec();
     if s.price_per_call.is_some() {
-        header.push(format!("amount ({})", super::html::CURRENCY));
+        header.push(format!("amount ({})", CURRENCY));
     }
     "\nWho owes whom over the horizon (settled calls per replication; monthly in settlement_pairs.csv):\n".to_string()
         + &align(&header, &table)
-}
-
-/// A target in words, shared by the text summary and `report.html`.
-pub struct TargetWords {
-    /// `answered_within_5m ≥ 75.0 %`
-    pub rule: String,
-    /// `87.2 % (95 % CI 86.9 % – 87.6 %)`
-    pub estimate: String,
-    /// `met in 38 % of 60 weeks`, for targets judged per period.
-    pub periods: Option<String>,
-}
-
-/// A target's rule, estimate and periods in words.
-pub fn target_words(t: &TargetResult) -> TargetWords {
-    let (op, limit) = match t.bound {
-        Bound::AtLeast(b) => ("≥", b),
-        Bound::AtMost(b) => ("≤", b),
-    };
-    let show = |x: f64| {
-        if t.in_minutes() {
-            format!("{x:.2} min")
-        } else {
-            format!("{:.1} %", 100.0 * x)
-        }
-    };
-    let estimate = match (t.estimate.mean, t.estimate.ci95) {
-        (Some(m), Some((l, h))) => format!("{} (95 % CI {} – {})", show(m), show(l), show(h)),
-        (Some(m), None) => show(m),
-        _ => "undefined (no calls)".into(),
-    };
-    let periods = match (t.per, t.share_of_periods_met) {
-        (crate::experiment::Per::Horizon, _) | (_, None) => None,
-        (per, Some(share)) => Some(format!("met in {:.0} % of {} {}s", 100.0 * share, t.periods_judged, per)),
-    };
-    // The inverse: the level this staffing reaches in the required share of periods.
-    let reached = t.reached.map(|r| {
-        let periods = match t.per {
-            crate::experiment::Per::Horizon => "replications".to_string(),
-            per => format!("{per}s"),
-        };
-        format!("reached in {:.0} % of {periods}: {op} {}", 100.0 * r.share, show(r.level))
-    });
-    let periods = match (periods, reached) {
-        (Some(p), Some(r)) => Some(format!("{p}; {r}")),
-        (p, r) => p.or(r),
-    };
-    let required = t
-        .met_in
-        .map(|q| format!(" in at least {:.0} % of {}s", 100.0 * q, t.per))
-        .unwrap_or_default();
-    TargetWords {
-        rule: format!("{} {op} {}{required}", t.metric, show(limit)),
-        estimate,
-        periods,
-    }
 }
 
 fn targets_text(s: &Summary) -> String {
@@ -423,11 +360,11 @@ fn compare_money_text(c: &Comparison) -> String {
     let priced = c.summaries.iter().any(|s| s.price_per_call.is_some());
     let mut header = vec!["".to_string(), "nurse hours".to_string()];
     if priced {
-        header.push(format!("settlement paid ({})", super::html::CURRENCY));
+        header.push(format!("settlement paid ({})", CURRENCY));
     }
     let costed = c.summaries.iter().any(|s| s.staffing_cost().is_some());
     if costed {
-        header.push(format!("staffing cost ({})", super::html::CURRENCY));
+        header.push(format!("staffing cost ({})", CURRENCY));
     }
     header.push("net calls crossing regions".to_string());
     let hours = c.metrics.iter().position(|m| m.key == "nurse_hours");

@@ -3,8 +3,8 @@
 //! minus one nurse on each adjusted shift (all on the same fresh callers),
 //! each judged by the search's rule.
 
+use crate::experiment::runner::{Progress, Runner};
 use crate::experiment::{RunError, TargetResult};
-use crate::runner::{Progress, Runner};
 
 use super::judge::evaluate;
 use super::plan::{Plan, Staffing};

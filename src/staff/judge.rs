@@ -2,9 +2,9 @@
 //! certification, and the simulation of several staffings on common random
 //! numbers that it judges.
 
+use crate::experiment::runner::{Progress, Runner};
 use crate::experiment::{run_replications_with_progress, summarize, Fold, RunError, TargetResult};
 use crate::model::Model;
-use crate::runner::{Progress, Runner};
 use crate::scenario::{Bound, Target, TargetMetric};
 
 use super::plan::{Plan, Staffing};

@@ -30,8 +30,8 @@ pub mod start;
 
 use serde::Serialize;
 
+use crate::experiment::runner::Runner;
 use crate::experiment::{RunError, TargetResult};
-use crate::runner::Runner;
 use crate::scenario::Scenario;
 
 pub use plan::{CostUnit, Plan, Slot};

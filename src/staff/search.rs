@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 
-use crate::runner::Runner;
+use crate::experiment::runner::Runner;
 
 use super::judge::{evaluate, Judgement};
 use super::plan::{Plan, Staffing};

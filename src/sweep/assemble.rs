@@ -11,11 +11,11 @@ use serde::Serialize;
 
 use super::store::Point;
 use super::{Plan, SweepError};
-use crate::charts::{Chart, LineChart, NamedChart, XAxis};
+use crate::output::charts::{Chart, LineChart, NamedChart, XAxis};
+use crate::experiment::runner::Cancel;
 use crate::experiment::{Summary, TargetResult};
 use crate::output::io::write_atomic;
 use crate::output::{slug, text::align};
-use crate::runner::Cancel;
 use crate::scenario::Bound;
 use crate::stats::{metric_set, Estimate, Metric, View};
 
@@ -358,12 +358,12 @@ pub fn assemble(
             Some(l) => sweep_charts(plan, l, &charted),
             None => vec![],
         };
-        crate::charts::write_all(d, &charts).map_err(io)?;
+        crate::output::charts::write_all(d, &charts).map_err(io)?;
         let title = format!("Sweep of {}", plan.scenario_name);
         let table = points_table(&assembled);
         write_atomic(
             &d.join("report.html"),
-            crate::html::sweep_report(&title, &table, &charts, source).as_bytes(),
+            crate::output::html::sweep_report(&title, &table, &charts, source).as_bytes(),
         )
         .map_err(io)?;
         let xlsx_tmp = tempfile::Builder::new().suffix(".xlsx").tempfile_in(d).map_err(io)?;
@@ -500,7 +500,7 @@ pub fn point_header(keys: &[String]) -> Vec<String> {
 }
 
 fn points_table(a: &Assembled) -> String {
-    use crate::html::escape;
+    use crate::output::html::escape;
     // Headers may break after the dots of a long key (`agreement.overflow.overflow_after`).
     let row = |cells: &[String], tag: &str| {
         let text = |c: &String| if tag == "th" { escape(c).replace('.', ".<wbr>") } else { escape(c) };

@@ -1,5 +1,5 @@
 //! Sweeps: one scenario turned into a grid of what-ifs, every point × every
-//! replication run on the [runner](crate::runner), with progress; shards for
+//! replication run on the [runner](crate::experiment::runner), with progress; shards for
 //! clusters, `merge`, and `--resume`.
 //!
 //! A sweep is described by its [`Plan`]; the grid is never built in memory
@@ -24,10 +24,10 @@ use rayon::prelude::*;
 pub use assemble::{assemble, point_cells, point_columns, point_header, Assembled};
 pub use store::Point;
 
+use crate::experiment::runner::{Runner, Stopped};
 use crate::experiment::{self, groups, observe, simulate_cancellable, Fold, Observation};
 use crate::model::{fnv1a, Model, Work};
 use crate::output::io::write_atomic;
-use crate::runner::{Runner, Stopped};
 use crate::scenario::{self, Scenario};
 use store::{lock_folder, FolderLock, PartEnd, PartHeader, PartSum, PlanFile, VaryFile};
 
@@ -789,7 +789,7 @@ pub struct Merged {
 /// Reads parts (files, or folders holding `part-*.jsonl`) and checks that
 /// they belong to one sweep, are intact (every checksum), and cover every
 /// point exactly once. Only the offsets of the points are kept.
-pub fn read_parts(paths: &[PathBuf], cancel: &crate::runner::Cancel) -> Result<Merged, SweepError> {
+pub fn read_parts(paths: &[PathBuf], cancel: &crate::experiment::runner::Cancel) -> Result<Merged, SweepError> {
     read_parts_checked(paths, cancel).map_err(|e| {
         if cancel.is_cancelled() {
             SweepError::Interrupted("interrupted: nothing merged".into())
@@ -799,7 +799,7 @@ pub fn read_parts(paths: &[PathBuf], cancel: &crate::runner::Cancel) -> Result<M
     })
 }
 
-fn read_parts_checked(paths: &[PathBuf], cancel: &crate::runner::Cancel) -> Result<Merged, String> {
+fn read_parts_checked(paths: &[PathBuf], cancel: &crate::experiment::runner::Cancel) -> Result<Merged, String> {
     let mut files = vec![];
     for p in paths {
         if p.is_dir() {

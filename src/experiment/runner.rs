@@ -28,6 +28,7 @@ impl Cancel {
         self.0.store(true, Ordering::SeqCst);
     }
 
+    /// Whether anyone holding the token asked to stop.
     pub fn is_cancelled(&self) -> bool {
         self.0.load(Ordering::SeqCst)
     }
@@ -41,7 +42,9 @@ impl Cancel {
 /// How far a run has come: jobs delivered (in order) out of all jobs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Progress {
+    /// Jobs delivered so far.
     pub done: u64,
+    /// Jobs in the whole run.
     pub total: u64,
 }
 
@@ -93,10 +96,12 @@ impl Runner {
         self.pool.current_num_threads()
     }
 
+    /// The token that stops this runner.
     pub fn cancel(&self) -> &Cancel {
         &self.cancel
     }
 
+    /// Whether this runner's token was set.
     pub fn is_cancelled(&self) -> bool {
         self.cancel.is_cancelled()
     }
