@@ -106,7 +106,7 @@ fn load_compared(args: &CompareArgs) -> Result<Vec<Scenario>, Failure> {
     let mut problems = String::new();
     let mut scenarios = vec![];
     let per_scenario = overrides_per_scenario(&args.set_for, args.scenarios.len()).map_err(invalid)?;
-    for (path, own) in args.scenarios.iter().zip(&per_scenario) {
+    for (n, (path, own)) in args.scenarios.iter().zip(&per_scenario).enumerate() {
         let overrides: Vec<String> = args.set.iter().chain(own).cloned().collect();
         match scenario::load_file(path, &overrides) {
             Ok(mut s) => {
@@ -117,7 +117,14 @@ fn load_compared(args: &CompareArgs) -> Result<Vec<Scenario>, Failure> {
                 }
                 scenarios.push(s)
             }
-            Err(e) => problems += &e.to_string(),
+            Err(mut e) => {
+                // The sources are the file, the `--set` flags, then this
+                // scenario's own flags: name those as the user wrote them.
+                for (source, flag) in e.sources.iter_mut().skip(1 + args.set.len()).zip(own) {
+                    source.name = format!("--set-for {}:{flag}", n + 1);
+                }
+                problems += &e.to_string();
+            }
         }
     }
     if !problems.is_empty() {
