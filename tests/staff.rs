@@ -387,6 +387,16 @@ fn bad_input_exits_2_with_a_clear_message() {
         .output()
         .unwrap();
     assert!(String::from_utf8_lossy(&out.stderr).contains("2 -> 2") || String::from_utf8_lossy(&out.stderr).contains("6 -> 2"));
+    // With --format json the best found is the JSON on standard output (the
+    // verdict on standard error, exit 2), so a script can read it.
+    let out = nursequeue()
+        .args(["staff", p, "--max-nurses", "2", "--progress", "none", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no staffing with at most 2 nurses"));
+    let best: serde_json::Value = serde_json::from_slice(&out.stdout).expect("the best staffing as JSON");
+    assert!(!best["staffing"].as_array().unwrap().is_empty(), "{best}");
     // Prices on some regions with nurses but not on others cannot be added up.
     let mixed = WEEK.replace("name = \"North\"", "name = \"North\"\ncost_per_nurse_hour = 700")
         + "[[region]]\nname = \"East\"\ncalls_per_day = 100\nshifts = [ { from = \"00:00\", to = \"24:00\", nurses = 2 } ]\n";

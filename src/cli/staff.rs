@@ -40,11 +40,22 @@ pub(super) fn staff(args: StaffArgs, cancel: &Cancel) -> Result<(), Failure> {
         })
     });
     bar.finish();
-    let result = result.map_err(|e| match e {
-        StaffError::Invalid(m) => invalid(m),
-        StaffError::Infeasible(m, best) => invalid(format!("{m}\n\n{}", output::staffing::text(&best))),
-        StaffError::Run(e) => run_failure(e),
-    })?;
+    let result = match result {
+        Ok(result) => result,
+        Err(StaffError::Invalid(m)) => return Err(invalid(m)),
+        // Scripts asking for JSON still get the best staffing found, on
+        // standard output; the verdict goes to standard error and the exit code.
+        Err(StaffError::Infeasible(m, best)) => {
+            return Err(match args.format {
+                Format::Json => {
+                    out(&output::staffing::json(&best))?;
+                    invalid(m)
+                }
+                Format::Text => invalid(format!("{m}\n\n{}", output::staffing::text(&best))),
+            })
+        }
+        Err(StaffError::Run(e)) => return Err(run_failure(e)),
+    };
     if let Some(set) = set {
         let text = staffed_toml(&args, &base, &result, replications)?;
         write_set(
