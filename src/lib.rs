@@ -43,7 +43,6 @@ pub mod stats;
 #[allow(missing_docs)]
 pub mod sweep;
 
-
 pub use experiment::runner::{Cancel, Progress, Runner};
 pub use experiment::{Comparison, RunInfo, SettlementRow, Summary, TargetResult};
 pub use scenario::Scenario;

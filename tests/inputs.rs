@@ -578,7 +578,10 @@ fn compare_sets_keys_per_scenario() {
         ("3:region.Kalmar.calls_per_day=1", "--set-for 3:region.Kalmar.calls_per_day=1:1:1"),
         ("region.Kalmar.calls_per_day=1", "expected N:KEY=VALUE"),
         // A bad value is placed in the flag the user wrote, not in a `--set`.
-        ("2:region.Kalmar.calls_per_day=-5", "--> --set-for 2:region.Kalmar.calls_per_day=-5:1:"),
+        (
+            "2:region.Kalmar.calls_per_day=-5",
+            "--> --set-for 2:region.Kalmar.calls_per_day=-5:1:",
+        ),
     ] {
         let out = nursequeue()
             .current_dir(dir.path())

@@ -323,12 +323,12 @@ fn write_grid_csv(path: &std::path::Path, transposed: bool) {
         }
     } else {
         text.push_str("interval,Mon,Tue,Wed,Thu,Fri,Sat,Sun\n");
-        for i in 0..48 {
+        for i in 0..48usize {
             text.push_str(&format!(
                 "{:02}:{:02}-{:02}:{:02}",
                 i / 2,
                 i % 2 * 30,
-                (i + 1) / 2,
+                i.div_ceil(2),
                 (i + 1) % 2 * 30
             ));
             for d in 0..7 {

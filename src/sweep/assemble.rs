@@ -11,9 +11,9 @@ use serde::Serialize;
 
 use super::store::Point;
 use super::{Plan, SweepError};
-use crate::output::charts::{Chart, LineChart, NamedChart, XAxis};
 use crate::experiment::runner::Cancel;
 use crate::experiment::{Summary, TargetResult};
+use crate::output::charts::{Chart, LineChart, NamedChart, XAxis};
 use crate::output::io::write_atomic;
 use crate::output::{slug, text::align};
 use crate::scenario::Bound;
